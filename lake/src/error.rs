@@ -1,0 +1,33 @@
+use std::io;
+
+/// Errors of the access layer. Corrupt data is reported as data (`Parquet`), never as a panic.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("object not found: {0}")]
+    NotFound(String),
+    #[error("invalid object key {key:?}: {reason}")]
+    InvalidKey { key: String, reason: &'static str },
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error("catalog: {0}")]
+    Catalog(String),
+    #[error("{0} is not supported by this store")]
+    Unsupported(&'static str),
+}
+
+/// Result type of the access layer.
+pub type Result<T, E = LakeError> = std::result::Result<T, E>;
+
+impl LakeError {
+    pub(crate) fn io(path: impl std::fmt::Display, source: io::Error) -> Self {
+        LakeError::Io { path: path.to_string(), source }
+    }
+}

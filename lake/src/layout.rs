@@ -1,0 +1,77 @@
+//! Hive-style table layout: `<location>/<key>=<value>/.../<file>`.
+//!
+//! Names beginning with `_` or `.` are hidden, as Spark and Hive treat them (`_SUCCESS`,
+//! `.part-0.crc`, `_quarantine/`): they are never data.
+
+use chrono::NaiveDate;
+
+/// Whether a path segment is hidden from table readers.
+pub fn is_hidden(segment: &str) -> bool {
+    segment.starts_with('_') || segment.starts_with('.')
+}
+
+/// The partition path for one day: `dt=YYYY-MM-DD`.
+pub fn day_partition(date: NaiveDate) -> String {
+    format!("dt={}", date.format("%Y-%m-%d"))
+}
+
+/// The directory key of a partition: `<location>/<partition>`.
+pub fn partition_prefix(location: &str, partition: &str) -> String {
+    format!("{location}/{partition}")
+}
+
+/// A data file's key.
+pub fn data_key(location: &str, partition: &str, file_name: &str) -> String {
+    format!("{location}/{partition}/{file_name}")
+}
+
+/// Splits a data-file key of the table at `location` into (partition, file name), given the
+/// number of partition keys. `None` for hidden files, keys of other tables, or keys that do not
+/// follow the layout.
+pub fn parse_data_key<'k>(location: &str, partition_depth: usize, key: &'k str) -> Option<(&'k str, &'k str)> {
+    let rest = key.strip_prefix(location)?.strip_prefix('/')?;
+    let (partition, file) = match rest.rfind('/') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => ("", rest),
+    };
+    let segments: Vec<&str> = if partition.is_empty() { Vec::new() } else { partition.split('/').collect() };
+    if segments.len() != partition_depth || is_hidden(file) || file.is_empty() {
+        return None;
+    }
+    if segments.iter().any(|s| is_hidden(s) || !s.contains('=')) {
+        return None;
+    }
+    Some((partition, file))
+}
+
+/// Rebases a key from one table prefix to another (served ↔ landing): `orders/dt=x/p` with
+/// `orders` → `_landing/orders` gives `_landing/orders/dt=x/p`.
+pub fn rebase(key: &str, from: &str, to: &str) -> Option<String> {
+    key.strip_prefix(from)?.strip_prefix('/').map(|rest| format!("{to}/{rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_layout_keys() {
+        assert_eq!(parse_data_key("orders", 1, "orders/dt=2024-01-01/part-0.parquet"), Some(("dt=2024-01-01", "part-0.parquet")));
+        assert_eq!(parse_data_key("orders", 1, "orders/dt=2024-01-01/_SUCCESS"), None);
+        assert_eq!(parse_data_key("orders", 1, "orders/dt=2024-01-01/.part-0.crc"), None);
+        assert_eq!(parse_data_key("orders", 1, "orders/part-0.parquet"), None);
+        assert_eq!(parse_data_key("orders", 1, "orders_v2/dt=2024-01-01/p"), None);
+        assert_eq!(parse_data_key("t", 2, "t/y=2024/m=01/f.parquet"), Some(("y=2024/m=01", "f.parquet")));
+    }
+
+    #[test]
+    fn day_partitions_are_hive_style() {
+        assert_eq!(day_partition(NaiveDate::from_ymd_opt(2024, 1, 5).unwrap()), "dt=2024-01-05");
+    }
+
+    #[test]
+    fn rebases_between_zones() {
+        assert_eq!(rebase("orders/dt=x/p", "orders", "_landing/orders").as_deref(), Some("_landing/orders/dt=x/p"));
+        assert_eq!(rebase("other/dt=x/p", "orders", "_landing/orders"), None);
+    }
+}

@@ -1,0 +1,45 @@
+//! The one access layer of lakechaos.
+//!
+//! Everything that touches a lake goes through here: object storage ([`ObjectStore`]), the table
+//! catalog ([`Catalog`]), the Hive-style layout ([`layout`]) and Parquet helpers ([`parquet_io`]).
+//! The healer, the faults and the harness never open files or call a cloud SDK themselves, so a
+//! new backend (S3, Glue, PostgreSQL) is one implementation of these traits.
+
+pub mod catalog;
+pub mod contract;
+mod error;
+pub mod file_catalog;
+pub mod layout;
+pub mod local_store;
+pub mod parquet_io;
+pub mod storage;
+
+pub use catalog::{Catalog, TableDef};
+pub use contract::{logical_type, ColumnDef};
+pub use error::{LakeError, Result};
+pub use file_catalog::FileCatalog;
+pub use local_store::LocalStore;
+pub use storage::{ObjectMeta, ObjectStore, ObjectVersion};
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// A lake as the rest of the product sees it: where the objects are and where the tables are
+/// described. Cloning is cheap.
+#[derive(Clone, Debug)]
+pub struct Lake {
+    /// Object storage holding data, landing copies and quarantine.
+    pub store: Arc<dyn ObjectStore>,
+    /// The table catalog (the contract and the registered partitions).
+    pub catalog: Arc<dyn Catalog>,
+}
+
+impl Lake {
+    /// Opens a local directory lake: objects under `root`, the file catalog under
+    /// `root/_catalog/`. The directory is created if missing.
+    pub fn open_local(root: &Path) -> Result<Lake> {
+        let store = Arc::new(LocalStore::open(root)?);
+        let catalog = Arc::new(FileCatalog::new(store.clone()));
+        Ok(Lake { store, catalog })
+    }
+}

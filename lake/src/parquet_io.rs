@@ -1,0 +1,182 @@
+//! Parquet read/write helpers shared by the fixtures, the faults and the healer.
+
+use crate::storage::ObjectStore;
+use crate::{LakeError, Result};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::properties::WriterProperties;
+use std::sync::Arc;
+
+/// The four magic bytes at both ends of every Parquet file.
+pub const MAGIC: &[u8; 4] = b"PAR1";
+/// Length of the footer tail: 4-byte metadata length + magic.
+pub const TAIL_LEN: u64 = 8;
+
+/// Writer settings of lakechaos' own files: Snappy (the most common codec in lakes),
+/// dictionary encoding on, row groups of `max_row_group_rows` rows so that files have several
+/// row groups and pages. Fixed `created_by` keeps files byte-identical across builds.
+pub fn writer_properties(max_row_group_rows: usize) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(max_row_group_rows.max(1)))
+        .set_data_page_row_count_limit(2048)
+        .set_created_by("lakechaos".to_string())
+        .build()
+}
+
+/// Encodes batches as one Parquet file.
+pub fn write_parquet(schema: SchemaRef, batches: &[RecordBatch], props: WriterProperties) -> Result<Bytes> {
+    let mut buf = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buf, schema, Some(props))?;
+    for b in batches {
+        writer.write(b)?;
+    }
+    writer.close()?;
+    Ok(Bytes::from(buf))
+}
+
+/// Decodes a whole Parquet file: every page of every column is read and decompressed (and its
+/// CRC checked where the writer stored one).
+pub fn read_parquet(data: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(data)?;
+    let schema = builder.schema().clone();
+    let reader = builder.with_batch_size(8192).build()?;
+    let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok((schema, batches))
+}
+
+/// Why a footer could not be read. Each is evidence of a corrupt file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FooterProblem {
+    #[error("empty object (0 bytes)")]
+    Empty,
+    #[error("{size} bytes is too small to be a Parquet file (minimum 12)")]
+    TooSmall { size: u64 },
+    #[error("trailing magic is {found:?}, expected \"PAR1\" (truncated or overwritten tail)")]
+    BadTailMagic { found: String },
+    #[error("leading magic is {found:?}, expected \"PAR1\"")]
+    BadHeadMagic { found: String },
+    #[error("footer length {length} does not fit in a {size}-byte file")]
+    FooterLengthOutOfRange { length: u64, size: u64 },
+    #[error("footer does not decode: {0}")]
+    Undecodable(String),
+    #[error("footer schema has no Arrow equivalent: {0}")]
+    UnreadableSchema(String),
+}
+
+/// A decoded footer: the file's metadata and the Arrow schema readers would see.
+#[derive(Debug, Clone)]
+pub struct Footer {
+    pub metadata: Arc<ParquetMetaData>,
+    pub schema: SchemaRef,
+}
+
+/// Reads only the footer of a Parquet object: the 4-byte head, the 8-byte tail and the metadata
+/// block. Costs three small reads whatever the file size. The outer error is a storage failure;
+/// the inner one is what is wrong with the file.
+pub async fn read_footer(
+    store: &dyn ObjectStore,
+    key: &str,
+    size: u64,
+) -> Result<std::result::Result<Footer, FooterProblem>> {
+    if size == 0 {
+        return Ok(Err(FooterProblem::Empty));
+    }
+    if size < 2 * MAGIC.len() as u64 + 4 {
+        return Ok(Err(FooterProblem::TooSmall { size }));
+    }
+    let tail = store.get_range(key, size - TAIL_LEN..size).await?;
+    let Ok(tail): std::result::Result<[u8; 8], _> = tail.as_ref().try_into() else {
+        return Err(LakeError::NotFound(format!("{key} (changed while it was read)")));
+    };
+    if &tail[4..] != MAGIC {
+        return Ok(Err(FooterProblem::BadTailMagic { found: String::from_utf8_lossy(&tail[4..]).into_owned() }));
+    }
+    let footer_tail = match FooterTail::try_new(&tail) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(FooterProblem::Undecodable(e.to_string()))),
+    };
+    let length = footer_tail.metadata_length() as u64;
+    if length + TAIL_LEN + MAGIC.len() as u64 > size {
+        return Ok(Err(FooterProblem::FooterLengthOutOfRange { length, size }));
+    }
+    let head = store.get_range(key, 0..MAGIC.len() as u64).await?;
+    if head.as_ref() != MAGIC {
+        return Ok(Err(FooterProblem::BadHeadMagic { found: String::from_utf8_lossy(&head).into_owned() }));
+    }
+    let meta_bytes = store.get_range(key, size - TAIL_LEN - length..size - TAIL_LEN).await?;
+    Ok(decode_footer(&meta_bytes))
+}
+
+/// Decodes a metadata block (without its 8-byte tail) into a [`Footer`].
+pub fn decode_footer(meta_bytes: &[u8]) -> std::result::Result<Footer, FooterProblem> {
+    let metadata = ParquetMetaDataReader::decode_metadata(meta_bytes).map_err(|e| FooterProblem::Undecodable(e.to_string()))?;
+    let metadata = Arc::new(metadata);
+    let reader_meta = ArrowReaderMetadata::try_new(metadata.clone(), ArrowReaderOptions::new())
+        .map_err(|e| FooterProblem::UnreadableSchema(e.to_string()))?;
+    Ok(Footer { metadata, schema: reader_meta.schema().clone() })
+}
+
+/// The footer of a file already in memory.
+pub fn footer_of(data: &[u8]) -> std::result::Result<Footer, FooterProblem> {
+    let size = data.len() as u64;
+    if size < 12 {
+        return Err(FooterProblem::TooSmall { size });
+    }
+    let tail: [u8; 8] = data[data.len() - 8..].try_into().expect("slice of 8");
+    if &tail[4..] != MAGIC {
+        return Err(FooterProblem::BadTailMagic { found: String::from_utf8_lossy(&tail[4..]).into_owned() });
+    }
+    let length = u32::from_le_bytes(tail[..4].try_into().expect("slice of 4")) as u64;
+    if length + 12 > size {
+        return Err(FooterProblem::FooterLengthOutOfRange { length, size });
+    }
+    decode_footer(&data[(size - 8 - length) as usize..(size - 8) as usize])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LocalStore;
+    use arrow_array::{Int64Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    fn sample() -> Bytes {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from(vec![1, 2, 3])), Arc::new(StringArray::from(vec![Some("a"), None, Some("c")]))],
+        )
+        .unwrap();
+        write_parquet(schema, &[batch], writer_properties(2)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn footer_reads_and_detects_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let data = sample();
+        store.put("f.parquet", data.clone()).await.unwrap();
+        let footer = read_footer(&store, "f.parquet", data.len() as u64).await.unwrap().unwrap();
+        assert_eq!(footer.metadata.file_metadata().num_rows(), 3);
+        assert_eq!(footer.metadata.num_row_groups(), 2);
+
+        let truncated = data.slice(..data.len() - 5);
+        store.put("t.parquet", truncated.clone()).await.unwrap();
+        let problem = read_footer(&store, "t.parquet", truncated.len() as u64).await.unwrap().unwrap_err();
+        assert!(matches!(problem, FooterProblem::BadTailMagic { .. }), "{problem}");
+        assert!(footer_of(&truncated).is_err());
+
+        let (schema, batches) = read_parquet(data).unwrap();
+        assert_eq!(schema.fields().len(), 2);
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+    }
+}
