@@ -42,12 +42,44 @@ pub fn write_parquet(schema: SchemaRef, batches: &[RecordBatch], props: WriterPr
 
 /// Decodes a whole Parquet file: every page of every column is read and decompressed (and its
 /// CRC checked where the writer stored one).
+///
+/// Some corrupt pages make the decoder panic instead of returning an error (seen with flipped
+/// bits in definition levels); corrupt input is this product's daily bread, so a panic while
+/// decoding is caught and returned as an error.
 pub fn read_parquet(data: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(data)?;
-    let schema = builder.schema().clone();
-    let reader = builder.with_batch_size(8192).build()?;
-    let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok((schema, batches))
+    let decode = || -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(data)?;
+        let schema = builder.schema().clone();
+        let reader = builder.with_batch_size(8192).build()?;
+        let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok((schema, batches))
+    };
+    DECODING.with(|d| d.set(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    DECODING.with(|d| d.set(false));
+    outcome.unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(LakeError::Parquet(parquet::errors::ParquetError::General(format!("decoder failed on corrupt data: {msg}"))))
+    })
+}
+
+thread_local! {
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs a panic hook that stays silent for decoder panics [`read_parquet`] catches (they are
+/// findings, not crashes) and defers to the previous hook for everything else. For binaries.
+pub fn quiet_decoder_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !DECODING.with(|d| d.get()) {
+            previous(info);
+        }
+    }));
 }
 
 /// Why a footer could not be read. Each is evidence of a corrupt file.

@@ -1,0 +1,146 @@
+//! The journal: what a fault will change and how to undo it, written before anything changes.
+//!
+//! A journal holds the complete before-state of every object and catalog entry the fault
+//! touches (objects as base64) and the SHA-256 of every after-state. Reverting writes the
+//! before-states back, so a lake is restored byte for byte even if the process that injected
+//! the fault was killed halfway.
+
+use crate::{Change, FaultError, FaultPlan, GroundTruth};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bytes::Bytes;
+use lakechaos_lake::{Lake, TableDef};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Journal format version.
+const FORMAT: u32 = 1;
+
+/// One change as journaled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JournalEntry {
+    Object {
+        key: String,
+        /// Base64 of the original object; `None` if the fault creates it.
+        before: Option<String>,
+        before_sha256: Option<String>,
+        /// SHA-256 of what the fault writes; `None` if the fault removes the object.
+        after_sha256: Option<String>,
+    },
+    CatalogTable {
+        before: TableDef,
+        after: TableDef,
+    },
+}
+
+/// A fault's journal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Journal {
+    pub format: u32,
+    /// Scenario that injected the fault.
+    pub scenario: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Where the lake is (a local directory today), so `revert` can find it.
+    pub lake: String,
+    /// What the fault damaged.
+    pub ground_truth: GroundTruth,
+    /// Every change, in application order.
+    pub changes: Vec<JournalEntry>,
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a revert did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RevertReport {
+    pub objects_restored: usize,
+    pub objects_removed: usize,
+    pub catalog_entries_restored: usize,
+}
+
+impl Journal {
+    /// Journals a plan.
+    pub fn from_plan(scenario: &str, seed: u64, lake: &str, plan: &FaultPlan) -> Journal {
+        let changes = plan
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::Object { key, before, after } => JournalEntry::Object {
+                    key: key.clone(),
+                    before: before.as_ref().map(|b| B64.encode(b)),
+                    before_sha256: before.as_ref().map(|b| sha256_hex(b)),
+                    after_sha256: after.as_ref().map(|a| sha256_hex(a)),
+                },
+                Change::CatalogTable { before, after } => JournalEntry::CatalogTable { before: before.clone(), after: after.clone() },
+            })
+            .collect();
+        Journal {
+            format: FORMAT,
+            scenario: scenario.to_string(),
+            seed,
+            lake: lake.to_string(),
+            ground_truth: plan.ground_truth.clone(),
+            changes,
+        }
+    }
+
+    /// Writes the journal durably (temporary file, fsync, rename).
+    pub fn write(&self, path: &Path) -> Result<(), FaultError> {
+        let err = |reason: String| FaultError::Journal { path: path.display().to_string(), reason };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        }
+        let json = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
+        let tmp = path.with_extension("json.tmp");
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
+            f.write_all(&json).map_err(|e| err(e.to_string()))?;
+            f.sync_all().map_err(|e| err(e.to_string()))?;
+        }
+        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    }
+
+    /// Reads a journal.
+    pub fn read(path: &Path) -> Result<Journal, FaultError> {
+        let err = |reason: String| FaultError::Journal { path: path.display().to_string(), reason };
+        let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let journal: Journal = serde_json::from_slice(&data).map_err(|e| err(format!("not a lakechaos journal: {e}")))?;
+        if journal.format != FORMAT {
+            return Err(err(format!("journal format {} is not supported (expected {FORMAT})", journal.format)));
+        }
+        Ok(journal)
+    }
+
+    /// Restores every before-state, last change first. Idempotent: reverting twice, or reverting
+    /// a fault that was only partly applied, leaves the same lake.
+    pub async fn revert(&self, lake: &Lake) -> Result<RevertReport, FaultError> {
+        let mut report = RevertReport::default();
+        for entry in self.changes.iter().rev() {
+            match entry {
+                JournalEntry::Object { key, before: Some(b64), .. } => {
+                    let data = B64.decode(b64).map_err(|e| FaultError::Journal {
+                        path: self.scenario.clone(),
+                        reason: format!("before-state of {key} is not base64: {e}"),
+                    })?;
+                    lake.store.put(key, Bytes::from(data)).await?;
+                    report.objects_restored += 1;
+                }
+                JournalEntry::Object { key, before: None, .. } => {
+                    lake.store.delete(key).await?;
+                    report.objects_removed += 1;
+                }
+                JournalEntry::CatalogTable { before, .. } => {
+                    lake.catalog.put_table(before).await?;
+                    report.catalog_entries_restored += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+}

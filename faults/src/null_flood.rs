@@ -1,0 +1,88 @@
+//! Null flood: a bug upstream writes nulls into a share of one column's values. The files stay
+//! valid Parquet; only the data is wrong.
+
+use crate::rewrite::{decode, encode};
+use crate::select::{choose_files, Selection};
+use crate::{Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
+use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch};
+use arrow_schema::{Field, Schema};
+use lakechaos_lake::layout::partition_prefix;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// `kind: null_flood`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NullFlood {
+    /// The column to flood (default: drawn from the contract).
+    #[serde(default)]
+    pub column: Option<String>,
+    /// Share of the file's rows whose value becomes null, in (0, 1].
+    pub fraction: f64,
+    /// Which files are flooded.
+    #[serde(default)]
+    pub select: Selection,
+}
+
+impl NullFlood {
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if !(self.fraction > 0.0 && self.fraction <= 1.0) {
+            return Err(format!("fraction must be in (0, 1], got {}", self.fraction));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+        let column = match &self.column {
+            Some(c) if ctx.table.column(c).is_none() => {
+                return Err(FaultError::NotApplicable(format!("column {c} is not in the contract of {}", ctx.table.name)))
+            }
+            Some(c) => c.clone(),
+            None => ctx.table.columns[ctx.rng.random_range(0..ctx.table.columns.len())].name.clone(),
+        };
+        let files = choose_files(ctx, &self.select).await?;
+        let mut changes = Vec::new();
+        let mut rows_nulled = 0u64;
+        for f in &files {
+            let before = ctx.lake.store.get(&f.meta.key).await?;
+            let decoded = decode(&f.meta.key, &before)?;
+            let (flooded, nulled) = self.flood(&decoded.batch, &column, ctx)?;
+            rows_nulled += nulled;
+            let after = encode(&flooded, decoded.row_group_rows)?;
+            changes.push(Change::Object { key: f.meta.key.clone(), before: Some(before), after: Some(after) });
+        }
+        let mut partitions: Vec<String> = files.iter().map(|f| partition_prefix(&ctx.table.location, &f.partition)).collect();
+        partitions.dedup();
+        Ok(FaultPlan {
+            changes,
+            ground_truth: GroundTruth {
+                kind: FaultClass::NullFlood,
+                mode: "fraction".into(),
+                table: ctx.table.name.clone(),
+                partitions,
+                files: files.iter().map(|f| f.meta.key.clone()).collect(),
+                columns: vec![column.clone()],
+                rows_affected: rows_nulled,
+                detail: format!("nulled {rows_nulled} value(s) of {column} ({:.0}% of rows drawn)", self.fraction * 100.0),
+            },
+        })
+    }
+
+    /// Nulls a random `fraction` of rows in `column`; returns the batch and how many non-null
+    /// values became null.
+    fn flood(&self, batch: &RecordBatch, column: &str, ctx: &mut FaultContext<'_>) -> Result<(RecordBatch, u64), FaultError> {
+        let schema = batch.schema();
+        let i = schema.index_of(column)?;
+        let original = batch.column(i);
+        let keep: BooleanArray = (0..batch.num_rows()).map(|_| Some(!ctx.rng.random_bool(self.fraction))).collect();
+        let nulls = new_null_array(original.data_type(), batch.num_rows());
+        let flooded: ArrayRef = arrow_select::zip::zip(&keep, original, &nulls)?;
+        let nulled = (flooded.null_count() - original.null_count()) as u64;
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields[i] = fields[i].clone().with_nullable(true);
+        let mut columns = batch.columns().to_vec();
+        columns[i] = flooded;
+        Ok((RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?, nulled))
+    }
+}
