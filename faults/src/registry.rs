@@ -2,10 +2,12 @@
 //! file plus one variant here and one arm in [`FaultSpec::plan`].
 
 use crate::{FaultClass, FaultContext, FaultError, FaultPlan};
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
-/// A fault as a scenario declares it (`fault:` in YAML), selected by `kind`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A fault as a scenario declares it (`fault:` in YAML), selected by `kind`, which must be the
+/// first key of the mapping.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultSpec {
     /// Columns added, dropped, renamed or retyped in some data files.
@@ -57,5 +59,41 @@ impl FaultSpec {
             FaultSpec::NullFlood(f) => f.plan(ctx).await,
             FaultSpec::MissingPartition(f) => f.plan(ctx).await,
         }
+    }
+}
+
+/// Reads `kind` first, then hands the rest of the same mapping to the family's own
+/// (`deny_unknown_fields`) struct. Unlike serde's internally tagged enums, which buffer the
+/// mapping and lose positions, this streams, so an unknown or mistyped field is reported at its
+/// own line and column.
+impl<'de> Deserialize<'de> for FaultSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FaultVisitor;
+        impl<'de> Visitor<'de> for FaultVisitor {
+            type Value = FaultSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a fault mapping whose first key is `kind`")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FaultSpec, A::Error> {
+                match map.next_key::<String>()?.as_deref() {
+                    Some("kind") => {}
+                    Some(other) => {
+                        return Err(de::Error::custom(format!("expected `kind` as the first key of the fault, found `{other}`")))
+                    }
+                    None => return Err(de::Error::missing_field("kind")),
+                }
+                let kind: FaultClass = map.next_value()?;
+                let rest = de::value::MapAccessDeserializer::new(map);
+                Ok(match kind {
+                    FaultClass::SchemaDrift => FaultSpec::SchemaDrift(Deserialize::deserialize(rest)?),
+                    FaultClass::CorruptParquet => FaultSpec::CorruptParquet(Deserialize::deserialize(rest)?),
+                    FaultClass::NullFlood => FaultSpec::NullFlood(Deserialize::deserialize(rest)?),
+                    FaultClass::MissingPartition => FaultSpec::MissingPartition(Deserialize::deserialize(rest)?),
+                })
+            }
+        }
+        deserializer.deserialize_map(FaultVisitor)
     }
 }

@@ -1,0 +1,100 @@
+//! A scenario as written in YAML. Every field's doc comment is the format reference; unknown
+//! fields are rejected everywhere.
+
+use chrono::NaiveDate;
+use lakechaos_faults::FaultSpec;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+/// The top level of a scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Unique name, kebab-case (`corrupt-parquet-truncated-tail`).
+    pub name: Spanned<String>,
+    /// What the scenario simulates.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Tags for selecting subsets with `--tag` (`smoke`, fault families).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Capabilities the target must offer: `object-store`, `catalog`. A target without them
+    /// reports the scenario skipped.
+    #[serde(default)]
+    pub needs: Vec<Capability>,
+    /// The dataset seeded before the fault.
+    pub fixture: Spanned<FixtureFile>,
+    /// The fault; `kind` selects the family, the other fields are the family's parameters.
+    pub fault: Spanned<FaultSpec>,
+    /// Deadlines, measured from the start of injection.
+    pub slo: SloFile,
+    /// What must hold at the end.
+    pub expect: ExpectFile,
+}
+
+/// What a target can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// Object storage with listing by prefix.
+    ObjectStore,
+    /// A table catalog with partitions.
+    Catalog,
+}
+
+/// `fixture:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureFile {
+    /// Dataset generator: `orders`.
+    pub dataset: String,
+    /// Daily partitions (default 7).
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// Rows per day (default 10000).
+    #[serde(default)]
+    pub rows_per_day: Option<u32>,
+    /// Data files per partition (default 2).
+    #[serde(default)]
+    pub files_per_day: Option<u32>,
+    /// Rows per Parquet row group (default 4000).
+    #[serde(default)]
+    pub rows_per_row_group: Option<u32>,
+    /// First day (default 2024-03-01).
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+}
+
+/// `slo:` durations such as `250ms`, `2s`, `1m`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloFile {
+    /// Time from injection to the first incident matching the damage.
+    pub detect_within: Spanned<String>,
+    /// Time from injection until the harness's own check against golden passes.
+    pub repair_within: Spanned<String>,
+}
+
+/// What a scenario expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedOutcome {
+    /// Detected within `detect_within` and verified equal to golden within `repair_within`.
+    Repaired,
+    /// Detected within `detect_within`; the lake is not expected to heal.
+    Detected,
+}
+
+/// `expect:`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectFile {
+    /// `repaired` or `detected`.
+    pub outcome: ExpectedOutcome,
+    /// Highest acceptable rows lost (default 0 for `repaired`, unchecked for `detected`).
+    #[serde(default)]
+    pub rows_lost: Option<u64>,
+    /// Highest acceptable incidents that match no injected damage (default 0).
+    #[serde(default)]
+    pub false_incidents: Option<u64>,
+}

@@ -1,0 +1,66 @@
+//! Scenarios: the YAML a user writes ([`file`]), the validated form the runner uses
+//! ([`Scenario`]), and the loader that turns one into the other with located errors ([`load`]).
+
+pub mod file;
+pub mod load;
+
+use lakechaos_faults::FaultSpec;
+use lakechaos_fixtures::OrdersSpec;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use file::{Capability, ExpectedOutcome};
+pub use load::{load_paths, LoadError};
+
+/// A validated scenario: defaults applied, durations parsed, fault parameters checked.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scenario {
+    /// Unique name (kebab-case).
+    pub name: String,
+    /// What the scenario simulates, for people.
+    pub description: String,
+    /// Tags for selecting subsets (`smoke`, fault families).
+    pub tags: Vec<String>,
+    /// Capabilities a target must offer.
+    pub needs: Vec<Capability>,
+    /// Dataset to seed.
+    pub dataset: String,
+    /// Size of the seeded dataset.
+    pub fixture: OrdersSpec,
+    /// The fault to inject.
+    pub fault: FaultSpec,
+    /// Service-level objectives for detection and repair.
+    pub slo: Slo,
+    /// What must hold at the end.
+    pub expect: Expectations,
+    /// File the scenario came from.
+    pub source: PathBuf,
+}
+
+/// Detection and repair deadlines, measured from the start of injection.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Slo {
+    #[serde(with = "duration_ms")]
+    pub detect_within: Duration,
+    #[serde(with = "duration_ms")]
+    pub repair_within: Duration,
+}
+
+/// Resolved expectations.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Expectations {
+    pub outcome: ExpectedOutcome,
+    /// Highest acceptable rows lost; `None` means not checked (detect-only expectations).
+    pub rows_lost: Option<u64>,
+    /// Highest acceptable number of incidents that match no ground truth.
+    pub false_incidents: u64,
+}
+
+pub(crate) mod duration_ms {
+    use serde::Serializer;
+    use std::time::Duration;
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+}

@@ -1,0 +1,205 @@
+//! `lakehealer`: detect and repair damage in a Parquet data lake.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use lakechaos_lake::Lake;
+use lakehealer::events::HealerEvent;
+use lakehealer::{Depth, Healer, HealerConfig, Mode};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "lakehealer", version, about = "Detects and repairs damage in a Parquet data lake: quarantine, restore from a named source, catalog re-sync.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct LakeArgs {
+    /// Lake root directory.
+    #[arg(long, value_name = "DIR")]
+    lake: PathBuf,
+    /// Only this table (repeatable; default: every registered table).
+    #[arg(long = "table", value_name = "NAME")]
+    tables: Vec<String>,
+    /// Deepest detection tier.
+    #[arg(long, value_enum, default_value = "pages")]
+    depth: Depth,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Register an existing table from its data (schema from footers, partitions from the layout).
+    Discover {
+        /// Lake root directory.
+        #[arg(long, value_name = "DIR")]
+        lake: PathBuf,
+        /// Table name to register.
+        #[arg(long, value_name = "NAME")]
+        table: String,
+        /// Key prefix of the table's data (default: the table name).
+        #[arg(long, value_name = "PREFIX")]
+        location: Option<String>,
+        /// Key prefix of the raw/landing copy (default: `_landing/<table>` if present).
+        #[arg(long, value_name = "PREFIX")]
+        landing: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Report damage; exit 1 if there is any.
+    Scan(LakeArgs),
+    /// Detect and repair; exit 1 if anything is left unrepaired.
+    Heal(LakeArgs),
+    /// Keep detecting and repairing until interrupted.
+    Watch {
+        #[command(flatten)]
+        args: LakeArgs,
+        /// Full reconcile pass interval (changes are picked up from events at once).
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+        reconcile_every: Duration,
+        /// Report only; change nothing.
+        #[arg(long)]
+        detect_only: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    lakechaos_lake::parquet_io::quiet_decoder_panics();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAKEHEALER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open_lake(dir: &Path) -> Result<Lake, String> {
+    if !dir.is_dir() {
+        return Err(format!("lake directory {} does not exist", dir.display()));
+    }
+    Lake::open_local(dir).map_err(|e| e.to_string())
+}
+
+fn config(args: &LakeArgs, mode: Mode) -> HealerConfig {
+    HealerConfig { mode, depth: args.depth, tables: args.tables.clone(), ..HealerConfig::default() }
+}
+
+fn printer(format: Format) -> lakehealer::EventSink {
+    Arc::new(move |event: HealerEvent| match format {
+        Format::Json => {
+            if let Ok(line) = serde_json::to_string(&event) {
+                println!("{line}");
+            }
+        }
+        Format::Text => match event {
+            HealerEvent::Incident { id, kind, location, tier, message, .. } => println!("INCIDENT {id} {kind} at {location} ({tier:?} tier): {message}"),
+            HealerEvent::Repair { incident, action, location, source, .. } => println!("REPAIR   {incident} {action:?} {location} <- {source}"),
+            HealerEvent::Unrepairable { incident, location, reason, .. } => println!("UNREPAIRABLE {incident} {location}: {reason}"),
+            HealerEvent::Resolved { incident, location, .. } => println!("RESOLVED {incident} {location}"),
+            HealerEvent::Scan { .. } => {}
+        },
+    })
+}
+
+async fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Discover { lake, table, location, landing, format } => {
+            let lake = open_lake(&lake)?;
+            let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref()).await.map_err(|e| e.to_string())?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?),
+                Format::Text => {
+                    println!("registered table {} at {} in {}", found.table.name, found.table.location, lake.catalog.describe());
+                    println!("  partitions: {} (keys: {})", found.table.partitions.len(), found.table.partition_keys.join(", "));
+                    println!("  landing:    {}", found.table.landing.as_deref().unwrap_or("(none)"));
+                    println!("  files read: {}", found.files_read);
+                    for c in &found.table.columns {
+                        println!("  column {:<16} {:<22} nullable={:<5} max_null_fraction={:.2}", c.name, c.data_type, c.nullable, c.max_null_fraction);
+                    }
+                    for (what, why) in &found.skipped {
+                        println!("  skipped {what}: {why}");
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Scan(args) => {
+            let lake = open_lake(&args.lake)?;
+            let healer = Healer::new(lake, config(&args, Mode::DetectOnly), lakehealer::events::discard());
+            let report = healer.scan().await.map_err(|e| e.to_string())?;
+            match args.format {
+                Format::Json => {
+                    let doc = serde_json::json!({
+                        "findings": report.findings,
+                        "files_checked": report.files_checked,
+                        "footers_read": report.footers_read,
+                        "pages_decoded": report.pages_decoded,
+                        "duration_ms": report.duration.as_secs_f64() * 1000.0,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+                }
+                Format::Text => {
+                    for f in &report.findings {
+                        println!("{:<17} {:<50} [{:?}] {}", f.kind.as_str(), f.location, f.tier, f.message);
+                    }
+                    println!(
+                        "{} finding(s); {} file(s) checked, {} footer(s) read, {} decoded, in {:.1} ms",
+                        report.findings.len(),
+                        report.files_checked,
+                        report.footers_read,
+                        report.pages_decoded,
+                        report.duration.as_secs_f64() * 1000.0
+                    );
+                }
+            }
+            Ok(if report.findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Heal(args) => {
+            let lake = open_lake(&args.lake)?;
+            let healer = Healer::new(lake, config(&args, Mode::Heal), printer(args.format));
+            healer.heal_until_settled(5).await.map_err(|e| e.to_string())?;
+            let left = healer.scan().await.map_err(|e| e.to_string())?;
+            if args.format == Format::Text {
+                println!("{} finding(s) left", left.findings.len());
+            }
+            Ok(if left.findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Watch { args, reconcile_every, detect_only } => {
+            let lake = open_lake(&args.lake)?;
+            let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
+            let cfg = HealerConfig { reconcile_every, ..config(&args, mode) };
+            let healer = Arc::new(Healer::new(lake, cfg, printer(args.format)));
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                let _ = stop_tx.send(true);
+            });
+            lakehealer::watch::watch(healer, stop_rx).await.map_err(|e| e.to_string())?;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! How the healer behaves.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Whether the healer repairs what it finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Detect and repair.
+    Heal,
+    /// Detect and report only; change nothing.
+    DetectOnly,
+}
+
+/// The deepest detection tier to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Depth {
+    /// Listings and catalog only.
+    Listing,
+    /// Plus footers: magic, schema, statistics.
+    Footer,
+    /// Plus decoding every page (default).
+    Pages,
+}
+
+/// Healer settings.
+#[derive(Clone, Debug)]
+pub struct HealerConfig {
+    pub mode: Mode,
+    pub depth: Depth,
+    /// Prefix under which quarantined objects and their reason records go.
+    pub quarantine_prefix: String,
+    /// `watch`: full reconcile pass interval, for what raises no event.
+    pub reconcile_every: Duration,
+    /// Only these tables (all registered tables when empty).
+    pub tables: Vec<String>,
+}
+
+impl Default for HealerConfig {
+    fn default() -> Self {
+        HealerConfig {
+            mode: Mode::Heal,
+            depth: Depth::Pages,
+            quarantine_prefix: "_quarantine".into(),
+            reconcile_every: Duration::from_secs(1),
+            tables: Vec::new(),
+        }
+    }
+}

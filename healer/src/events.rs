@@ -1,0 +1,60 @@
+//! Structured events: every incident and repair, for logs, SNS, dashboards and the harness.
+
+use crate::finding::{Evidence, FindingKind, Tier};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Something the healer did or saw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum HealerEvent {
+    /// Damage was detected (once per damage, not once per scan).
+    Incident {
+        id: String,
+        kind: FindingKind,
+        table: String,
+        location: String,
+        tier: Tier,
+        message: String,
+        evidence: Evidence,
+        at: DateTime<Utc>,
+    },
+    /// One repair action completed.
+    Repair {
+        incident: String,
+        action: RepairAction,
+        location: String,
+        /// Where the data came from (a landing key, a quarantine key, the catalog).
+        source: String,
+        at: DateTime<Utc>,
+    },
+    /// The incident cannot be repaired from any source; it stays open.
+    Unrepairable { incident: String, location: String, reason: String, at: DateTime<Utc> },
+    /// A previously open incident's location checks clean again.
+    Resolved { incident: String, location: String, at: DateTime<Utc> },
+    /// A pass over the lake finished.
+    Scan { files_checked: usize, footers_read: usize, pages_decoded: usize, findings: usize, duration_ms: f64, at: DateTime<Utc> },
+}
+
+/// What a repair did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairAction {
+    /// Moved a bad object to quarantine with a reason record.
+    Quarantine,
+    /// Copied a good copy from the raw/landing zone.
+    RestoreFromLanding,
+    /// Rewrote a file to the contract schema (original kept in quarantine).
+    RewriteToContract,
+    /// Registered partitions present in the data but missing from the catalog.
+    CatalogResync,
+}
+
+/// Where events go. Cheap to clone; called from the healer's task.
+pub type EventSink = Arc<dyn Fn(HealerEvent) + Send + Sync>;
+
+/// A sink that drops everything.
+pub fn discard() -> EventSink {
+    Arc::new(|_| {})
+}

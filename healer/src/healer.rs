@@ -1,0 +1,245 @@
+//! The healer: scans, raises incidents once per damage, runs the playbook, reports events.
+
+use crate::config::{HealerConfig, Mode};
+use crate::detect::{self, check_file, list_table};
+use crate::events::{EventSink, HealerEvent};
+use crate::finding::{Finding, FindingKind};
+use crate::repair::{self, Outcome, RepairContext};
+use crate::HealerError;
+use chrono::Utc;
+use lakechaos_lake::contract::ColumnDef;
+use lakechaos_lake::{Lake, LakeError, TableDef};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// What one scan saw.
+#[derive(Clone, Debug, Default)]
+pub struct ScanReport {
+    pub findings: Vec<Finding>,
+    pub files_checked: usize,
+    /// Files whose footer had to be read (the cache skips unchanged files).
+    pub footers_read: usize,
+    /// Files whose pages were decoded.
+    pub pages_decoded: usize,
+    pub duration: Duration,
+}
+
+/// What one pass (scan + repairs) did.
+#[derive(Clone, Debug, Default)]
+pub struct PassReport {
+    pub scan: ScanReport,
+    pub new_incidents: usize,
+    pub repaired: usize,
+    pub unrepairable: usize,
+}
+
+/// A file's last verdict, valid while its version token and the contract are unchanged.
+#[derive(Clone, Debug)]
+struct Verdict {
+    version_token: String,
+    contract: Vec<ColumnDef>,
+    finding: Option<Finding>,
+}
+
+#[derive(Clone, Debug)]
+struct OpenIncident {
+    id: String,
+    /// Set when the playbook found no source; retried only when the finding changes.
+    unrepairable_for: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    verdicts: HashMap<String, Verdict>,
+    open: HashMap<(FindingKind, String), OpenIncident>,
+    next_id: u64,
+}
+
+/// The healer. One instance per lake; all methods may be called from any task.
+pub struct Healer {
+    lake: Lake,
+    config: HealerConfig,
+    sink: EventSink,
+    state: Mutex<State>,
+}
+
+impl Healer {
+    /// A healer for `lake` that reports every event to `sink`.
+    pub fn new(lake: Lake, config: HealerConfig, sink: EventSink) -> Self {
+        Healer { lake, config, sink, state: Mutex::new(State::default()) }
+    }
+
+    /// The lake this healer looks after.
+    pub fn lake(&self) -> &Lake {
+        &self.lake
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &HealerConfig {
+        &self.config
+    }
+
+    async fn tables(&self) -> Result<Vec<TableDef>, HealerError> {
+        let names = if self.config.tables.is_empty() { self.lake.catalog.list_tables().await? } else { self.config.tables.clone() };
+        let mut tables = Vec::with_capacity(names.len());
+        for name in names {
+            match self.lake.catalog.get_table(&name).await? {
+                Some(t) => tables.push(t),
+                None => return Err(HealerError::UnknownTable(name)),
+            }
+        }
+        Ok(tables)
+    }
+
+    /// Detects damage in every table (no incidents, no repairs). Unchanged files are not read
+    /// again: their last verdict stands.
+    pub async fn scan(&self) -> Result<ScanReport, HealerError> {
+        let started = Instant::now();
+        let mut report = ScanReport::default();
+        let tables = self.tables().await?;
+        let mut state = self.state.lock().await;
+        let mut live = std::collections::HashSet::new();
+        for table in &tables {
+            let listing = list_table(self.lake.store.as_ref(), table).await?;
+            report.findings.extend(detect::partitions::detect(&listing));
+            for meta in listing.files() {
+                live.insert(meta.key.clone());
+                report.files_checked += 1;
+                let cached = state
+                    .verdicts
+                    .get(&meta.key)
+                    .filter(|v| v.version_token == meta.version_token && v.contract == table.columns);
+                let finding = match cached {
+                    Some(v) => v.finding.clone(),
+                    None => {
+                        let check = match check_file(self.lake.store.as_ref(), table, meta, self.config.depth).await {
+                            Ok(c) => c,
+                            // Moved or replaced while we looked: the next pass sees the new state.
+                            Err(HealerError::Lake(LakeError::NotFound(_))) => continue,
+                            Err(e) => return Err(e),
+                        };
+                        report.footers_read += check.footer_read as usize;
+                        report.pages_decoded += check.pages_decoded as usize;
+                        state.verdicts.insert(
+                            meta.key.clone(),
+                            Verdict { version_token: meta.version_token.clone(), contract: table.columns.clone(), finding: check.finding.clone() },
+                        );
+                        check.finding
+                    }
+                };
+                report.findings.extend(finding);
+            }
+        }
+        state.verdicts.retain(|k, _| live.contains(k));
+        report.duration = started.elapsed();
+        Ok(report)
+    }
+
+    /// Scans, raises an incident for each new finding, closes incidents whose location is clean
+    /// again, and (in heal mode) runs the playbook on every open incident.
+    pub async fn pass(&self) -> Result<PassReport, HealerError> {
+        let scan = self.scan().await?;
+        let mut report = PassReport::default();
+        (self.sink)(HealerEvent::Scan {
+            files_checked: scan.files_checked,
+            footers_read: scan.footers_read,
+            pages_decoded: scan.pages_decoded,
+            findings: scan.findings.len(),
+            duration_ms: scan.duration.as_secs_f64() * 1000.0,
+            at: Utc::now(),
+        });
+        let tables: HashMap<String, TableDef> = self.tables().await?.into_iter().map(|t| (t.name.clone(), t)).collect();
+        let mut state = self.state.lock().await;
+
+        let current: std::collections::HashSet<(FindingKind, String)> = scan.findings.iter().map(|f| (f.kind, f.location.clone())).collect();
+        let closed: Vec<(FindingKind, String)> = state.open.keys().filter(|k| !current.contains(*k)).cloned().collect();
+        for key in closed {
+            if let Some(inc) = state.open.remove(&key) {
+                (self.sink)(HealerEvent::Resolved { incident: inc.id, location: key.1, at: Utc::now() });
+            }
+        }
+
+        // Partitions first: restoring a partition can make file findings in it moot.
+        let mut findings = scan.findings.clone();
+        findings.sort_by_key(|f| (f.kind != FindingKind::MissingPartition, f.location.clone()));
+        for finding in &findings {
+            let key = (finding.kind, finding.location.clone());
+            if !state.open.contains_key(&key) {
+                state.next_id += 1;
+                let id = format!("inc-{}", state.next_id);
+                (self.sink)(HealerEvent::Incident {
+                    id: id.clone(),
+                    kind: finding.kind,
+                    table: finding.table.clone(),
+                    location: finding.location.clone(),
+                    tier: finding.tier,
+                    message: finding.message.clone(),
+                    evidence: finding.evidence.clone(),
+                    at: Utc::now(),
+                });
+                report.new_incidents += 1;
+                state.open.insert(key.clone(), OpenIncident { id, unrepairable_for: None });
+            }
+            if self.config.mode == Mode::DetectOnly {
+                continue;
+            }
+            let incident = state.open.get(&key).cloned().expect("inserted above");
+            if incident.unrepairable_for.as_deref() == Some(finding.message.as_str()) {
+                continue;
+            }
+            let Some(table) = tables.get(&finding.table) else { continue };
+            let ctx = RepairContext { lake: &self.lake, table, quarantine_prefix: &self.config.quarantine_prefix };
+            let outcome = match repair::run(&ctx, finding).await {
+                Ok(o) => o,
+                // The object changed under us; the next pass decides again.
+                Err(HealerError::Lake(LakeError::NotFound(_))) => continue,
+                Err(e) => return Err(e),
+            };
+            let (steps, unrepairable) = match outcome {
+                Outcome::Repaired(steps) => (steps, None),
+                Outcome::Unrepairable { done, reason } => (done, Some(reason)),
+            };
+            for step in steps {
+                (self.sink)(HealerEvent::Repair {
+                    incident: incident.id.clone(),
+                    action: step.action,
+                    location: step.location,
+                    source: step.source,
+                    at: Utc::now(),
+                });
+            }
+            match unrepairable {
+                None => report.repaired += 1,
+                Some(reason) => {
+                    report.unrepairable += 1;
+                    tracing::warn!(incident = %incident.id, location = %finding.location, %reason, "unrepairable");
+                    (self.sink)(HealerEvent::Unrepairable {
+                        incident: incident.id.clone(),
+                        location: finding.location.clone(),
+                        reason,
+                        at: Utc::now(),
+                    });
+                    if let Some(open) = state.open.get_mut(&key) {
+                        open.unrepairable_for = Some(finding.message.clone());
+                    }
+                }
+            }
+        }
+        report.scan = scan;
+        Ok(report)
+    }
+
+    /// Passes until the lake is clean or nothing more can be done (at most `max_passes`).
+    /// Returns the last pass.
+    pub async fn heal_until_settled(&self, max_passes: usize) -> Result<PassReport, HealerError> {
+        let mut last = self.pass().await?;
+        for _ in 1..max_passes {
+            if last.scan.findings.is_empty() || (last.repaired == 0 && last.new_incidents == 0) {
+                break;
+            }
+            last = self.pass().await?;
+        }
+        Ok(last)
+    }
+}

@@ -1,0 +1,108 @@
+//! Repairs, one per action, and the playbook that picks them for a finding.
+//!
+//! Playbook:
+//! - `corrupt_parquet` → quarantine, then restore from the landing zone;
+//! - `schema_drift` with only extra columns → rewrite to the contract (original quarantined);
+//!   other drift → restore from landing, or rewrite with lossless casts when only types changed
+//!   and no landing copy exists;
+//! - `null_flood` → restore from landing;
+//! - `missing_partition` → restore missing files from landing, then re-register in the catalog.
+//!
+//! Without a good source the incident is unrepairable: the healer says so and invents nothing.
+
+pub mod catalog_resync;
+pub mod quarantine;
+pub mod restore_landing;
+pub mod rewrite_contract;
+
+use crate::events::RepairAction;
+use crate::finding::{Evidence, Finding, FindingKind};
+use crate::HealerError;
+use lakechaos_lake::{Lake, TableDef};
+
+/// What a repair may use.
+pub struct RepairContext<'a> {
+    pub lake: &'a Lake,
+    pub table: &'a TableDef,
+    pub quarantine_prefix: &'a str,
+}
+
+/// One completed step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub action: RepairAction,
+    pub location: String,
+    pub source: String,
+}
+
+/// The result of running the playbook for one finding.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Every step needed was done.
+    Repaired(Vec<Step>),
+    /// No good source; the steps that were still worth doing (such as quarantining a file
+    /// that breaks readers) are listed.
+    Unrepairable { done: Vec<Step>, reason: String },
+}
+
+/// Runs the playbook for a finding.
+pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, HealerError> {
+    match (&finding.kind, &finding.evidence) {
+        (FindingKind::MissingPartition, Evidence::Partition { partition, registered, missing_files, has_data }) => {
+            let mut steps = Vec::new();
+            for file in missing_files {
+                match restore_landing::restore_missing(ctx, partition, file).await? {
+                    Ok(step) => steps.push(step),
+                    Err(reason) => return Ok(Outcome::Unrepairable { done: steps, reason }),
+                }
+            }
+            let has_data_now = *has_data || !steps.is_empty();
+            if !has_data_now {
+                return Ok(Outcome::Unrepairable {
+                    done: steps,
+                    reason: format!("partition {} has no data and no landing copy to restore from", finding.location),
+                });
+            }
+            if !registered {
+                steps.push(catalog_resync::register(ctx, partition).await?);
+            }
+            Ok(Outcome::Repaired(steps))
+        }
+        (FindingKind::CorruptParquet, _) => {
+            let mut steps = vec![quarantine::quarantine(ctx, &finding.location, finding).await?];
+            match restore_landing::restore(ctx, &finding.location).await? {
+                Ok(step) => {
+                    steps.push(step);
+                    Ok(Outcome::Repaired(steps))
+                }
+                Err(reason) => Ok(Outcome::Unrepairable { done: steps, reason }),
+            }
+        }
+        (FindingKind::SchemaDrift, Evidence::Schema { missing, retyped, .. }) if missing.is_empty() && retyped.is_empty() => {
+            rewrite_contract::rewrite(ctx, &finding.location, finding).await
+        }
+        (FindingKind::SchemaDrift, Evidence::Schema { missing, .. }) => match restore_landing::restore_replacing(ctx, &finding.location, finding).await? {
+            Ok(steps) => Ok(Outcome::Repaired(steps)),
+            Err(reason) if missing.is_empty() => {
+                // Only types changed and no landing copy: a lossless cast back is still honest.
+                match rewrite_contract::rewrite(ctx, &finding.location, finding).await? {
+                    Outcome::Repaired(steps) => Ok(Outcome::Repaired(steps)),
+                    Outcome::Unrepairable { done, reason: cast_reason } => {
+                        Ok(Outcome::Unrepairable { done, reason: format!("{reason}; {cast_reason}") })
+                    }
+                }
+            }
+            Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
+        },
+        (FindingKind::NullFlood, _) | (FindingKind::SchemaDrift, _) => {
+            match restore_landing::restore_replacing(ctx, &finding.location, finding).await? {
+                Ok(steps) => Ok(Outcome::Repaired(steps)),
+                Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
+            }
+        }
+        (FindingKind::MissingPartition, _) => Ok(Outcome::Unrepairable {
+            done: Vec::new(),
+            reason: "finding carries no partition evidence".into(),
+        }),
+    }
+}

@@ -1,0 +1,40 @@
+//! Quarantine: move an object out of the table, with a reason record. Never a deletion: the
+//! bytes are kept under the quarantine prefix.
+
+use crate::events::RepairAction;
+use crate::finding::Finding;
+use crate::repair::{RepairContext, Step};
+use crate::HealerError;
+use bytes::Bytes;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct ReasonRecord<'a> {
+    original_key: &'a str,
+    kind: &'a str,
+    tier: crate::finding::Tier,
+    reason: &'a str,
+    quarantined_at: String,
+    healer_version: &'static str,
+}
+
+/// Moves `key` to `<quarantine>/<table>/<timestamp>/<key>` and writes
+/// `<...>.reason.json` beside it. Returns the step, whose `source` is the quarantine key.
+pub async fn quarantine(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> Result<Step, HealerError> {
+    let now = chrono::Utc::now();
+    let target = format!("{}/{}/{}/{}", ctx.quarantine_prefix, ctx.table.name, now.format("%Y%m%dT%H%M%S%.6fZ"), key);
+    ctx.lake.store.copy(key, &target).await?;
+    let record = ReasonRecord {
+        original_key: key,
+        kind: finding.kind.as_str(),
+        tier: finding.tier,
+        reason: &finding.message,
+        quarantined_at: now.to_rfc3339(),
+        healer_version: env!("CARGO_PKG_VERSION"),
+    };
+    let json = serde_json::to_vec_pretty(&record).map_err(|e| HealerError::Invalid(e.to_string()))?;
+    ctx.lake.store.put(&format!("{target}.reason.json"), Bytes::from(json)).await?;
+    // Only after the copy and its record are stored does the original leave the table.
+    ctx.lake.store.delete(key).await?;
+    Ok(Step { action: RepairAction::Quarantine, location: key.to_string(), source: target })
+}
