@@ -1,1 +1,243 @@
-fn main() {}
+//! `lakechaos`: run chaos scenarios against a lakehouse and its healer.
+//!
+//! Exit codes: 0 every scenario passed (or was skipped), 1 a scenario failed, 2 bad input or
+//! environment (nothing is injected then).
+
+use clap::{Parser, Subcommand};
+use lakechaos::report;
+use lakechaos::runner::{stream_seed, RunOptions};
+use lakechaos::scenario::load::load_file;
+use lakechaos::scenario::{load_paths, Scenario};
+use lakechaos::target::Target;
+use lakechaos_faults::{apply, FaultContext, Journal};
+use rand::SeedableRng;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "lakechaos", version, about = "Breaks a data lakehouse on purpose and proves the healer mends it within an SLO, with nothing lost.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Selection {
+    /// Scenario files or directories (searched for *.yaml / *.yml).
+    #[arg(value_name = "PATHS", default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check scenario files; report every error with file:line:col.
+    Validate {
+        #[command(flatten)]
+        select: Selection,
+    },
+    /// List scenarios.
+    List {
+        #[command(flatten)]
+        select: Selection,
+    },
+    /// Run scenarios against a target.
+    Run {
+        #[command(flatten)]
+        select: Selection,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Write JUnit XML here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write the JSON report here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Run the suite repeatedly; print time to detect / repair per fault class (p50, p95) and
+    /// the suite's wall time against their aims.
+    Bench {
+        #[command(flatten)]
+        select: Selection,
+        #[command(flatten)]
+        run: RunArgs,
+        /// How many times to run the suite (seeds SEED, SEED+1, ...).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// Write the figures as JSON here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Seed one scenario's fixture into a directory and inject its fault, leaving the lake
+    /// broken (for demos and for trying `lakehealer`). Undo with `revert`.
+    Inject {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Lake directory (must be empty or absent).
+        #[arg(long, value_name = "DIR")]
+        lake: PathBuf,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Where to write the journal (default: <lake>.journal.json).
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+    },
+    /// Undo a fault from its journal (after a killed run, or after `inject`).
+    Revert {
+        #[arg(long, value_name = "FILE")]
+        journal: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct RunArgs {
+    /// Where the lake lives.
+    #[arg(long, value_enum, default_value = "local")]
+    target: Target,
+    /// Run seed: the same seed injects byte-identical faults.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Run the healer detect-only (every repair expectation then fails: proves checks can fail).
+    #[arg(long)]
+    no_heal: bool,
+    /// Keep lakes, golden manifests and journals in this directory.
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+}
+
+impl RunArgs {
+    fn options(&self) -> RunOptions {
+        RunOptions {
+            target: self.target,
+            seed: self.seed,
+            no_heal: self.no_heal,
+            keep_workdir: self.workdir.is_some(),
+            workdir: self.workdir.clone(),
+            ..RunOptions::default()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    lakechaos_lake::parquet_io::quiet_decoder_panics();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAKECHAOS_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads and filters scenarios; every load error is reported.
+fn select(sel: &Selection) -> Result<Vec<Scenario>, String> {
+    let scenarios = load_paths(&sel.paths).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("error: {e}")).collect();
+        format!("{}\n{} scenario error(s); nothing was run", lines.join("\n"), errors.len())
+    })?;
+    let chosen: Vec<Scenario> = scenarios.into_iter().filter(|s| sel.tags.is_empty() || s.tags.iter().any(|t| sel.tags.contains(t))).collect();
+    if chosen.is_empty() {
+        return Err(format!("error: no scenarios selected under {:?} with tags {:?}", sel.paths, sel.tags));
+    }
+    Ok(chosen)
+}
+
+async fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Validate { select: sel } => {
+            let scenarios = select(&sel)?;
+            println!("{} scenario(s) valid", scenarios.len());
+            Ok(0)
+        }
+        Command::List { select: sel } => {
+            let scenarios = select(&sel)?;
+            println!("{:<44} {:<34} {:>9} {:>9}  TAGS", "SCENARIO", "FAULT", "DETECT", "REPAIR");
+            for s in &scenarios {
+                println!(
+                    "{:<44} {:<34} {:>9} {:>9}  {}",
+                    s.name,
+                    format!("{}/{}", s.fault.class(), s.fault.mode()),
+                    humantime::format_duration(s.slo.detect_within).to_string(),
+                    humantime::format_duration(s.slo.repair_within).to_string(),
+                    s.tags.join(",")
+                );
+            }
+            Ok(0)
+        }
+        Command::Run { select: sel, run, junit, json } => {
+            let scenarios = select(&sel)?;
+            let suite = lakechaos::run_suite(&scenarios, &run.options()).await.map_err(|e| format!("error: {e}"))?;
+            print!("{}", report::summary::render(&suite));
+            let suites = [suite];
+            if let Some(path) = junit {
+                report::junit::write(&suites, &path).map_err(|e| format!("error: writing {}: {e}", path.display()))?;
+            }
+            if let Some(path) = json {
+                report::json::write(&suites, &path).map_err(|e| format!("error: writing {}: {e}", path.display()))?;
+            }
+            Ok(if suites[0].all_passed() { 0 } else { 1 })
+        }
+        Command::Bench { select: sel, run, repeat, json } => {
+            let scenarios = select(&sel)?;
+            if repeat == 0 {
+                return Err("error: --repeat must be at least 1".into());
+            }
+            let (figures, _) = lakechaos::bench::bench(&scenarios, &run.options(), repeat).await.map_err(|e| format!("error: {e}"))?;
+            print!("{}", lakechaos::bench::render(&figures));
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;
+                std::fs::write(&path, text).map_err(|e| format!("error: writing {}: {e}", path.display()))?;
+            }
+            Ok(if figures.not_passed == 0 { 0 } else { 1 })
+        }
+        Command::Inject { scenario, lake, seed, journal } => {
+            let scenario = load_file(&scenario).map_err(|e| format!("error: {e}"))?;
+            if lake.exists() && std::fs::read_dir(&lake).map(|mut d| d.next().is_some()).unwrap_or(true) {
+                return Err(format!("error: {} is not empty; inject seeds a fresh lake", lake.display()));
+            }
+            let provisioned = Target::Local.provision(&lake).await.map_err(|e| format!("error: {e}"))?;
+            let seeded = lakechaos_fixtures::seed_lake(&provisioned.lake, &scenario.dataset, &scenario.fixture, stream_seed(seed, &scenario.name, "fixture"))
+                .await
+                .map_err(|e| format!("error: seed: {e}"))?;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stream_seed(seed, &scenario.name, "fault"));
+            let plan = {
+                let mut ctx = FaultContext { lake: &provisioned.lake, table: &seeded.table, rng: &mut rng };
+                scenario.fault.plan(&mut ctx).await.map_err(|e| format!("error: {e}"))?
+            };
+            let journal_path = journal.unwrap_or_else(|| PathBuf::from(format!("{}.journal.json", lake.display())));
+            Journal::from_plan(&scenario.name, seed, &provisioned.address, &plan).write(&journal_path).map_err(|e| format!("error: {e}"))?;
+            apply(&provisioned.lake, &plan).await.map_err(|e| format!("error: inject: {e}"))?;
+            println!("injected {} into {}", plan.ground_truth.detail, provisioned.address);
+            println!("ground truth: {}", serde_json::to_string(&plan.ground_truth).map_err(|e| e.to_string())?);
+            println!("journal: {}", journal_path.display());
+            Ok(0)
+        }
+        Command::Revert { journal } => {
+            let journal = Journal::read(&journal).map_err(|e| format!("error: {e}"))?;
+            if !std::path::Path::new(&journal.lake).is_dir() {
+                return Err(format!("error: the journaled lake {} does not exist", journal.lake));
+            }
+            let lake = Target::Local.open(&journal.lake).map_err(|e| format!("error: {e}"))?;
+            let done = journal.revert(&lake).await.map_err(|e| format!("error: {e}"))?;
+            println!(
+                "reverted {} ({}) in {}: {} object(s) restored, {} removed, {} catalog entr(ies) restored",
+                journal.scenario, journal.ground_truth.detail, journal.lake, done.objects_restored, done.objects_removed, done.catalog_entries_restored
+            );
+            Ok(0)
+        }
+    }
+}

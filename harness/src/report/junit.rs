@@ -1,0 +1,78 @@
+//! JUnit XML: a testsuite per target, a testcase per scenario, failures naming the broken
+//! expectation with its numbers, measurements as properties.
+
+use crate::result::{ScenarioResult, Status, SuiteReport};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use std::path::Path;
+use std::time::Duration;
+
+fn property(name: &str, value: impl ToString) -> Property {
+    Property::new(name, value.to_string())
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map(|ms| format!("{ms:.1}")).unwrap_or_else(|| "none".into())
+}
+
+fn testcase(r: &ScenarioResult) -> TestCase {
+    let status = match r.status {
+        Status::Passed => TestCaseStatus::success(),
+        Status::Failed => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(r.failures.first().cloned().unwrap_or_default());
+            s.set_type("expectation");
+            s.set_description(r.failures.join("\n"));
+            s
+        }
+        Status::Error => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_message(r.reason.clone().unwrap_or_default());
+            s.set_type("scenario-error");
+            s
+        }
+        Status::Skipped => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(r.reason.clone().unwrap_or_default());
+            s
+        }
+    };
+    let mut tc = TestCase::new(r.name.clone(), status);
+    tc.set_classname(format!("lakechaos.{}.{}", r.target, r.fault_class));
+    tc.set_time(Duration::from_secs_f64(r.duration_ms / 1000.0));
+    tc.add_properties([
+        property("seed", r.seed),
+        property("fault", format!("{}/{}", r.fault_class, r.fault_mode)),
+        property("time_to_detect_ms", opt_ms(r.time_to_detect_ms)),
+        property("time_to_repair_ms", opt_ms(r.time_to_repair_ms)),
+        property("detect_within_ms", r.slo.detect_within.as_millis()),
+        property("repair_within_ms", r.slo.repair_within.as_millis()),
+        property("rows_lost", r.rows_lost.map(|n| n.to_string()).unwrap_or_else(|| "none".into())),
+        property("false_incidents", r.false_incidents.len()),
+        property("detection_tier", r.detection_tier.clone().unwrap_or_else(|| "none".into())),
+    ]);
+    tc
+}
+
+/// The JUnit report for a set of suites (one per target).
+pub fn report(suites: &[SuiteReport]) -> Report {
+    let mut report = Report::new("lakechaos");
+    for suite in suites {
+        let mut ts = TestSuite::new(suite.target.clone());
+        ts.set_timestamp(suite.started_at);
+        ts.set_time(Duration::from_secs_f64(suite.duration_ms / 1000.0));
+        ts.add_property(property("seed", suite.seed));
+        ts.add_property(property("no_heal", suite.no_heal));
+        ts.add_test_cases(suite.scenarios.iter().map(testcase));
+        report.add_test_suite(ts);
+    }
+    report
+}
+
+/// Writes the JUnit XML file.
+pub fn write(suites: &[SuiteReport], path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let xml = report(suites).to_string().map_err(std::io::Error::other)?;
+    std::fs::write(path, xml)
+}

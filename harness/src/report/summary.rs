@@ -1,0 +1,65 @@
+//! The readable summary table printed after a run.
+
+use crate::result::{Status, SuiteReport};
+use std::fmt::Write;
+
+fn ms(v: Option<f64>) -> String {
+    v.map(|ms| format!("{ms:.0}ms")).unwrap_or_else(|| "-".into())
+}
+
+/// Renders a suite as a table plus failure details.
+pub fn render(suite: &SuiteReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "lakechaos: target {} · seed {}{}",
+        suite.target,
+        suite.seed,
+        if suite.no_heal { " · healer detect-only (--no-heal)" } else { "" }
+    );
+    let _ = writeln!(out, "{:<6} {:<44} {:<34} {:>8} {:>8} {:>8} {:>9} {:>6}", "STATUS", "SCENARIO", "FAULT", "TTD", "TTR", "SLO-TTR", "ROWS-LOST", "FALSE");
+    for r in &suite.scenarios {
+        let status = match r.status {
+            Status::Passed => "PASS",
+            Status::Failed => "FAIL",
+            Status::Skipped => "SKIP",
+            Status::Error => "ERROR",
+        };
+        let _ = writeln!(
+            out,
+            "{:<6} {:<44} {:<34} {:>8} {:>8} {:>8} {:>9} {:>6}",
+            status,
+            r.name,
+            format!("{}/{}", r.fault_class, r.fault_mode),
+            ms(r.time_to_detect_ms),
+            ms(r.time_to_repair_ms),
+            format!("{}ms", r.slo.repair_within.as_millis()),
+            r.rows_lost.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+            r.false_incidents.len(),
+        );
+    }
+    for r in &suite.scenarios {
+        if !r.failures.is_empty() || r.reason.is_some() {
+            let _ = writeln!(out, "\n{} ({}):", r.name, r.source.display());
+            for f in &r.failures {
+                let _ = writeln!(out, "  - {f}");
+            }
+            if let Some(reason) = &r.reason {
+                let _ = writeln!(out, "  - {reason}");
+            }
+            for f in &r.false_incidents {
+                let _ = writeln!(out, "  - false incident: {f}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{} passed, {} failed, {} skipped, {} errors in {:.1}s",
+        suite.count(Status::Passed),
+        suite.count(Status::Failed),
+        suite.count(Status::Skipped),
+        suite.count(Status::Error),
+        suite.duration_ms / 1000.0
+    );
+    out
+}

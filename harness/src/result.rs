@@ -1,0 +1,93 @@
+//! What a run produced: per scenario and per suite.
+
+use crate::scenario::Slo;
+use lakechaos_faults::GroundTruth;
+use lakechaos_fixtures::Verification;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// How a scenario ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every expectation held.
+    Passed,
+    /// An expectation did not hold (see `failures`).
+    Failed,
+    /// The target lacks a capability the scenario needs.
+    Skipped,
+    /// The scenario could not run (steady state broken, fault not applicable, I/O error).
+    Error,
+}
+
+/// The result of one scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub source: PathBuf,
+    pub target: String,
+    pub fault_class: String,
+    pub fault_mode: String,
+    /// The run seed (each scenario derives its own streams from it and its name).
+    pub seed: u64,
+    pub status: Status,
+    /// Broken expectations, each with its numbers.
+    pub failures: Vec<String>,
+    /// Why the scenario could not run, or was skipped.
+    pub reason: Option<String>,
+    pub slo: Slo,
+    /// From the start of injection to the first incident matching the ground truth.
+    pub time_to_detect_ms: Option<f64>,
+    /// From the start of injection to the first passing verification against golden.
+    pub time_to_repair_ms: Option<f64>,
+    /// Tier of the first matching incident (`listing`, `footer`, `pages`).
+    pub detection_tier: Option<String>,
+    /// Ground-truth locations with a matching incident / all ground-truth locations.
+    pub locations_detected: usize,
+    pub locations_total: usize,
+    pub rows_expected: u64,
+    /// Golden rows not served intact at the end (before any revert), measured by the harness.
+    pub rows_lost: Option<u64>,
+    pub incidents: usize,
+    /// Incidents that match no injected damage.
+    pub false_incidents: Vec<String>,
+    pub repairs: usize,
+    /// File checks during the run that decoded pages / read only footers.
+    pub pages_decoded: usize,
+    pub footers_read: usize,
+    pub ground_truth: Option<GroundTruth>,
+    pub verification: Option<Verification>,
+    /// Whether the harness reverted the fault from its journal because the lake was not healed.
+    pub reverted: bool,
+    pub journal: Option<PathBuf>,
+    pub duration_ms: f64,
+}
+
+/// The result of a suite on one target.
+#[derive(Clone, Debug, Serialize)]
+pub struct SuiteReport {
+    pub target: String,
+    pub seed: u64,
+    /// Whether the healer ran detect-only.
+    pub no_heal: bool,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub duration_ms: f64,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+impl SuiteReport {
+    /// Scenarios with this status.
+    pub fn count(&self, status: Status) -> usize {
+        self.scenarios.iter().filter(|s| s.status == status).count()
+    }
+
+    /// True when nothing failed or errored (skips are not failures, and not passes).
+    pub fn all_passed(&self) -> bool {
+        self.count(Status::Failed) == 0 && self.count(Status::Error) == 0
+    }
+
+    /// Panics with the summary table when a scenario failed or errored; for `cargo test` suites.
+    pub fn assert_all_passed(&self) {
+        assert!(self.all_passed(), "lakechaos suite failed:\n{}", crate::report::summary::render(self));
+    }
+}

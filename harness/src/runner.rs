@@ -1,0 +1,329 @@
+//! The runner: provision → seed → steady state → journal → inject → heal (in-process healer) →
+//! time detection and repair → verify against golden → score → revert what is left.
+
+use crate::result::{ScenarioResult, Status, SuiteReport};
+use crate::scenario::{ExpectedOutcome, Scenario};
+use crate::scoring::{self, Measured};
+use crate::target::Target;
+use lakechaos_faults::{apply, FaultContext, Journal};
+use lakechaos_fixtures::manifest::Verifier;
+use lakechaos_fixtures::{derive_seed, seed_lake, Verification};
+use lakehealer::events::HealerEvent;
+use lakehealer::{Healer, HealerConfig, Mode};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How a suite runs.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub target: Target,
+    /// The run seed: same seed, same fixtures, same faults.
+    pub seed: u64,
+    /// Run the healer detect-only: every repair expectation must then fail.
+    pub no_heal: bool,
+    /// Where lakes and journals go (default: a new temporary directory).
+    pub workdir: Option<PathBuf>,
+    /// Keep lakes and journals after the run.
+    pub keep_workdir: bool,
+    /// Extra time after repair to catch late false incidents.
+    pub settle: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { target: Target::Local, seed: 7, no_heal: false, workdir: None, keep_workdir: false, settle: Duration::from_millis(50) }
+    }
+}
+
+/// Errors that stop a whole run (not a single scenario).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("work directory {path}: {source}")]
+    Workdir { path: String, source: std::io::Error },
+}
+
+/// Interval at which the runner re-verifies the lake while waiting for repair.
+const VERIFY_EVERY: Duration = Duration::from_millis(10);
+
+/// Runs scenarios one after another on one target.
+pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<SuiteReport, RunError> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let (workdir, _guard) = match &opts.workdir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| RunError::Workdir { path: dir.display().to_string(), source: e })?;
+            (dir.clone(), None)
+        }
+        None => {
+            let tmp = tempfile::Builder::new().prefix("lakechaos-").tempdir().map_err(|e| RunError::Workdir { path: "temporary directory".into(), source: e })?;
+            let path = tmp.path().to_path_buf();
+            (path, if opts.keep_workdir { let _ = tmp.keep(); None } else { Some(tmp) })
+        }
+    };
+    tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
+    let mut results = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        let dir = workdir.join(&scenario.name);
+        let result = run_scenario(scenario, opts, &dir).await;
+        if !opts.keep_workdir && opts.workdir.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        results.push(result);
+    }
+    Ok(SuiteReport {
+        target: opts.target.name().to_string(),
+        seed: opts.seed,
+        no_heal: opts.no_heal,
+        started_at,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        scenarios: results,
+    })
+}
+
+fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
+    ScenarioResult {
+        name: scenario.name.clone(),
+        source: scenario.source.clone(),
+        target: opts.target.name().to_string(),
+        fault_class: scenario.fault.class().to_string(),
+        fault_mode: scenario.fault.mode(),
+        seed: opts.seed,
+        status: Status::Error,
+        failures: Vec::new(),
+        reason: None,
+        slo: scenario.slo,
+        time_to_detect_ms: None,
+        time_to_repair_ms: None,
+        detection_tier: None,
+        locations_detected: 0,
+        locations_total: 0,
+        rows_expected: 0,
+        rows_lost: None,
+        incidents: 0,
+        false_incidents: Vec::new(),
+        repairs: 0,
+        pages_decoded: 0,
+        footers_read: 0,
+        ground_truth: None,
+        verification: None,
+        reverted: false,
+        journal: None,
+        duration_ms: 0.0,
+    }
+}
+
+/// Runs one scenario in `dir` (lake in `dir/lake`, journal and golden manifest beside it).
+pub async fn run_scenario(scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
+    let started = Instant::now();
+    let mut result = blank(scenario, opts);
+    if let Some(cap) = opts.target.missing(&scenario.needs) {
+        result.status = Status::Skipped;
+        result.reason = Some(format!("target {} lacks capability {cap:?} that the scenario needs", opts.target.name()));
+        return result;
+    }
+    if let Err(reason) = run_inner(scenario, opts, dir, &mut result).await {
+        result.status = Status::Error;
+        result.reason = Some(reason);
+    }
+    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    result
+}
+
+/// The seed of one of a scenario's random streams.
+pub fn stream_seed(run_seed: u64, scenario: &str, stream: &str) -> u64 {
+    derive_seed(derive_seed(run_seed, scenario), stream)
+}
+
+async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &mut ScenarioResult) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(dir);
+    let lake_dir = dir.join("lake");
+    let provisioned = opts.target.provision(&lake_dir).await.map_err(|e| format!("provision: {e}"))?;
+    let lake = provisioned.lake.clone();
+
+    // Seed and record golden.
+    let seeded = seed_lake(&lake, &scenario.dataset, &scenario.fixture, stream_seed(opts.seed, &scenario.name, "fixture"))
+        .await
+        .map_err(|e| format!("seed: {e}"))?;
+    result.rows_expected = seeded.golden.total_rows();
+    let golden_json = serde_json::to_vec_pretty(&seeded.golden).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("golden.json"), golden_json).map_err(|e| format!("golden manifest: {e}"))?;
+    let mut verifier = Verifier::new(seeded.golden.clone());
+
+    // Steady state: the healer must find nothing, and the harness must agree.
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, HealerEvent)>();
+    let sink: lakehealer::EventSink = Arc::new(move |event| {
+        let _ = tx.send((Instant::now(), event));
+    });
+    let mode = if opts.no_heal { Mode::DetectOnly } else { Mode::Heal };
+    let healer = Arc::new(Healer::new(lake.clone(), HealerConfig { mode, ..HealerConfig::default() }, sink));
+    let steady = healer.scan().await.map_err(|e| format!("steady state: healer failed: {e}"))?;
+    if !steady.findings.is_empty() {
+        let list: Vec<String> = steady.findings.iter().map(|f| format!("{} at {}", f.kind, f.location)).collect();
+        return Err(format!("steady state does not hold before injection: {}", list.join("; ")));
+    }
+    let baseline = verifier.verify(&lake).await.map_err(|e| format!("steady state: {e}"))?;
+    if !baseline.healed {
+        return Err(format!("steady state: seeded lake does not match its own golden manifest: {baseline:?}"));
+    }
+
+    // Plan and journal before touching anything.
+    let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(opts.seed, &scenario.name, "fault"));
+    let plan = {
+        let mut ctx = FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng };
+        scenario.fault.plan(&mut ctx).await.map_err(|e| format!("fault: {e}"))?
+    };
+    let journal = Journal::from_plan(&scenario.name, opts.seed, &provisioned.address, &plan);
+    let journal_path = dir.join("journal.json");
+    journal.write(&journal_path).map_err(|e| e.to_string())?;
+    result.journal = Some(journal_path);
+    let truth = plan.ground_truth.clone();
+    result.locations_total = truth.locations().len();
+    result.ground_truth = Some(truth.clone());
+
+    // Start the healer, wait for its first (clean) pass, then inject.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(lakehealer::watch::watch(healer.clone(), stop_rx));
+    let ready_deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(ready_deadline.into(), rx.recv()).await {
+            Ok(Some((_, HealerEvent::Scan { .. }))) => break,
+            Ok(Some(_)) => continue,
+            _ => return Err("healer did not complete its first pass within 30 s".into()),
+        }
+    }
+    let t0 = Instant::now();
+    apply(&lake, &plan).await.map_err(|e| format!("inject: {e}"))?;
+
+    let mut obs = Observation::default();
+    let deadline = t0 + match scenario.expect.outcome {
+        ExpectedOutcome::Repaired => scenario.slo.repair_within,
+        ExpectedOutcome::Detected => scenario.slo.detect_within,
+    };
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        if let Ok(Some((at, event))) = tokio::time::timeout((deadline - now).min(VERIFY_EVERY), rx.recv()).await {
+            obs.record(at, t0, event, &truth);
+            while let Ok((at, event)) = rx.try_recv() {
+                obs.record(at, t0, event, &truth);
+            }
+        }
+        match scenario.expect.outcome {
+            ExpectedOutcome::Repaired => {
+                if verifier.verify(&lake).await.map_err(|e| format!("verify: {e}"))?.healed {
+                    obs.time_to_repair = Some(Instant::now() - t0);
+                    break;
+                }
+            }
+            ExpectedOutcome::Detected if obs.detected_locations.len() == truth.locations().len() => break,
+            ExpectedOutcome::Detected => {}
+        }
+    }
+    // Late incidents still count against the healer.
+    tokio::time::sleep(opts.settle).await;
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(10), watcher).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "healer stopped with an error"),
+        Ok(Err(e)) => return Err(format!("healer task panicked: {e}")),
+        Err(_) => return Err("healer did not stop within 10 s".into()),
+    }
+    while let Ok((at, event)) = rx.try_recv() {
+        obs.record(at, t0, event, &truth);
+    }
+
+    // The harness's own verdict, from the lake itself.
+    let fin = verifier.verify(&lake).await.map_err(|e| format!("verify: {e}"))?;
+    let measured = Measured {
+        time_to_detect: obs.time_to_detect,
+        time_to_repair: if fin.healed { obs.time_to_repair } else { None },
+        locations_detected: obs.detected_locations.len(),
+        locations_total: truth.locations().len(),
+        rows_lost: fin.rows_lost,
+        false_incidents: obs.false_incidents.len(),
+        unhealed_because: (!fin.healed).then(|| describe_unhealed(&fin)),
+    };
+    result.failures = scoring::failures(scenario, &measured);
+    result.status = if result.failures.is_empty() { Status::Passed } else { Status::Failed };
+    result.time_to_detect_ms = measured.time_to_detect.map(|d| d.as_secs_f64() * 1000.0);
+    result.time_to_repair_ms = measured.time_to_repair.map(|d| d.as_secs_f64() * 1000.0);
+    result.detection_tier = obs.detection_tier;
+    result.locations_detected = measured.locations_detected;
+    result.rows_lost = Some(fin.rows_lost);
+    result.incidents = obs.incidents;
+    result.false_incidents = obs.false_incidents;
+    result.repairs = obs.repairs;
+    result.pages_decoded = obs.pages_decoded;
+    result.footers_read = obs.footers_read;
+
+    // Revert what the healer left, from the journal: the lake ends as it started.
+    if !fin.healed {
+        let journal = Journal::read(result.journal.as_deref().expect("set above")).map_err(|e| e.to_string())?;
+        journal.revert(&lake).await.map_err(|e| format!("revert: {e}"))?;
+        result.reverted = true;
+    }
+    result.verification = Some(fin);
+    Ok(())
+}
+
+fn describe_unhealed(v: &Verification) -> String {
+    let mut parts = vec![format!("{} of {} rows lost", v.rows_lost, v.rows_expected)];
+    if v.rows_unexpected > 0 {
+        parts.push(format!("{} unexpected rows", v.rows_unexpected));
+    }
+    if !v.unreadable_files.is_empty() {
+        parts.push(format!("{} unreadable file(s)", v.unreadable_files.len()));
+    }
+    if !v.nonconforming_files.is_empty() {
+        parts.push(format!("{} file(s) off contract", v.nonconforming_files.len()));
+    }
+    if v.contract_changed {
+        parts.push("catalog contract changed".into());
+    }
+    parts.join(", ")
+}
+
+/// Healer events as the runner sees them.
+#[derive(Default)]
+struct Observation {
+    time_to_detect: Option<Duration>,
+    time_to_repair: Option<Duration>,
+    detection_tier: Option<String>,
+    detected_locations: std::collections::BTreeSet<String>,
+    incidents: usize,
+    false_incidents: Vec<String>,
+    repairs: usize,
+    pages_decoded: usize,
+    footers_read: usize,
+}
+
+impl Observation {
+    fn record(&mut self, at: Instant, t0: Instant, event: HealerEvent, truth: &lakechaos_faults::GroundTruth) {
+        match event {
+            HealerEvent::Incident { kind, location, tier, message, .. } => {
+                self.incidents += 1;
+                if scoring::matches(truth, kind.as_str(), &location) {
+                    if self.time_to_detect.is_none() {
+                        self.time_to_detect = Some(at.saturating_duration_since(t0));
+                        self.detection_tier = Some(format!("{tier:?}").to_lowercase());
+                    }
+                    self.detected_locations.insert(location);
+                } else {
+                    self.false_incidents.push(format!("{kind} at {location}: {message}"));
+                }
+            }
+            HealerEvent::Repair { .. } => self.repairs += 1,
+            HealerEvent::Scan { pages_decoded, footers_read, .. } => {
+                self.pages_decoded += pages_decoded;
+                self.footers_read += footers_read;
+            }
+            HealerEvent::Unrepairable { .. } | HealerEvent::Resolved { .. } => {}
+        }
+    }
+}

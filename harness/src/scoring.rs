@@ -1,0 +1,136 @@
+//! Scoring: incidents against ground truth, and a scenario's expectations against what was
+//! measured. Pure functions, so they are tested without running anything.
+
+use crate::scenario::{ExpectedOutcome, Scenario};
+use lakechaos_faults::GroundTruth;
+use std::time::Duration;
+
+/// Whether an incident (kind, location) is the injected damage.
+pub fn matches(truth: &GroundTruth, kind: &str, location: &str) -> bool {
+    kind == truth.kind.as_str() && truth.locations().iter().any(|l| l == location)
+}
+
+/// What the runner measured for one scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Measured {
+    pub time_to_detect: Option<Duration>,
+    pub time_to_repair: Option<Duration>,
+    pub locations_detected: usize,
+    pub locations_total: usize,
+    pub rows_lost: u64,
+    pub false_incidents: usize,
+    /// Why the lake is not equal to golden, when it is not.
+    pub unhealed_because: Option<String>,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Every broken expectation, each naming its numbers. Empty means passed.
+pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
+    let mut out = Vec::new();
+    let slo = scenario.slo;
+    match m.time_to_detect {
+        None => out.push(format!(
+            "detect: no matching incident within detect_within {} (SLO breach)",
+            ms(slo.detect_within)
+        )),
+        Some(t) if t > slo.detect_within => out.push(format!(
+            "detect: time to detect {} exceeds detect_within {} (SLO breach)",
+            ms(t),
+            ms(slo.detect_within)
+        )),
+        Some(_) => {}
+    }
+    if m.locations_detected < m.locations_total {
+        out.push(format!("detect: {} of {} damaged locations raised a matching incident", m.locations_detected, m.locations_total));
+    }
+    if scenario.expect.outcome == ExpectedOutcome::Repaired {
+        match m.time_to_repair {
+            None => out.push(format!(
+                "repair: lake not equal to golden within repair_within {} (SLO breach){}",
+                ms(slo.repair_within),
+                m.unhealed_because.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            )),
+            Some(t) if t > slo.repair_within => out.push(format!(
+                "repair: time to repair {} exceeds repair_within {} (SLO breach)",
+                ms(t),
+                ms(slo.repair_within)
+            )),
+            Some(_) => {}
+        }
+    }
+    if let Some(max) = scenario.expect.rows_lost {
+        if m.rows_lost > max {
+            out.push(format!("rows_lost: {} rows lost, expected at most {max}", m.rows_lost));
+        }
+    }
+    if m.false_incidents as u64 > scenario.expect.false_incidents {
+        out.push(format!("false_incidents: {} incident(s) match no injected damage, expected at most {}", m.false_incidents, scenario.expect.false_incidents));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::parse_scenario;
+    use lakechaos_faults::FaultClass;
+    use std::path::Path;
+
+    fn scenario() -> Scenario {
+        parse_scenario(
+            "name: s\nfixture: {dataset: orders}\nfault: {kind: null_flood, fraction: 0.5}\nslo: {detect_within: 1s, repair_within: 2s}\nexpect: {outcome: repaired}\n",
+            Path::new("s.yaml"),
+        )
+        .unwrap()
+    }
+
+    fn truth() -> GroundTruth {
+        GroundTruth {
+            kind: FaultClass::NullFlood,
+            mode: "fraction".into(),
+            table: "orders".into(),
+            partitions: vec!["orders/dt=2024-03-01".into()],
+            files: vec!["orders/dt=2024-03-01/part-0.parquet".into()],
+            columns: vec![],
+            rows_affected: 10,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn matching_needs_kind_and_location() {
+        let t = truth();
+        assert!(matches(&t, "null_flood", "orders/dt=2024-03-01/part-0.parquet"));
+        assert!(!matches(&t, "schema_drift", "orders/dt=2024-03-01/part-0.parquet"));
+        assert!(!matches(&t, "null_flood", "orders/dt=2024-03-01/part-1.parquet"));
+        assert!(!matches(&t, "null_flood", "orders/dt=2024-03-01"), "file faults match files, not partitions");
+    }
+
+    #[test]
+    fn a_good_run_passes_and_each_breach_is_named() {
+        let s = scenario();
+        let good = Measured {
+            time_to_detect: Some(Duration::from_millis(20)),
+            time_to_repair: Some(Duration::from_millis(90)),
+            locations_detected: 1,
+            locations_total: 1,
+            ..Measured::default()
+        };
+        assert!(failures(&s, &good).is_empty());
+
+        let slow = Measured { time_to_detect: Some(Duration::from_millis(1500)), ..good.clone() };
+        assert!(failures(&s, &slow)[0].contains("1500 ms exceeds detect_within 1000 ms"));
+
+        let unhealed = Measured { time_to_repair: None, rows_lost: 7, unhealed_because: Some("rows lost 7".into()), ..good.clone() };
+        let f = failures(&s, &unhealed);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f[0].starts_with("repair:") && f[0].contains("SLO breach"));
+        assert!(f[1].contains("7 rows lost"));
+
+        let noisy = Measured { false_incidents: 2, ..good };
+        assert!(failures(&s, &noisy)[0].contains("2 incident(s)"));
+    }
+}
