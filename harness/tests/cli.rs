@@ -1,0 +1,177 @@
+//! The `lakechaos` binary as users run it: exit codes, reports, determinism, revert.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn lakechaos(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lakechaos")).args(args).output().expect("run lakechaos")
+}
+
+/// The healer's findings on a lake directory (the library, as `lakehealer scan` uses it).
+fn findings(lake: &Path) -> Vec<lakehealer::Finding> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let lake = lakechaos_lake::Lake::open_local(lake).unwrap();
+        let healer = lakehealer::Healer::new(lake, lakehealer::HealerConfig::default(), lakehealer::events::discard());
+        healer.scan().await.unwrap().findings
+    })
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn scenario(name: &str) -> String {
+    common::scenarios_dir().join(format!("{name}.yaml")).display().to_string()
+}
+
+#[test]
+fn run_writes_one_junit_testcase_per_scenario_and_exits_0() {
+    let out = tempfile::tempdir().unwrap();
+    let junit = out.path().join("junit.xml");
+    let json = out.path().join("run.json");
+    let o = lakechaos(&["run", &common::scenarios_dir().display().to_string(), "--target", "local", "--seed", "7", "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let files = std::fs::read_dir(common::scenarios_dir()).unwrap().count();
+    assert_eq!(xml.matches("<testcase ").count(), files, "{xml}");
+    assert!(xml.contains(r#"<testsuite name="local""#));
+    assert!(!xml.contains("<failure"));
+    for p in ["seed", "time_to_detect_ms", "time_to_repair_ms", "rows_lost"] {
+        assert_eq!(xml.matches(&format!(r#"<property name="{p}""#)).count(), files + usize::from(p == "seed"), "property {p}");
+    }
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["summary"]["passed"], files);
+    assert!(text(&o).contains(&format!("{files} passed, 0 failed")));
+}
+
+#[test]
+fn no_heal_fails_every_repair_expectation_with_an_slo_breach() {
+    let out = tempfile::tempdir().unwrap();
+    let junit = out.path().join("junit.xml");
+    let o = lakechaos(&["run", &common::scenarios_dir().display().to_string(), "--tag", "smoke", "--no-heal", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let cases = xml.matches("<testcase ").count();
+    assert!(cases >= 4);
+    assert_eq!(xml.matches("<failure").count(), cases, "{xml}");
+    assert_eq!(xml.matches(r#"message="repair: lake not equal to golden within repair_within"#).count(), cases, "{xml}");
+    assert!(text(&o).contains("0 passed"));
+}
+
+#[test]
+fn malformed_scenario_exits_2_with_location_and_injects_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let good = std::fs::read_to_string(scenario("corrupt-parquet-truncated-tail")).unwrap();
+    std::fs::write(&bad, good.replace("  bytes: 64", "  bytes: 64\n  bites: 3")).unwrap();
+    let workdir = dir.path().join("work");
+    let o = lakechaos(&["run", bad.to_str().unwrap(), "--workdir", workdir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let expected_prefix = format!("{}:10:3:", bad.display());
+    assert!(text(&o).contains(&expected_prefix), "{}", text(&o));
+    assert!(text(&o).contains("unknown field `bites`"), "{}", text(&o));
+    assert!(!workdir.exists(), "nothing provisioned or injected");
+
+    std::fs::write(&bad, good.replace("kind: corrupt_parquet", "kind: corrupt_parket")).unwrap();
+    let o = lakechaos(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains(&format!("{}:7:9:", bad.display())), "{}", text(&o));
+    assert!(text(&o).contains("corrupt_parket"), "{}", text(&o));
+
+    let o = lakechaos(&["validate", &common::scenarios_dir().display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+fn journals(workdir: &Path) -> Vec<serde_json::Value> {
+    let mut names: Vec<_> = std::fs::read_dir(workdir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|d| {
+            let mut j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("journal.json")).unwrap()).unwrap();
+            j.as_object_mut().unwrap().remove("lake"); // where the lake lives, not what was done to it
+            j
+        })
+        .collect()
+}
+
+#[test]
+fn same_seed_injects_identical_faults_other_seed_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |seed: &str, name: &str| {
+        let w = dir.path().join(name);
+        let o = lakechaos(&["run", &common::scenarios_dir().display().to_string(), "--tag", "smoke", "--seed", seed, "--workdir", w.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        journals(&w)
+    };
+    let a = run("7", "a");
+    let b = run("7", "b");
+    let c = run("8", "c");
+    assert_eq!(a.len(), 4);
+    assert_eq!(a, b, "same seed, same journal content (before-states and after-hashes)");
+    for (x, y) in a.iter().zip(&c) {
+        assert_ne!(x["changes"], y["changes"], "another seed damages other bytes");
+    }
+}
+
+#[test]
+fn inject_then_revert_restores_a_clean_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let journal = dir.path().join("j.json");
+    let o = lakechaos(&["inject", &scenario("schema-drift-rename-column"), "--lake", lake.to_str().unwrap(), "--journal", journal.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let found = findings(&lake);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind.as_str(), "schema_drift");
+    let o = lakechaos(&["revert", "--journal", journal.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(findings(&lake), vec![]);
+}
+
+#[test]
+fn a_killed_run_is_undone_by_revert() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    // Detect-only, so the damage stays in place while the run waits out its SLO.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .args(["run", &scenario("corrupt-parquet-truncated-tail"), "--no-heal", "--workdir", work.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lake = work.join("corrupt-parquet-truncated-tail/lake");
+    let journal = work.join("corrupt-parquet-truncated-tail/journal.json");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Wait until the fault is in the lake: the healer CLI sees damage.
+    loop {
+        assert!(Instant::now() < deadline, "fault never appeared");
+        if journal.exists() && !findings(&lake).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let o = lakechaos(&["revert", "--journal", journal.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 object(s) restored"), "{}", text(&o));
+    assert_eq!(findings(&lake), vec![]);
+}
+
+#[test]
+fn missing_paths_and_bad_journals_exit_2() {
+    let o = lakechaos(&["run", "/nonexistent/scenarios"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("/nonexistent/scenarios"), "{}", text(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.json");
+    std::fs::write(&j, "{}").unwrap();
+    let o = lakechaos(&["revert", "--journal", j.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("not a lakechaos journal"), "{}", text(&o));
+}
