@@ -4,7 +4,6 @@
 use crate::select::{choose_files, Selection};
 use crate::{Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
 use bytes::Bytes;
-use lakechaos_lake::layout::partition_prefix;
 use lakechaos_lake::parquet_io::{footer_of, read_parquet};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -93,21 +92,8 @@ impl CorruptParquet {
             detail = what;
             changes.push(Change::Object { key: f.meta.key.clone(), before: Some(before), after: Some(after) });
         }
-        let mut partitions: Vec<String> = files.iter().map(|f| partition_prefix(&ctx.table.location, &f.partition)).collect();
-        partitions.dedup();
-        Ok(FaultPlan {
-            changes,
-            ground_truth: GroundTruth {
-                kind: FaultClass::CorruptParquet,
-                mode: crate::snake_name(&self.mode),
-                table: ctx.table.name.clone(),
-                partitions,
-                files: files.iter().map(|f| f.meta.key.clone()).collect(),
-                columns: Vec::new(),
-                rows_affected: rows,
-                detail,
-            },
-        })
+        let ground_truth = GroundTruth::for_files(ctx.table, FaultClass::CorruptParquet, crate::snake_name(&self.mode), &files, Vec::new(), rows, detail);
+        Ok(FaultPlan { changes, ground_truth })
     }
 
     fn damage(&self, data: &Bytes, ctx: &mut FaultContext<'_>) -> Result<(Bytes, String), FaultError> {

@@ -77,6 +77,31 @@ pub struct GroundTruth {
 }
 
 impl GroundTruth {
+    /// Ground truth of a fault that damaged data files in place.
+    pub(crate) fn for_files(
+        table: &TableDef,
+        kind: FaultClass,
+        mode: String,
+        files: &[select::ChosenFile],
+        columns: Vec<String>,
+        rows_affected: u64,
+        detail: String,
+    ) -> GroundTruth {
+        let mut partitions: Vec<String> =
+            files.iter().map(|f| lakechaos_lake::layout::partition_prefix(&table.location, &f.partition)).collect();
+        partitions.dedup();
+        GroundTruth {
+            kind,
+            mode,
+            table: table.name.clone(),
+            partitions,
+            files: files.iter().map(|f| f.meta.key.clone()).collect(),
+            columns,
+            rows_affected,
+            detail,
+        }
+    }
+
     /// The locations a healer should report: partitions for partition-level faults, files for
     /// the rest.
     pub fn locations(&self) -> &[String] {

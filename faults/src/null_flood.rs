@@ -6,7 +6,6 @@ use crate::select::{choose_files, Selection};
 use crate::{Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_schema::{Field, Schema};
-use lakechaos_lake::layout::partition_prefix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -52,21 +51,8 @@ impl NullFlood {
             let after = encode(&flooded, decoded.row_group_rows)?;
             changes.push(Change::Object { key: f.meta.key.clone(), before: Some(before), after: Some(after) });
         }
-        let mut partitions: Vec<String> = files.iter().map(|f| partition_prefix(&ctx.table.location, &f.partition)).collect();
-        partitions.dedup();
-        Ok(FaultPlan {
-            changes,
-            ground_truth: GroundTruth {
-                kind: FaultClass::NullFlood,
-                mode: "fraction".into(),
-                table: ctx.table.name.clone(),
-                partitions,
-                files: files.iter().map(|f| f.meta.key.clone()).collect(),
-                columns: vec![column.clone()],
-                rows_affected: rows_nulled,
-                detail: format!("nulled {rows_nulled} value(s) of {column} ({:.0}% of rows drawn)", self.fraction * 100.0),
-            },
-        })
+        let ground_truth = GroundTruth::for_files(ctx.table, FaultClass::NullFlood, "fraction".into(), &files, vec![column.clone()], rows_nulled, format!("nulled {rows_nulled} value(s) of {column} ({:.0}% of rows drawn)", self.fraction * 100.0));
+        Ok(FaultPlan { changes, ground_truth })
     }
 
     /// Nulls a random `fraction` of rows in `column`; returns the batch and how many non-null

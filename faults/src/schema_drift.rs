@@ -7,7 +7,6 @@ use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_cast::cast;
 use arrow_schema::{DataType, Field, Schema};
 use lakechaos_lake::contract::{arrow_type, logical_type};
-use lakechaos_lake::layout::partition_prefix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -91,21 +90,8 @@ impl SchemaDrift {
             let after = encode(&drifted, decoded.row_group_rows)?;
             changes.push(Change::Object { key: f.meta.key.clone(), before: Some(before), after: Some(after) });
         }
-        let mut partitions: Vec<String> = files.iter().map(|f| partition_prefix(&ctx.table.location, &f.partition)).collect();
-        partitions.dedup();
-        Ok(FaultPlan {
-            changes,
-            ground_truth: GroundTruth {
-                kind: FaultClass::SchemaDrift,
-                mode: crate::snake_name(&self.mode),
-                table: ctx.table.name.clone(),
-                partitions,
-                files: files.iter().map(|f| f.meta.key.clone()).collect(),
-                columns: vec![column],
-                rows_affected: rows,
-                detail,
-            },
-        })
+        let ground_truth = GroundTruth::for_files(ctx.table, FaultClass::SchemaDrift, crate::snake_name(&self.mode), &files, vec![column], rows, detail);
+        Ok(FaultPlan { changes, ground_truth })
     }
 
     fn drift(&self, batch: &RecordBatch, column: &str, ctx: &mut FaultContext<'_>) -> Result<(RecordBatch, String), FaultError> {

@@ -40,6 +40,12 @@ pub struct ScenarioResult {
     pub time_to_detect_ms: Option<f64>,
     /// From the start of injection to the first passing verification against golden.
     pub time_to_repair_ms: Option<f64>,
+    /// From the start of injection until every damaged location was reported unrepairable.
+    pub time_to_unrepairable_ms: Option<f64>,
+    /// Objects the fault wrote, and how many of them are still in the lake (in place or in
+    /// quarantine) at the end: the healer must never delete.
+    pub damaged_objects: usize,
+    pub damaged_objects_kept: usize,
     /// Tier of the first matching incident (`listing`, `footer`, `pages`).
     pub detection_tier: Option<String>,
     /// Ground-truth locations with a matching incident / all ground-truth locations.

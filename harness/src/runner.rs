@@ -98,6 +98,9 @@ fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
         slo: scenario.slo,
         time_to_detect_ms: None,
         time_to_repair_ms: None,
+        time_to_unrepairable_ms: None,
+        damaged_objects: 0,
+        damaged_objects_kept: 0,
         detection_tier: None,
         locations_detected: 0,
         locations_total: 0,
@@ -200,7 +203,7 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
 
     let mut obs = Observation::default();
     let deadline = t0 + match scenario.expect.outcome {
-        ExpectedOutcome::Repaired => scenario.slo.repair_within,
+        ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
         ExpectedOutcome::Detected => scenario.slo.detect_within,
     };
     loop {
@@ -222,7 +225,8 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
                 }
             }
             ExpectedOutcome::Detected if obs.detected_locations.len() == truth.locations().len() => break,
-            ExpectedOutcome::Detected => {}
+            ExpectedOutcome::Unrepairable if obs.unrepairable_locations.len() == truth.locations().len() => break,
+            ExpectedOutcome::Detected | ExpectedOutcome::Unrepairable => {}
         }
     }
     // Late incidents still count against the healer.
@@ -240,6 +244,7 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
 
     // The harness's own verdict, from the lake itself.
     let fin = verifier.verify(&lake).await.map_err(|e| format!("verify: {e}"))?;
+    let (kept, damaged) = damaged_objects_kept(&lake, &journal, &truth).await.map_err(|e| format!("verify: {e}"))?;
     let measured = Measured {
         time_to_detect: obs.time_to_detect,
         time_to_repair: if fin.healed { obs.time_to_repair } else { None },
@@ -248,6 +253,9 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
         rows_lost: fin.rows_lost,
         false_incidents: obs.false_incidents.len(),
         unhealed_because: (!fin.healed).then(|| describe_unhealed(&fin)),
+        time_to_unrepairable: (obs.unrepairable_locations.len() == truth.locations().len()).then_some(obs.time_to_unrepairable).flatten(),
+        damaged_objects_kept: kept,
+        damaged_objects: damaged,
     };
     result.failures = scoring::failures(scenario, &measured);
     result.status = if result.failures.is_empty() { Status::Passed } else { Status::Failed };
@@ -261,6 +269,9 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
     result.repairs = obs.repairs;
     result.pages_decoded = obs.pages_decoded;
     result.footers_read = obs.footers_read;
+    result.time_to_unrepairable_ms = measured.time_to_unrepairable.map(|d| d.as_secs_f64() * 1000.0);
+    result.damaged_objects = damaged;
+    result.damaged_objects_kept = kept;
 
     // Revert what the healer left, from the journal: the lake ends as it started.
     if !fin.healed {
@@ -270,6 +281,35 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
     }
     result.verification = Some(fin);
     Ok(())
+}
+
+/// Of the objects the fault wrote (the damaged versions), how many are still in the lake, in
+/// place or in quarantine. The healer may move damage aside but must never delete it.
+async fn damaged_objects_kept(lake: &lakechaos_lake::Lake, journal: &Journal, truth: &lakechaos_faults::GroundTruth) -> Result<(usize, usize), lakechaos_lake::LakeError> {
+    use lakechaos_faults::journal::JournalEntry;
+    use sha2::{Digest, Sha256};
+    let wanted: Vec<&String> = journal
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            JournalEntry::Object { after_sha256: Some(h), .. } => Some(h),
+            _ => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok((0, 0));
+    }
+    let quarantine = format!("{}/", HealerConfig::default().quarantine_prefix);
+    let mut candidates: Vec<String> =
+        lake.store.list(&quarantine).await?.into_iter().map(|o| o.key).filter(|k| !k.ends_with(".reason.json")).collect();
+    candidates.extend(truth.files.iter().cloned());
+    let mut present = std::collections::HashSet::new();
+    for key in candidates {
+        if let Ok(data) = lake.store.get(&key).await {
+            present.insert(Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect::<String>());
+        }
+    }
+    Ok((wanted.iter().filter(|h| present.contains(h.as_str())).count(), wanted.len()))
 }
 
 fn describe_unhealed(v: &Verification) -> String {
@@ -296,6 +336,9 @@ struct Observation {
     time_to_repair: Option<Duration>,
     detection_tier: Option<String>,
     detected_locations: std::collections::BTreeSet<String>,
+    unrepairable_locations: std::collections::BTreeSet<String>,
+    /// When the last ground-truth location was reported unrepairable.
+    time_to_unrepairable: Option<Duration>,
     incidents: usize,
     false_incidents: Vec<String>,
     repairs: usize,
@@ -323,7 +366,12 @@ impl Observation {
                 self.pages_decoded += pages_decoded;
                 self.footers_read += footers_read;
             }
-            HealerEvent::Unrepairable { .. } | HealerEvent::Resolved { .. } => {}
+            HealerEvent::Unrepairable { location, .. } => {
+                if truth.locations().contains(&location) && self.unrepairable_locations.insert(location) {
+                    self.time_to_unrepairable = Some(at.saturating_duration_since(t0));
+                }
+            }
+            HealerEvent::Resolved { .. } => {}
         }
     }
 }

@@ -21,6 +21,11 @@ pub struct Measured {
     pub false_incidents: usize,
     /// Why the lake is not equal to golden, when it is not.
     pub unhealed_because: Option<String>,
+    /// When the healer had reported every damaged location unrepairable.
+    pub time_to_unrepairable: Option<Duration>,
+    /// Damaged objects (as the fault wrote them) still in the lake, in place or quarantined.
+    pub damaged_objects_kept: usize,
+    pub damaged_objects: usize,
 }
 
 fn ms(d: Duration) -> String {
@@ -60,6 +65,27 @@ pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
             )),
             Some(_) => {}
         }
+    }
+    if scenario.expect.outcome == ExpectedOutcome::Unrepairable {
+        match m.time_to_unrepairable {
+            None => out.push(format!(
+                "unrepairable: the healer did not report every damaged location unrepairable within repair_within {}",
+                ms(slo.repair_within)
+            )),
+            Some(t) if t > slo.repair_within => out.push(format!(
+                "unrepairable: reported after {}, beyond repair_within {} (SLO breach)",
+                ms(t),
+                ms(slo.repair_within)
+            )),
+            Some(_) => {}
+        }
+    }
+    if m.damaged_objects_kept < m.damaged_objects {
+        out.push(format!(
+            "quarantine: {} of {} damaged object(s) are gone from the lake (damage must be quarantined, never deleted)",
+            m.damaged_objects - m.damaged_objects_kept,
+            m.damaged_objects
+        ));
     }
     if let Some(max) = scenario.expect.rows_lost {
         if m.rows_lost > max {
@@ -130,7 +156,17 @@ mod tests {
         assert!(f[0].starts_with("repair:") && f[0].contains("SLO breach"));
         assert!(f[1].contains("7 rows lost"));
 
-        let noisy = Measured { false_incidents: 2, ..good };
+        let noisy = Measured { false_incidents: 2, ..good.clone() };
         assert!(failures(&s, &noisy)[0].contains("2 incident(s)"));
+
+        let deleted = Measured { damaged_objects: 2, damaged_objects_kept: 1, ..good.clone() };
+        assert!(failures(&s, &deleted)[0].contains("1 of 2 damaged object(s) are gone"));
+
+        let mut unrepairable = s.clone();
+        unrepairable.expect.outcome = ExpectedOutcome::Unrepairable;
+        let f = failures(&unrepairable, &Measured { time_to_repair: None, ..good.clone() });
+        assert!(f[0].starts_with("unrepairable: the healer did not report"), "{f:?}");
+        let reported = Measured { time_to_repair: None, time_to_unrepairable: Some(Duration::from_millis(30)), ..good };
+        assert!(failures(&unrepairable, &reported).is_empty());
     }
 }

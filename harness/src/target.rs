@@ -59,3 +59,14 @@ impl Target {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_offers_object_store_and_catalog() {
+        assert_eq!(Target::Local.missing(&[Capability::ObjectStore, Capability::Catalog]), None);
+        assert_eq!(Target::Local.name(), "local");
+    }
+}

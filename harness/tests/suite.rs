@@ -3,6 +3,7 @@
 
 mod common;
 
+use lakechaos::scenario::ExpectedOutcome;
 use lakechaos::{run_paths, RunOptions, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -12,13 +13,27 @@ async fn every_scenario_heals_on_the_local_target() {
     assert_eq!(suite.scenarios.len(), files, "one result per scenario file");
     assert!(files >= 12);
     suite.assert_all_passed();
-    for r in &suite.scenarios {
+    let scenarios = lakechaos::load_paths(&[common::scenarios_dir()]).unwrap();
+    for (r, s) in suite.scenarios.iter().zip(&scenarios) {
+        assert_eq!(r.name, s.name);
         assert_eq!(r.status, Status::Passed);
-        assert_eq!(r.rows_lost, Some(0), "{}", r.name);
         assert!(r.false_incidents.is_empty(), "{}: {:?}", r.name, r.false_incidents);
-        assert!(r.time_to_detect_ms.unwrap() <= r.time_to_repair_ms.unwrap(), "{}", r.name);
         assert_eq!(r.locations_detected, r.locations_total, "{}", r.name);
-        assert!(!r.reverted, "{}: a healed lake needs no revert", r.name);
+        assert_eq!(r.damaged_objects_kept, r.damaged_objects, "{}: damage is quarantined, never deleted", r.name);
+        match s.expect.outcome {
+            ExpectedOutcome::Repaired => {
+                assert_eq!(r.rows_lost, Some(0), "{}", r.name);
+                assert!(r.time_to_detect_ms.unwrap() <= r.time_to_repair_ms.unwrap(), "{}", r.name);
+                assert!(!r.reverted, "{}: a healed lake needs no revert", r.name);
+            }
+            ExpectedOutcome::Unrepairable => {
+                // No source: rows stay lost, the healer says so, and the harness reverts.
+                assert!(r.rows_lost.unwrap() > 0, "{}", r.name);
+                assert!(r.time_to_unrepairable_ms.is_some(), "{}", r.name);
+                assert!(r.reverted, "{}", r.name);
+            }
+            ExpectedOutcome::Detected => {}
+        }
     }
     // Every fault class is exercised, and a smoke subset exists.
     let classes: std::collections::BTreeSet<_> = suite.scenarios.iter().map(|r| r.fault_class.as_str()).collect();

@@ -13,6 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Margin added to the highest null share seen per column: more than that is a flood.
 pub const NULL_MARGIN: f64 = 0.15;
 
+/// A schema as (column name, logical type) pairs, in file order.
+type Signature = Vec<(String, String)>;
+
 /// What discovery found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Discovery {
@@ -45,7 +48,7 @@ pub async fn discover(lake: &Lake, name: &str, location: Option<&str>, landing: 
     let mut partitions = BTreeSet::new();
     let mut skipped = Vec::new();
     // Per schema signature: files, and per column the highest null share.
-    let mut schemas: BTreeMap<Vec<(String, String)>, (usize, Vec<ColumnDef>)> = BTreeMap::new();
+    let mut schemas: BTreeMap<Signature, (usize, Vec<ColumnDef>)> = BTreeMap::new();
     let mut files_read = 0;
     for o in &objects {
         let Some((partition, _)) = parse_data_key(&location, depth, &o.key) else { continue };

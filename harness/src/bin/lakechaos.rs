@@ -123,7 +123,7 @@ impl RunArgs {
 fn main() -> ExitCode {
     lakechaos_lake::parquet_io::quiet_decoder_panics();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAKECHAOS_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAKECHAOS_LOG").unwrap_or_else(|_| "warn,lakehealer=error".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -165,10 +165,10 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::List { select: sel } => {
             let scenarios = select(&sel)?;
-            println!("{:<44} {:<34} {:>9} {:>9}  TAGS", "SCENARIO", "FAULT", "DETECT", "REPAIR");
+            println!("{:<44} {:<38} {:>9} {:>9}  TAGS", "SCENARIO", "FAULT", "DETECT", "REPAIR");
             for s in &scenarios {
                 println!(
-                    "{:<44} {:<34} {:>9} {:>9}  {}",
+                    "{:<44} {:<38} {:>9} {:>9}  {}",
                     s.name,
                     format!("{}/{}", s.fault.class(), s.fault.mode()),
                     humantime::format_duration(s.slo.detect_within).to_string(),

@@ -17,7 +17,7 @@ pub fn render(suite: &SuiteReport) -> String {
         suite.seed,
         if suite.no_heal { " · healer detect-only (--no-heal)" } else { "" }
     );
-    let _ = writeln!(out, "{:<6} {:<44} {:<34} {:>8} {:>8} {:>8} {:>9} {:>6}", "STATUS", "SCENARIO", "FAULT", "TTD", "TTR", "SLO-TTR", "ROWS-LOST", "FALSE");
+    let _ = writeln!(out, "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>9} {:>6}", "STATUS", "SCENARIO", "FAULT", "TTD", "TTR", "SLO-TTR", "ROWS-LOST", "FALSE");
     for r in &suite.scenarios {
         let status = match r.status {
             Status::Passed => "PASS",
@@ -27,7 +27,7 @@ pub fn render(suite: &SuiteReport) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<6} {:<44} {:<34} {:>8} {:>8} {:>8} {:>9} {:>6}",
+            "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>9} {:>6}",
             status,
             r.name,
             format!("{}/{}", r.fault_class, r.fault_mode),

@@ -63,6 +63,10 @@ pub struct FixtureFile {
     /// First day (default 2024-03-01).
     #[serde(default)]
     pub start_date: Option<NaiveDate>,
+    /// Write a raw/landing copy, the healer's source of truth (default true). Without it damage
+    /// can be detected but not repaired.
+    #[serde(default)]
+    pub landing: Option<bool>,
 }
 
 /// `slo:` durations such as `250ms`, `2s`, `1m`.
@@ -83,15 +87,18 @@ pub enum ExpectedOutcome {
     Repaired,
     /// Detected within `detect_within`; the lake is not expected to heal.
     Detected,
+    /// Detected within `detect_within`, and every damaged location reported `unrepairable`
+    /// within `repair_within` (no good source exists), with the damaged data kept.
+    Unrepairable,
 }
 
 /// `expect:`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectFile {
-    /// `repaired` or `detected`.
+    /// `repaired`, `detected` or `unrepairable`.
     pub outcome: ExpectedOutcome,
-    /// Highest acceptable rows lost (default 0 for `repaired`, unchecked for `detected`).
+    /// Highest acceptable rows lost (default 0 for `repaired`, unchecked otherwise).
     #[serde(default)]
     pub rows_lost: Option<u64>,
     /// Highest acceptable incidents that match no injected damage (default 0).

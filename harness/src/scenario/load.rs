@@ -61,6 +61,7 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
         files_per_day: fx.files_per_day.unwrap_or(defaults.files_per_day),
         rows_per_row_group: fx.rows_per_row_group.unwrap_or(defaults.rows_per_row_group),
         start_date: fx.start_date.unwrap_or(defaults.start_date),
+        landing: fx.landing.unwrap_or(defaults.landing),
     };
     let bad_fixture = |m: String| LoadError::at(file, raw.fixture.referenced, format!("fixture: {m}"));
     if !(1..=366).contains(&spec.days) {
@@ -88,7 +89,7 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
         rows_lost: match (raw.expect.rows_lost, raw.expect.outcome) {
             (Some(n), _) => Some(n),
             (None, ExpectedOutcome::Repaired) => Some(0),
-            (None, ExpectedOutcome::Detected) => None,
+            (None, ExpectedOutcome::Detected | ExpectedOutcome::Unrepairable) => None,
         },
         false_incidents: raw.expect.false_incidents.unwrap_or(0),
     };
