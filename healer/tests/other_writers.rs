@@ -114,3 +114,39 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn spark_tables_are_discovered_and_page_crcs_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/writers/write_spark.py");
+    let o = Command::new(writers_python()).arg(script).arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "Spark writer failed (needs Java 17 and pyspark from scripts/setup): {}", text(&o));
+    let lake = dir.path().to_str().unwrap();
+    let o = lakehealer(&["discover", "--lake", lake, "--table", "sp_orders", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let types: Vec<&str> = found["table"]["columns"].as_array().unwrap().iter().map(|c| c["data_type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["int64", "float64", "string", "timestamp[ns]"], "Spark's INT96 timestamps read as nanoseconds");
+    let (code, doc) = scan_json(lake);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["files_checked"], 4, "_SUCCESS and .crc files are not data: {doc}");
+
+    // One flipped bit near the end of a column chunk's pages: the footer is intact, so only the
+    // page tier can see it, through the page CRC Spark writes.
+    let part = std::fs::read_dir(dir.path().join("sp_orders/dt=2024-07-01"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .unwrap();
+    let mut data = std::fs::read(&part).unwrap();
+    let footer = lakechaos_lake::parquet_io::footer_of(&data).unwrap();
+    let chunk = footer.metadata.row_group(0).column(1);
+    let at = (chunk.data_page_offset() + chunk.compressed_size() - 10) as usize;
+    data[at] ^= 0x10;
+    std::fs::write(&part, &data).unwrap();
+    let (code, doc) = scan_json(lake);
+    assert_eq!(code, Some(1), "{doc}");
+    let f = &doc["findings"][0];
+    assert_eq!((f["kind"].as_str(), f["tier"].as_str()), (Some("corrupt_parquet"), Some("pages")), "{doc}");
+    assert!(f["message"].as_str().unwrap().contains("CRC"), "{doc}");
+}
