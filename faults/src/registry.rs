@@ -41,6 +41,17 @@ impl FaultSpec {
         }
     }
 
+    /// How much of the table the fault touches: (partitions, files per partition); `None` files
+    /// for faults that take whole partitions.
+    pub fn footprint(&self) -> (u32, Option<u32>) {
+        match self {
+            FaultSpec::SchemaDrift(f) => (f.select.partitions, Some(f.select.files)),
+            FaultSpec::CorruptParquet(f) => (f.select.partitions, Some(f.select.files)),
+            FaultSpec::NullFlood(f) => (f.select.partitions, Some(f.select.files)),
+            FaultSpec::MissingPartition(f) => (f.partitions, None),
+        }
+    }
+
     /// Checks parameters that serde cannot (ranges, combinations). `Err` names the field.
     pub fn validate(&self) -> Result<(), String> {
         match self {

@@ -84,6 +84,11 @@ fn malformed_scenario_exits_2_with_location_and_injects_nothing() {
 
     let o = lakechaos(&["validate", &common::scenarios_dir().display().to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = lakechaos(&["list", &common::scenarios_dir().display().to_string(), "--tag", "smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(text(&o).lines().count(), 1 + 4, "header + the smoke subset: {}", text(&o));
+    let o = lakechaos(&["run", &common::scenarios_dir().display().to_string(), "--tag", "no-such-tag"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
 fn journals(workdir: &Path) -> Vec<serde_json::Value> {

@@ -76,7 +76,16 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
     if spec.rows_per_row_group == 0 {
         return Err(bad_fixture("rows_per_row_group must be at least 1".into()));
     }
-    raw.fault.value.validate().map_err(|m| LoadError::at(file, raw.fault.referenced, format!("fault ({}): {m}", raw.fault.value.class())))?;
+    let fault = &raw.fault.value;
+    let bad_fault = |m: String| LoadError::at(file, raw.fault.referenced, format!("fault ({}): {m}", fault.class()));
+    fault.validate().map_err(bad_fault)?;
+    let (partitions, files) = fault.footprint();
+    if partitions == 0 || partitions > spec.days {
+        return Err(bad_fault(format!("selects {partitions} partition(s); the fixture has {} (fixture.days)", spec.days)));
+    }
+    if let Some(files) = files.filter(|f| *f == 0 || *f > spec.files_per_day) {
+        return Err(bad_fault(format!("selects {files} file(s) per partition; the fixture has {} (fixture.files_per_day)", spec.files_per_day)));
+    }
     let slo = Slo {
         detect_within: duration(file, "slo.detect_within", &raw.slo.detect_within)?,
         repair_within: duration(file, "slo.repair_within", &raw.slo.repair_within)?,
@@ -232,5 +241,8 @@ expect: { outcome: repaired }
         assert_eq!((e.line, e.column), (1, 7), "{e}");
         let e = err(&GOOD.replace("mode: truncate_tail", "mode: 12"));
         assert_eq!(e.line, 5, "{e}");
+        let e = err(&GOOD.replace("  bytes: 64", "  select: { partitions: 3 }"));
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("selects 3 partition(s); the fixture has 2"), "{e}");
     }
 }
