@@ -25,9 +25,9 @@ pub struct RunOptions {
     pub seed: u64,
     /// Run the healer detect-only: every repair expectation must then fail.
     pub no_heal: bool,
-    /// Where lakes and journals go (default: a new temporary directory).
+    /// Where lakes and journals go (default: a new temporary directory, removed afterwards).
     pub workdir: Option<PathBuf>,
-    /// Keep lakes and journals after the run.
+    /// Keep each scenario's lake, golden manifest and journal after it ran.
     pub keep_workdir: bool,
     /// Extra time after repair to catch late false incidents.
     pub settle: Duration,
@@ -69,7 +69,7 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<Suit
     for scenario in scenarios {
         let dir = workdir.join(&scenario.name);
         let result = run_scenario(scenario, opts, &dir).await;
-        if !opts.keep_workdir && opts.workdir.is_none() {
+        if !opts.keep_workdir {
             let _ = std::fs::remove_dir_all(&dir);
         }
         results.push(result);

@@ -60,7 +60,8 @@ fn scan_reports_and_heal_repairs_with_quarantine() {
     assert_eq!(doc["findings"][0]["location"], "orders/dt=2024-03-02/part-1.parquet");
     let o = lakehealer(&["heal", "--lake", lake]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("Quarantine") && text(&o).contains("RestoreFromLanding"), "{}", text(&o));
+    assert!(text(&o).contains("moved orders/dt=2024-03-02/part-1.parquet to _quarantine/"), "{}", text(&o));
+    assert!(text(&o).contains("restored orders/dt=2024-03-02/part-1.parquet from _landing/orders/dt=2024-03-02/part-1.parquet"), "{}", text(&o));
     assert_eq!(std::fs::read(&victim).unwrap(), original);
 }
 

@@ -102,21 +102,33 @@ struct RunArgs {
     /// Run the healer detect-only (every repair expectation then fails: proves checks can fail).
     #[arg(long)]
     no_heal: bool,
-    /// Keep lakes, golden manifests and journals in this directory.
+    /// Keep lakes, golden manifests and journals in this directory (default: a temporary
+    /// directory, printed at start and removed at the end).
     #[arg(long, value_name = "DIR")]
     workdir: Option<PathBuf>,
 }
 
 impl RunArgs {
-    fn options(&self) -> RunOptions {
-        RunOptions {
+    /// Run options, and the temporary work directory when none was given. Its path is printed
+    /// so that a killed run can be reverted from the journals inside it.
+    fn options(&self) -> Result<(RunOptions, Option<tempfile::TempDir>), String> {
+        let (workdir, temp) = match &self.workdir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let tmp = tempfile::Builder::new().prefix("lakechaos-").tempdir().map_err(|e| format!("error: temporary directory: {e}"))?;
+                (tmp.path().to_path_buf(), Some(tmp))
+            }
+        };
+        eprintln!("work directory: {} (journals for `lakechaos revert` in <scenario>/journal.json)", workdir.display());
+        let opts = RunOptions {
             target: self.target,
             seed: self.seed,
             no_heal: self.no_heal,
             keep_workdir: self.workdir.is_some(),
-            workdir: self.workdir.clone(),
+            workdir: Some(workdir),
             ..RunOptions::default()
-        }
+        };
+        Ok((opts, temp))
     }
 }
 
@@ -180,7 +192,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Run { select: sel, run, junit, json } => {
             let scenarios = select(&sel)?;
-            let suite = lakechaos::run_suite(&scenarios, &run.options()).await.map_err(|e| format!("error: {e}"))?;
+            let (opts, _temp) = run.options()?;
+            let suite = lakechaos::run_suite(&scenarios, &opts).await.map_err(|e| format!("error: {e}"))?;
             print!("{}", report::summary::render(&suite));
             let suites = [suite];
             if let Some(path) = junit {
@@ -196,7 +209,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
             if repeat == 0 {
                 return Err("error: --repeat must be at least 1".into());
             }
-            let (figures, _) = lakechaos::bench::bench(&scenarios, &run.options(), repeat).await.map_err(|e| format!("error: {e}"))?;
+            let (opts, _temp) = run.options()?;
+            let (figures, _) = lakechaos::bench::bench(&scenarios, &opts, repeat).await.map_err(|e| format!("error: {e}"))?;
             print!("{}", lakechaos::bench::render(&figures));
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;

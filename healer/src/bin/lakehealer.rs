@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use lakechaos_lake::Lake;
-use lakehealer::events::HealerEvent;
+use lakehealer::events::{HealerEvent, RepairAction};
 use lakehealer::{Depth, Healer, HealerConfig, Mode};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -117,7 +117,15 @@ fn printer(format: Format) -> lakehealer::EventSink {
         }
         Format::Text => match event {
             HealerEvent::Incident { id, kind, location, tier, message, .. } => println!("INCIDENT {id} {kind} at {location} ({tier:?} tier): {message}"),
-            HealerEvent::Repair { incident, action, location, source, .. } => println!("REPAIR   {incident} {action:?} {location} <- {source}"),
+            HealerEvent::Repair { incident, action, location, source, .. } => {
+                let what = match action {
+                    RepairAction::Quarantine => format!("moved {location} to {source}"),
+                    RepairAction::RestoreFromLanding => format!("restored {location} from {source}"),
+                    RepairAction::RewriteToContract => format!("rewrote {location} to the contract (original kept at {source})"),
+                    RepairAction::CatalogResync => format!("registered {location} in the catalog ({source})"),
+                };
+                println!("REPAIR   {incident} {what}");
+            }
             HealerEvent::Unrepairable { incident, location, reason, .. } => println!("UNREPAIRABLE {incident} {location}: {reason}"),
             HealerEvent::Resolved { incident, location, .. } => println!("RESOLVED {incident} {location}"),
             HealerEvent::Scan { .. } => {}

@@ -18,11 +18,11 @@ struct ReasonRecord<'a> {
     healer_version: &'static str,
 }
 
-/// Moves `key` to `<quarantine>/<table>/<timestamp>/<key>` and writes
+/// Moves `key` to `<quarantine>/<timestamp>/<key>` and writes
 /// `<...>.reason.json` beside it. Returns the step, whose `source` is the quarantine key.
 pub async fn quarantine(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> Result<Step, HealerError> {
     let now = chrono::Utc::now();
-    let target = format!("{}/{}/{}/{}", ctx.quarantine_prefix, ctx.table.name, now.format("%Y%m%dT%H%M%S%.6fZ"), key);
+    let target = format!("{}/{}/{}", ctx.quarantine_prefix, now.format("%Y%m%dT%H%M%S%.6fZ"), key);
     ctx.lake.store.copy(key, &target).await?;
     let record = ReasonRecord {
         original_key: key,
