@@ -92,7 +92,15 @@ impl CorruptParquet {
             detail = what;
             changes.push(Change::Object { key: f.meta.key.clone(), before: Some(before), after: Some(after) });
         }
-        let ground_truth = GroundTruth::for_files(ctx.table, FaultClass::CorruptParquet, crate::snake_name(&self.mode), &files, Vec::new(), rows, detail);
+        let ground_truth = GroundTruth::for_files(
+            ctx.table,
+            FaultClass::CorruptParquet,
+            crate::snake_name(&self.mode),
+            &files,
+            Vec::new(),
+            rows,
+            detail,
+        );
         Ok(FaultPlan { changes, ground_truth })
     }
 
@@ -118,7 +126,10 @@ impl CorruptParquet {
                 for (i, b) in out[start..start + 4].iter_mut().enumerate() {
                     *b = b"PAR1"[i] ^ ctx.rng.random_range(1..=255u8);
                 }
-                Ok((Bytes::from(out), format!("overwrote the {} magic", if at == MagicEnd::Head { "leading" } else { "trailing" })))
+                Ok((
+                    Bytes::from(out),
+                    format!("overwrote the {} magic", if at == MagicEnd::Head { "leading" } else { "trailing" }),
+                ))
             }
             CorruptMode::CorruptFooterLength => {
                 let mut out = data.to_vec();
@@ -163,7 +174,10 @@ impl CorruptParquet {
             let footer_intact = footer_of(&out).is_ok();
             if footer_intact && read_parquet(out.clone()).is_err() {
                 offsets.sort_unstable();
-                return Ok((out, format!("flipped {bits} bit(s) in column {name}, row group {rg}, at offsets {offsets:?}")));
+                return Ok((
+                    out,
+                    format!("flipped {bits} bit(s) in column {name}, row group {rg}, at offsets {offsets:?}"),
+                ));
             }
         }
         Err(FaultError::NotApplicable(format!("no detectable page corruption found in {MAX_FLIP_ATTEMPTS} draws")))

@@ -76,7 +76,9 @@ impl Journal {
                     before_sha256: before.as_ref().map(|b| sha256_hex(b)),
                     after_sha256: after.as_ref().map(|a| sha256_hex(a)),
                 },
-                Change::CatalogTable { before, after } => JournalEntry::CatalogTable { before: before.clone(), after: after.clone() },
+                Change::CatalogTable { before, after } => {
+                    JournalEntry::CatalogTable { before: before.clone(), after: after.clone() }
+                }
             })
             .collect();
         Journal {
@@ -110,7 +112,8 @@ impl Journal {
     pub fn read(path: &Path) -> Result<Journal, FaultError> {
         let err = |reason: String| FaultError::Journal { path: path.display().to_string(), reason };
         let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        let journal: Journal = serde_json::from_slice(&data).map_err(|e| err(format!("not a lakechaos journal: {e}")))?;
+        let journal: Journal =
+            serde_json::from_slice(&data).map_err(|e| err(format!("not a lakechaos journal: {e}")))?;
         if journal.format != FORMAT {
             return Err(err(format!("journal format {} is not supported (expected {FORMAT})", journal.format)));
         }

@@ -13,9 +13,9 @@ pub mod journal;
 pub mod missing_partition;
 pub mod null_flood;
 pub mod registry;
+mod rewrite;
 pub mod schema_drift;
 pub mod select;
-mod rewrite;
 
 pub use error::FaultError;
 pub use journal::Journal;

@@ -35,7 +35,10 @@ impl NullFlood {
     pub(crate) async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let column = match &self.column {
             Some(c) if ctx.table.column(c).is_none() => {
-                return Err(FaultError::NotApplicable(format!("column {c} is not in the contract of {}", ctx.table.name)))
+                return Err(FaultError::NotApplicable(format!(
+                    "column {c} is not in the contract of {}",
+                    ctx.table.name
+                )))
             }
             Some(c) => c.clone(),
             None => ctx.table.columns[ctx.rng.random_range(0..ctx.table.columns.len())].name.clone(),
@@ -51,13 +54,26 @@ impl NullFlood {
             let after = encode(&flooded, decoded.row_group_rows)?;
             changes.push(Change::Object { key: f.meta.key.clone(), before: Some(before), after: Some(after) });
         }
-        let ground_truth = GroundTruth::for_files(ctx.table, FaultClass::NullFlood, "fraction".into(), &files, vec![column.clone()], rows_nulled, format!("nulled {rows_nulled} value(s) of {column} ({:.0}% of rows drawn)", self.fraction * 100.0));
+        let ground_truth = GroundTruth::for_files(
+            ctx.table,
+            FaultClass::NullFlood,
+            "fraction".into(),
+            &files,
+            vec![column.clone()],
+            rows_nulled,
+            format!("nulled {rows_nulled} value(s) of {column} ({:.0}% of rows drawn)", self.fraction * 100.0),
+        );
         Ok(FaultPlan { changes, ground_truth })
     }
 
     /// Nulls a random `fraction` of rows in `column`; returns the batch and how many non-null
     /// values became null.
-    fn flood(&self, batch: &RecordBatch, column: &str, ctx: &mut FaultContext<'_>) -> Result<(RecordBatch, u64), FaultError> {
+    fn flood(
+        &self,
+        batch: &RecordBatch,
+        column: &str,
+        ctx: &mut FaultContext<'_>,
+    ) -> Result<(RecordBatch, u64), FaultError> {
         let schema = batch.schema();
         let i = schema.index_of(column)?;
         let original = batch.column(i);

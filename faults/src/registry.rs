@@ -91,7 +91,9 @@ impl<'de> Deserialize<'de> for FaultSpec {
                 match map.next_key::<String>()?.as_deref() {
                     Some("kind") => {}
                     Some(other) => {
-                        return Err(de::Error::custom(format!("expected `kind` as the first key of the fault, found `{other}`")))
+                        return Err(de::Error::custom(format!(
+                            "expected `kind` as the first key of the fault, found `{other}`"
+                        )))
                     }
                     None => return Err(de::Error::missing_field("kind")),
                 }

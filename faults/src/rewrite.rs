@@ -15,7 +15,8 @@ pub struct Decoded {
 
 /// Decodes a healthy file into one batch. Faults damage healthy files only.
 pub fn decode(key: &str, data: &Bytes) -> Result<Decoded, FaultError> {
-    let footer = footer_of(data).map_err(|p| FaultError::NotApplicable(format!("{key} is not readable Parquet: {p}")))?;
+    let footer =
+        footer_of(data).map_err(|p| FaultError::NotApplicable(format!("{key} is not readable Parquet: {p}")))?;
     let row_group_rows = footer.metadata.row_groups().iter().map(|rg| rg.num_rows()).max().unwrap_or(1).max(1) as usize;
     let (schema, batches) = read_parquet(data.clone())?;
     let batch = arrow_select_concat(&schema, &batches)?;

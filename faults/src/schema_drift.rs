@@ -57,7 +57,9 @@ impl SchemaDrift {
                 return Err("new_type is only valid with mode: change_type".into());
             }
             if arrow_type(t).is_none() {
-                return Err(format!("new_type {t:?} is not a known logical type (e.g. string, int32, int64, float64, bool)"));
+                return Err(format!(
+                    "new_type {t:?} is not a known logical type (e.g. string, int32, int64, float64, bool)"
+                ));
             }
         }
         Ok(())
@@ -72,7 +74,10 @@ impl SchemaDrift {
             (Some(c), DriftMode::AddColumn) => c.clone(),
             (None, DriftMode::AddColumn) => "ingest_source".to_string(),
             (Some(c), _) if !contract_cols.contains(c) => {
-                return Err(FaultError::NotApplicable(format!("column {c} is not in the contract of {}", ctx.table.name)))
+                return Err(FaultError::NotApplicable(format!(
+                    "column {c} is not in the contract of {}",
+                    ctx.table.name
+                )))
             }
             (Some(c), _) => c.clone(),
             (None, _) => contract_cols[ctx.rng.random_range(0..contract_cols.len())].clone(),
@@ -90,11 +95,24 @@ impl SchemaDrift {
             let after = encode(&drifted, decoded.row_group_rows)?;
             changes.push(Change::Object { key: f.meta.key.clone(), before: Some(before), after: Some(after) });
         }
-        let ground_truth = GroundTruth::for_files(ctx.table, FaultClass::SchemaDrift, crate::snake_name(&self.mode), &files, vec![column], rows, detail);
+        let ground_truth = GroundTruth::for_files(
+            ctx.table,
+            FaultClass::SchemaDrift,
+            crate::snake_name(&self.mode),
+            &files,
+            vec![column],
+            rows,
+            detail,
+        );
         Ok(FaultPlan { changes, ground_truth })
     }
 
-    fn drift(&self, batch: &RecordBatch, column: &str, ctx: &mut FaultContext<'_>) -> Result<(RecordBatch, String), FaultError> {
+    fn drift(
+        &self,
+        batch: &RecordBatch,
+        column: &str,
+        ctx: &mut FaultContext<'_>,
+    ) -> Result<(RecordBatch, String), FaultError> {
         let schema = batch.schema();
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
@@ -102,7 +120,8 @@ impl SchemaDrift {
         match self.mode {
             DriftMode::AddColumn => {
                 const SOURCES: [&str; 4] = ["web", "mobile", "partner-api", "batch-import"];
-                let values: Vec<&str> = (0..batch.num_rows()).map(|_| SOURCES[ctx.rng.random_range(0..SOURCES.len())]).collect();
+                let values: Vec<&str> =
+                    (0..batch.num_rows()).map(|_| SOURCES[ctx.rng.random_range(0..SOURCES.len())]).collect();
                 fields.push(Field::new(column, DataType::Utf8, true));
                 columns.push(Arc::new(StringArray::from(values)));
                 what = format!("added column {column} (string)");
@@ -117,7 +136,9 @@ impl SchemaDrift {
                 let i = schema.index_of(column)?;
                 let new_name = self.new_name.clone().unwrap_or_else(|| format!("{column}_v2"));
                 if schema.index_of(&new_name).is_ok() {
-                    return Err(FaultError::NotApplicable(format!("cannot rename {column} to existing column {new_name}")));
+                    return Err(FaultError::NotApplicable(format!(
+                        "cannot rename {column} to existing column {new_name}"
+                    )));
                 }
                 fields[i] = fields[i].clone().with_name(&new_name);
                 what = format!("renamed column {column} to {new_name}");
@@ -130,7 +151,10 @@ impl SchemaDrift {
                     None => default_new_type(&old),
                 };
                 if logical_type(&target) == logical_type(&old) {
-                    return Err(FaultError::NotApplicable(format!("column {column} already has type {}", logical_type(&old))));
+                    return Err(FaultError::NotApplicable(format!(
+                        "column {column} already has type {}",
+                        logical_type(&old)
+                    )));
                 }
                 columns[i] = cast(&columns[i], &target)?;
                 fields[i] = Field::new(column, target.clone(), true);

@@ -18,13 +18,41 @@ fn all_modes() -> Vec<FaultSpec> {
     let sel = Selection { partitions: 2, files: 1 };
     let mut specs = Vec::new();
     for mode in [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType] {
-        specs.push(FaultSpec::SchemaDrift(SchemaDrift { mode, column: None, new_name: None, new_type: None, select: sel.clone() }));
+        specs.push(FaultSpec::SchemaDrift(SchemaDrift {
+            mode,
+            column: None,
+            new_name: None,
+            new_type: None,
+            select: sel.clone(),
+        }));
     }
-    for mode in [CorruptMode::TruncateTail, CorruptMode::BadMagic, CorruptMode::CorruptFooterLength, CorruptMode::BitFlipPage, CorruptMode::ZeroByte] {
-        specs.push(FaultSpec::CorruptParquet(CorruptParquet { mode, bytes: None, bits: None, at: None, select: sel.clone() }));
+    for mode in [
+        CorruptMode::TruncateTail,
+        CorruptMode::BadMagic,
+        CorruptMode::CorruptFooterLength,
+        CorruptMode::BitFlipPage,
+        CorruptMode::ZeroByte,
+    ] {
+        specs.push(FaultSpec::CorruptParquet(CorruptParquet {
+            mode,
+            bytes: None,
+            bits: None,
+            at: None,
+            select: sel.clone(),
+        }));
     }
-    specs.push(FaultSpec::CorruptParquet(CorruptParquet { mode: CorruptMode::BadMagic, bytes: None, bits: None, at: Some(MagicEnd::Head), select: sel.clone() }));
-    specs.push(FaultSpec::NullFlood(NullFlood { column: Some("customer_id".into()), fraction: 0.5, select: sel.clone() }));
+    specs.push(FaultSpec::CorruptParquet(CorruptParquet {
+        mode: CorruptMode::BadMagic,
+        bytes: None,
+        bits: None,
+        at: Some(MagicEnd::Head),
+        select: sel.clone(),
+    }));
+    specs.push(FaultSpec::NullFlood(NullFlood {
+        column: Some("customer_id".into()),
+        fraction: 0.5,
+        select: sel.clone(),
+    }));
     for mode in [MissingMode::Files, MissingMode::Catalog, MissingMode::Both] {
         specs.push(FaultSpec::MissingPartition(MissingPartition { mode, partitions: 2 }));
     }
@@ -49,12 +77,18 @@ fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
 
 async fn seeded(dir: &Path) -> (Lake, lakechaos_lake::TableDef) {
     let lake = Lake::open_local(dir).unwrap();
-    let spec = OrdersSpec { days: 4, rows_per_day: 600, files_per_day: 2, rows_per_row_group: 150, ..OrdersSpec::default() };
+    let spec =
+        OrdersSpec { days: 4, rows_per_day: 600, files_per_day: 2, rows_per_row_group: 150, ..OrdersSpec::default() };
     let seeded = seed_lake(&lake, "orders", &spec, 11).await.unwrap();
     (lake, seeded.table)
 }
 
-async fn plan(lake: &Lake, table: &lakechaos_lake::TableDef, spec: &FaultSpec, seed: u64) -> lakechaos_faults::FaultPlan {
+async fn plan(
+    lake: &Lake,
+    table: &lakechaos_lake::TableDef,
+    spec: &FaultSpec,
+    seed: u64,
+) -> lakechaos_faults::FaultPlan {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut ctx = FaultContext { lake, table, rng: &mut rng };
     spec.plan(&mut ctx).await.unwrap_or_else(|e| panic!("{spec:?}: {e}"))
@@ -112,12 +146,22 @@ async fn same_seed_same_damage_other_seed_differs() {
 async fn null_flood_counts_nulled_values_and_bit_flip_keeps_footer() {
     let dir = tempfile::tempdir().unwrap();
     let (lake, table) = seeded(dir.path()).await;
-    let spec = FaultSpec::NullFlood(NullFlood { column: Some("order_id".into()), fraction: 1.0, select: Selection::default() });
+    let spec = FaultSpec::NullFlood(NullFlood {
+        column: Some("order_id".into()),
+        fraction: 1.0,
+        select: Selection::default(),
+    });
     let p = plan(&lake, &table, &spec, 5).await;
     assert_eq!(p.ground_truth.rows_affected, 300, "every value of a non-null column in a 300-row file");
     assert_eq!(p.ground_truth.kind, FaultClass::NullFlood);
 
-    let spec = FaultSpec::CorruptParquet(CorruptParquet { mode: CorruptMode::BitFlipPage, bytes: None, bits: Some(4), at: None, select: Selection::default() });
+    let spec = FaultSpec::CorruptParquet(CorruptParquet {
+        mode: CorruptMode::BitFlipPage,
+        bytes: None,
+        bits: Some(4),
+        at: None,
+        select: Selection::default(),
+    });
     let p = plan(&lake, &table, &spec, 5).await;
     let lakechaos_faults::Change::Object { after: Some(after), .. } = &p.changes[0] else { panic!() };
     assert!(lakechaos_lake::parquet_io::footer_of(after).is_ok(), "footer intact");
@@ -126,7 +170,13 @@ async fn null_flood_counts_nulled_values_and_bit_flip_keeps_footer() {
 
 #[test]
 fn validation_rejects_misplaced_parameters() {
-    let bad = FaultSpec::CorruptParquet(CorruptParquet { mode: CorruptMode::ZeroByte, bytes: Some(3), bits: None, at: None, select: Selection::default() });
+    let bad = FaultSpec::CorruptParquet(CorruptParquet {
+        mode: CorruptMode::ZeroByte,
+        bytes: Some(3),
+        bits: None,
+        at: None,
+        select: Selection::default(),
+    });
     assert!(bad.validate().unwrap_err().contains("truncate_tail"));
     let bad = FaultSpec::NullFlood(NullFlood { column: None, fraction: 1.5, select: Selection::default() });
     assert!(bad.validate().is_err());

@@ -69,7 +69,11 @@ fn class_of(class: &str, mode: &str) -> String {
 }
 
 /// Runs the suite `repeat` times with seeds `seed`, `seed+1`, ...
-pub async fn bench(scenarios: &[Scenario], opts: &RunOptions, repeat: usize) -> Result<(BenchReport, Vec<SuiteReport>), RunError> {
+pub async fn bench(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    repeat: usize,
+) -> Result<(BenchReport, Vec<SuiteReport>), RunError> {
     let mut suites = Vec::with_capacity(repeat);
     for i in 0..repeat {
         let o = RunOptions { seed: opts.seed.wrapping_add(i as u64), ..opts.clone() };
@@ -106,9 +110,21 @@ pub async fn bench(scenarios: &[Scenario], opts: &RunOptions, repeat: usize) -> 
             failures: failures.get(c).copied().unwrap_or(0),
         })
         .collect();
-    let suite_wall = percentiles(suites.iter().map(|s| s.duration_ms).collect()).unwrap_or(Percentiles { samples: 0, p50_ms: 0.0, p95_ms: 0.0 });
+    let suite_wall = percentiles(suites.iter().map(|s| s.duration_ms).collect()).unwrap_or(Percentiles {
+        samples: 0,
+        p50_ms: 0.0,
+        p95_ms: 0.0,
+    });
     Ok((
-        BenchReport { repeat, classes, suite_wall, detections_by_tier: tiers, checks_decoding_pages: pages, checks_reading_footers: footers, not_passed },
+        BenchReport {
+            repeat,
+            classes,
+            suite_wall,
+            detections_by_tier: tiers,
+            checks_decoding_pages: pages,
+            checks_reading_footers: footers,
+            not_passed,
+        },
         suites,
     ))
 }
@@ -124,11 +140,17 @@ pub fn render(r: &BenchReport) -> String {
     );
     for c in &r.classes {
         let (d50, d95, dr) = match &c.detect {
-            Some(p) => (format!("{:.1}ms", p.p50_ms), format!("{:.1}ms", p.p95_ms), format!("{:.2}", p.p95_ms / c.detect_aim_ms)),
+            Some(p) => (
+                format!("{:.1}ms", p.p50_ms),
+                format!("{:.1}ms", p.p95_ms),
+                format!("{:.2}", p.p95_ms / c.detect_aim_ms),
+            ),
             None => ("-".into(), "-".into(), "-".into()),
         };
         let (r50, r95, rr) = match &c.repair {
-            Some(p) => (format!("{:.1}ms", p.p50_ms), format!("{:.1}ms", p.p95_ms), format!("{:.2}", p.p95_ms / AIM_REPAIR_MS)),
+            Some(p) => {
+                (format!("{:.1}ms", p.p50_ms), format!("{:.1}ms", p.p95_ms), format!("{:.2}", p.p95_ms / AIM_REPAIR_MS))
+            }
             None => ("-".into(), "-".into(), "-".into()),
         };
         let n = c.detect.as_ref().map(|p| p.samples).unwrap_or(0);

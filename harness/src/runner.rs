@@ -35,7 +35,14 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { target: Target::Local, seed: 7, no_heal: false, workdir: None, keep_workdir: false, settle: Duration::from_millis(50) }
+        RunOptions {
+            target: Target::Local,
+            seed: 7,
+            no_heal: false,
+            workdir: None,
+            keep_workdir: false,
+            settle: Duration::from_millis(50),
+        }
     }
 }
 
@@ -55,13 +62,25 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<Suit
     let started = Instant::now();
     let (workdir, _guard) = match &opts.workdir {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| RunError::Workdir { path: dir.display().to_string(), source: e })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| RunError::Workdir { path: dir.display().to_string(), source: e })?;
             (dir.clone(), None)
         }
         None => {
-            let tmp = tempfile::Builder::new().prefix("lakechaos-").tempdir().map_err(|e| RunError::Workdir { path: "temporary directory".into(), source: e })?;
+            let tmp = tempfile::Builder::new()
+                .prefix("lakechaos-")
+                .tempdir()
+                .map_err(|e| RunError::Workdir { path: "temporary directory".into(), source: e })?;
             let path = tmp.path().to_path_buf();
-            (path, if opts.keep_workdir { let _ = tmp.keep(); None } else { Some(tmp) })
+            (
+                path,
+                if opts.keep_workdir {
+                    let _ = tmp.keep();
+                    None
+                } else {
+                    Some(tmp)
+                },
+            )
         }
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
@@ -141,16 +160,22 @@ pub fn stream_seed(run_seed: u64, scenario: &str, stream: &str) -> u64 {
     derive_seed(derive_seed(run_seed, scenario), stream)
 }
 
-async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &mut ScenarioResult) -> Result<(), String> {
+async fn run_inner(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    dir: &Path,
+    result: &mut ScenarioResult,
+) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(dir);
     let lake_dir = dir.join("lake");
     let provisioned = opts.target.provision(&lake_dir).await.map_err(|e| format!("provision: {e}"))?;
     let lake = provisioned.lake.clone();
 
     // Seed and record golden.
-    let seeded = seed_lake(&lake, &scenario.dataset, &scenario.fixture, stream_seed(opts.seed, &scenario.name, "fixture"))
-        .await
-        .map_err(|e| format!("seed: {e}"))?;
+    let seeded =
+        seed_lake(&lake, &scenario.dataset, &scenario.fixture, stream_seed(opts.seed, &scenario.name, "fixture"))
+            .await
+            .map_err(|e| format!("seed: {e}"))?;
     result.rows_expected = seeded.golden.total_rows();
     let golden_json = serde_json::to_vec_pretty(&seeded.golden).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("golden.json"), golden_json).map_err(|e| format!("golden manifest: {e}"))?;
@@ -202,10 +227,11 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
     apply(&lake, &plan).await.map_err(|e| format!("inject: {e}"))?;
 
     let mut obs = Observation::default();
-    let deadline = t0 + match scenario.expect.outcome {
-        ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
-        ExpectedOutcome::Detected => scenario.slo.detect_within,
-    };
+    let deadline = t0
+        + match scenario.expect.outcome {
+            ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
+            ExpectedOutcome::Detected => scenario.slo.detect_within,
+        };
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -253,7 +279,9 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
         rows_lost: fin.rows_lost,
         false_incidents: obs.false_incidents.len(),
         unhealed_because: (!fin.healed).then(|| describe_unhealed(&fin)),
-        time_to_unrepairable: (obs.unrepairable_locations.len() == truth.locations().len()).then_some(obs.time_to_unrepairable).flatten(),
+        time_to_unrepairable: (obs.unrepairable_locations.len() == truth.locations().len())
+            .then_some(obs.time_to_unrepairable)
+            .flatten(),
         damaged_objects_kept: kept,
         damaged_objects: damaged,
     };
@@ -285,7 +313,11 @@ async fn run_inner(scenario: &Scenario, opts: &RunOptions, dir: &Path, result: &
 
 /// Of the objects the fault wrote (the damaged versions), how many are still in the lake, in
 /// place or in quarantine. The healer may move damage aside but must never delete it.
-async fn damaged_objects_kept(lake: &lakechaos_lake::Lake, journal: &Journal, truth: &lakechaos_faults::GroundTruth) -> Result<(usize, usize), lakechaos_lake::LakeError> {
+async fn damaged_objects_kept(
+    lake: &lakechaos_lake::Lake,
+    journal: &Journal,
+    truth: &lakechaos_faults::GroundTruth,
+) -> Result<(usize, usize), lakechaos_lake::LakeError> {
     use lakechaos_faults::journal::JournalEntry;
     use sha2::{Digest, Sha256};
     let wanted: Vec<&String> = journal
@@ -300,8 +332,14 @@ async fn damaged_objects_kept(lake: &lakechaos_lake::Lake, journal: &Journal, tr
         return Ok((0, 0));
     }
     let quarantine = format!("{}/", HealerConfig::default().quarantine_prefix);
-    let mut candidates: Vec<String> =
-        lake.store.list(&quarantine).await?.into_iter().map(|o| o.key).filter(|k| !k.ends_with(".reason.json")).collect();
+    let mut candidates: Vec<String> = lake
+        .store
+        .list(&quarantine)
+        .await?
+        .into_iter()
+        .map(|o| o.key)
+        .filter(|k| !k.ends_with(".reason.json"))
+        .collect();
     candidates.extend(truth.files.iter().cloned());
     let mut present = std::collections::HashSet::new();
     for key in candidates {

@@ -37,10 +37,8 @@ pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
     let mut out = Vec::new();
     let slo = scenario.slo;
     match m.time_to_detect {
-        None => out.push(format!(
-            "detect: no matching incident within detect_within {} (SLO breach)",
-            ms(slo.detect_within)
-        )),
+        None => out
+            .push(format!("detect: no matching incident within detect_within {} (SLO breach)", ms(slo.detect_within))),
         Some(t) if t > slo.detect_within => out.push(format!(
             "detect: time to detect {} exceeds detect_within {} (SLO breach)",
             ms(t),
@@ -49,7 +47,10 @@ pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
         Some(_) => {}
     }
     if m.locations_detected < m.locations_total {
-        out.push(format!("detect: {} of {} damaged locations raised a matching incident", m.locations_detected, m.locations_total));
+        out.push(format!(
+            "detect: {} of {} damaged locations raised a matching incident",
+            m.locations_detected, m.locations_total
+        ));
     }
     if scenario.expect.outcome == ExpectedOutcome::Repaired {
         match m.time_to_repair {
@@ -93,7 +94,10 @@ pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
         }
     }
     if m.false_incidents as u64 > scenario.expect.false_incidents {
-        out.push(format!("false_incidents: {} incident(s) match no injected damage, expected at most {}", m.false_incidents, scenario.expect.false_incidents));
+        out.push(format!(
+            "false_incidents: {} incident(s) match no injected damage, expected at most {}",
+            m.false_incidents, scenario.expect.false_incidents
+        ));
     }
     out
 }
@@ -150,7 +154,12 @@ mod tests {
         let slow = Measured { time_to_detect: Some(Duration::from_millis(1500)), ..good.clone() };
         assert!(failures(&s, &slow)[0].contains("1500 ms exceeds detect_within 1000 ms"));
 
-        let unhealed = Measured { time_to_repair: None, rows_lost: 7, unhealed_because: Some("rows lost 7".into()), ..good.clone() };
+        let unhealed = Measured {
+            time_to_repair: None,
+            rows_lost: 7,
+            unhealed_because: Some("rows lost 7".into()),
+            ..good.clone()
+        };
         let f = failures(&s, &unhealed);
         assert_eq!(f.len(), 2, "{f:?}");
         assert!(f[0].starts_with("repair:") && f[0].contains("SLO breach"));

@@ -33,7 +33,18 @@ fn run_writes_one_junit_testcase_per_scenario_and_exits_0() {
     let out = tempfile::tempdir().unwrap();
     let junit = out.path().join("junit.xml");
     let json = out.path().join("run.json");
-    let o = lakechaos(&["run", &common::scenarios_dir().display().to_string(), "--target", "local", "--seed", "7", "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let o = lakechaos(&[
+        "run",
+        &common::scenarios_dir().display().to_string(),
+        "--target",
+        "local",
+        "--seed",
+        "7",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let xml = std::fs::read_to_string(&junit).unwrap();
     let files = std::fs::read_dir(common::scenarios_dir()).unwrap().count();
@@ -41,7 +52,11 @@ fn run_writes_one_junit_testcase_per_scenario_and_exits_0() {
     assert!(xml.contains(r#"<testsuite name="local""#));
     assert!(!xml.contains("<failure"));
     for p in ["seed", "time_to_detect_ms", "time_to_repair_ms", "rows_lost"] {
-        assert_eq!(xml.matches(&format!(r#"<property name="{p}""#)).count(), files + usize::from(p == "seed"), "property {p}");
+        assert_eq!(
+            xml.matches(&format!(r#"<property name="{p}""#)).count(),
+            files + usize::from(p == "seed"),
+            "property {p}"
+        );
     }
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["summary"]["passed"], files);
@@ -52,13 +67,25 @@ fn run_writes_one_junit_testcase_per_scenario_and_exits_0() {
 fn no_heal_fails_every_repair_expectation_with_an_slo_breach() {
     let out = tempfile::tempdir().unwrap();
     let junit = out.path().join("junit.xml");
-    let o = lakechaos(&["run", &common::scenarios_dir().display().to_string(), "--tag", "smoke", "--no-heal", "--junit", junit.to_str().unwrap()]);
+    let o = lakechaos(&[
+        "run",
+        &common::scenarios_dir().display().to_string(),
+        "--tag",
+        "smoke",
+        "--no-heal",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let xml = std::fs::read_to_string(&junit).unwrap();
     let cases = xml.matches("<testcase ").count();
     assert!(cases >= 4);
     assert_eq!(xml.matches("<failure").count(), cases, "{xml}");
-    assert_eq!(xml.matches(r#"message="repair: lake not equal to golden within repair_within"#).count(), cases, "{xml}");
+    assert_eq!(
+        xml.matches(r#"message="repair: lake not equal to golden within repair_within"#).count(),
+        cases,
+        "{xml}"
+    );
     assert!(text(&o).contains("0 passed"));
 }
 
@@ -97,7 +124,8 @@ fn journals(workdir: &Path) -> Vec<serde_json::Value> {
     names
         .into_iter()
         .map(|d| {
-            let mut j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("journal.json")).unwrap()).unwrap();
+            let mut j: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(d.join("journal.json")).unwrap()).unwrap();
             j.as_object_mut().unwrap().remove("lake"); // where the lake lives, not what was done to it
             j
         })
@@ -109,7 +137,16 @@ fn same_seed_injects_identical_faults_other_seed_differs() {
     let dir = tempfile::tempdir().unwrap();
     let run = |seed: &str, name: &str| {
         let w = dir.path().join(name);
-        let o = lakechaos(&["run", &common::scenarios_dir().display().to_string(), "--tag", "smoke", "--seed", seed, "--workdir", w.to_str().unwrap()]);
+        let o = lakechaos(&[
+            "run",
+            &common::scenarios_dir().display().to_string(),
+            "--tag",
+            "smoke",
+            "--seed",
+            seed,
+            "--workdir",
+            w.to_str().unwrap(),
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         journals(&w)
     };
@@ -128,7 +165,14 @@ fn inject_then_revert_restores_a_clean_lake() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let journal = dir.path().join("j.json");
-    let o = lakechaos(&["inject", &scenario("schema-drift-rename-column"), "--lake", lake.to_str().unwrap(), "--journal", journal.to_str().unwrap()]);
+    let o = lakechaos(&[
+        "inject",
+        &scenario("schema-drift-rename-column"),
+        "--lake",
+        lake.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let found = findings(&lake);
     assert_eq!(found.len(), 1, "{found:?}");

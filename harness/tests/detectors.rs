@@ -10,7 +10,11 @@ use lakehealer::{Depth, Healer, HealerConfig, Mode, Tier};
 use rand::SeedableRng;
 
 fn healer(lake: &Lake, depth: Depth) -> Healer {
-    Healer::new(lake.clone(), HealerConfig { mode: Mode::DetectOnly, depth, ..HealerConfig::default() }, lakehealer::events::discard())
+    Healer::new(
+        lake.clone(),
+        HealerConfig { mode: Mode::DetectOnly, depth, ..HealerConfig::default() },
+        lakehealer::events::discard(),
+    )
 }
 
 #[tokio::test]

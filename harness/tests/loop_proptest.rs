@@ -5,19 +5,29 @@
 
 mod common;
 
+use lakechaos::scenario::{Expectations, ExpectedOutcome, Scenario, Slo};
+use lakechaos::{run_scenario, RunOptions, Status};
 use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet, MagicEnd};
 use lakechaos_faults::missing_partition::{MissingMode, MissingPartition};
 use lakechaos_faults::null_flood::NullFlood;
 use lakechaos_faults::schema_drift::{DriftMode, SchemaDrift};
 use lakechaos_faults::select::Selection;
-use lakechaos::scenario::{ExpectedOutcome, Expectations, Scenario, Slo};
-use lakechaos::{run_scenario, RunOptions, Status};
 use lakechaos_faults::FaultSpec;
 use proptest::prelude::*;
 use std::time::Duration;
 
 const COLUMNS: [&str; 11] = [
-    "order_id", "customer_id", "order_ts", "status", "country", "sku", "quantity", "unit_price", "amount", "discount", "coupon_code",
+    "order_id",
+    "customer_id",
+    "order_ts",
+    "status",
+    "country",
+    "sku",
+    "quantity",
+    "unit_price",
+    "amount",
+    "discount",
+    "coupon_code",
 ];
 
 fn selection() -> impl Strategy<Value = Selection> {
@@ -27,7 +37,16 @@ fn selection() -> impl Strategy<Value = Selection> {
 fn fault() -> impl Strategy<Value = FaultSpec> {
     let column = proptest::option::of(proptest::sample::select(COLUMNS.to_vec()).prop_map(String::from));
     prop_oneof![
-        (prop_oneof![Just(DriftMode::AddColumn), Just(DriftMode::DropColumn), Just(DriftMode::RenameColumn), Just(DriftMode::ChangeType)], column.clone(), selection())
+        (
+            prop_oneof![
+                Just(DriftMode::AddColumn),
+                Just(DriftMode::DropColumn),
+                Just(DriftMode::RenameColumn),
+                Just(DriftMode::ChangeType)
+            ],
+            column.clone(),
+            selection()
+        )
             .prop_map(|(mode, column, select)| {
                 let column = if mode == DriftMode::AddColumn { None } else { column };
                 FaultSpec::SchemaDrift(SchemaDrift { mode, column, new_name: None, new_type: None, select })
@@ -44,7 +63,11 @@ fn fault() -> impl Strategy<Value = FaultSpec> {
             FaultSpec::CorruptParquet(CorruptParquet { mode, bytes, bits, at, select })
         }),
         // Floods large enough to be told from normal nulls: above 35% on every column.
-        (column, 0.45f64..=1.0, selection()).prop_map(|(column, fraction, select)| FaultSpec::NullFlood(NullFlood { column, fraction, select })),
+        (column, 0.45f64..=1.0, selection()).prop_map(|(column, fraction, select)| FaultSpec::NullFlood(NullFlood {
+            column,
+            fraction,
+            select
+        })),
         (prop_oneof![Just(MissingMode::Files), Just(MissingMode::Catalog), Just(MissingMode::Both)], 1u32..=3)
             .prop_map(|(mode, partitions)| FaultSpec::MissingPartition(MissingPartition { mode, partitions })),
     ]

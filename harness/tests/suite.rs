@@ -9,7 +9,10 @@ use lakechaos::{run_paths, RunOptions, Status};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_heals_on_the_local_target() {
     let suite = run_paths(&[common::scenarios_dir()], &RunOptions::default()).await.unwrap();
-    let files = std::fs::read_dir(common::scenarios_dir()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml")).count();
+    let files = std::fs::read_dir(common::scenarios_dir())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .count();
     assert_eq!(suite.scenarios.len(), files, "one result per scenario file");
     assert!(files >= 12);
     suite.assert_all_passed();

@@ -26,7 +26,12 @@ pub struct Discovery {
 }
 
 /// Discovers a table under `location` (default: the table name) and registers it.
-pub async fn discover(lake: &Lake, name: &str, location: Option<&str>, landing: Option<&str>) -> Result<Discovery, HealerError> {
+pub async fn discover(
+    lake: &Lake,
+    name: &str,
+    location: Option<&str>,
+    landing: Option<&str>,
+) -> Result<Discovery, HealerError> {
     let location = location.unwrap_or(name).trim_end_matches('/').to_string();
     let objects = lake.store.list(&format!("{location}/")).await?;
     // Partition depth: the most common number of `k=v` directories above a visible file.
@@ -40,9 +45,10 @@ pub async fn discover(lake: &Lake, name: &str, location: Option<&str>, landing: 
         }
         *depths.entry(dirs.len()).or_default() += 1;
     }
-    let depth = depths.iter().max_by_key(|(d, n)| (**n, usize::MAX - **d)).map(|(d, _)| *d).ok_or_else(|| {
-        HealerError::Invalid(format!("no data files under {}/{location}/", lake.store.describe()))
-    })?;
+    let depth =
+        depths.iter().max_by_key(|(d, n)| (**n, usize::MAX - **d)).map(|(d, _)| *d).ok_or_else(|| {
+            HealerError::Invalid(format!("no data files under {}/{location}/", lake.store.describe()))
+        })?;
 
     let mut partition_keys: Vec<String> = Vec::new();
     let mut partitions = BTreeSet::new();
@@ -53,7 +59,8 @@ pub async fn discover(lake: &Lake, name: &str, location: Option<&str>, landing: 
     for o in &objects {
         let Some((partition, _)) = parse_data_key(&location, depth, &o.key) else { continue };
         if partition_keys.is_empty() && depth > 0 {
-            partition_keys = partition.split('/').filter_map(|s| s.split_once('=').map(|(k, _)| k.to_string())).collect();
+            partition_keys =
+                partition.split('/').filter_map(|s| s.split_once('=').map(|(k, _)| k.to_string())).collect();
         }
         let footer = match read_footer(lake.store.as_ref(), &o.key, o.size).await? {
             Ok(f) => f,
@@ -65,10 +72,23 @@ pub async fn discover(lake: &Lake, name: &str, location: Option<&str>, landing: 
         files_read += 1;
         partitions.insert(partition.to_string());
         let rows = footer.metadata.file_metadata().num_rows().max(1) as f64;
-        let fields: Vec<_> = footer.schema.fields().iter().filter(|f| !partition_keys.contains(f.name())).cloned().collect();
-        let signature: Vec<(String, String)> = fields.iter().map(|f| (f.name().clone(), logical_type(f.data_type()))).collect();
+        let fields: Vec<_> =
+            footer.schema.fields().iter().filter(|f| !partition_keys.contains(f.name())).cloned().collect();
+        let signature: Vec<(String, String)> =
+            fields.iter().map(|f| (f.name().clone(), logical_type(f.data_type()))).collect();
         let entry = schemas.entry(signature).or_insert_with(|| {
-            (0, fields.iter().map(|f| ColumnDef { name: f.name().clone(), data_type: logical_type(f.data_type()), nullable: f.is_nullable(), max_null_fraction: 0.0 }).collect())
+            (
+                0,
+                fields
+                    .iter()
+                    .map(|f| ColumnDef {
+                        name: f.name().clone(),
+                        data_type: logical_type(f.data_type()),
+                        nullable: f.is_nullable(),
+                        max_null_fraction: 0.0,
+                    })
+                    .collect(),
+            )
         });
         entry.0 += 1;
         for col in entry.1.iter_mut() {

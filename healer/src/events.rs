@@ -34,7 +34,14 @@ pub enum HealerEvent {
     /// A previously open incident's location checks clean again.
     Resolved { incident: String, location: String, at: DateTime<Utc> },
     /// A pass over the lake finished.
-    Scan { files_checked: usize, footers_read: usize, pages_decoded: usize, findings: usize, duration_ms: f64, at: DateTime<Utc> },
+    Scan {
+        files_checked: usize,
+        footers_read: usize,
+        pages_decoded: usize,
+        findings: usize,
+        duration_ms: f64,
+        at: DateTime<Utc>,
+    },
 }
 
 /// What a repair did.

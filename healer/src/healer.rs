@@ -81,7 +81,11 @@ impl Healer {
     }
 
     async fn tables(&self) -> Result<Vec<TableDef>, HealerError> {
-        let names = if self.config.tables.is_empty() { self.lake.catalog.list_tables().await? } else { self.config.tables.clone() };
+        let names = if self.config.tables.is_empty() {
+            self.lake.catalog.list_tables().await?
+        } else {
+            self.config.tables.clone()
+        };
         let mut tables = Vec::with_capacity(names.len());
         for name in names {
             match self.lake.catalog.get_table(&name).await? {
@@ -123,7 +127,11 @@ impl Healer {
                         report.pages_decoded += check.pages_decoded as usize;
                         state.verdicts.insert(
                             meta.key.clone(),
-                            Verdict { version_token: meta.version_token.clone(), contract: table.columns.clone(), finding: check.finding.clone() },
+                            Verdict {
+                                version_token: meta.version_token.clone(),
+                                contract: table.columns.clone(),
+                                finding: check.finding.clone(),
+                            },
                         );
                         check.finding
                     }
@@ -152,7 +160,8 @@ impl Healer {
         let tables: HashMap<String, TableDef> = self.tables().await?.into_iter().map(|t| (t.name.clone(), t)).collect();
         let mut state = self.state.lock().await;
 
-        let current: std::collections::HashSet<(FindingKind, String)> = scan.findings.iter().map(|f| (f.kind, f.location.clone())).collect();
+        let current: std::collections::HashSet<(FindingKind, String)> =
+            scan.findings.iter().map(|f| (f.kind, f.location.clone())).collect();
         let closed: Vec<(FindingKind, String)> = state.open.keys().filter(|k| !current.contains(*k)).cloned().collect();
         for key in closed {
             if let Some(inc) = state.open.remove(&key) {

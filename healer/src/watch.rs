@@ -44,7 +44,11 @@ pub async fn watch(healer: Arc<Healer>, mut shutdown: watch::Receiver<bool>) -> 
 
 /// Subscribes to file-system events under `root`, forwarding paths that may be lake data or
 /// catalog (not quarantine, not in-flight temporary files).
-fn watch_dir(root: &Path, quarantine_prefix: &str, tx: mpsc::UnboundedSender<PathBuf>) -> Result<notify::RecommendedWatcher, HealerError> {
+fn watch_dir(
+    root: &Path,
+    quarantine_prefix: &str,
+    tx: mpsc::UnboundedSender<PathBuf>,
+) -> Result<notify::RecommendedWatcher, HealerError> {
     let quarantine = root.join(quarantine_prefix);
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
@@ -59,6 +63,8 @@ fn watch_dir(root: &Path, quarantine_prefix: &str, tx: mpsc::UnboundedSender<Pat
         }
     })
     .map_err(|e| HealerError::Watch(e.to_string()))?;
-    watcher.watch(root, RecursiveMode::Recursive).map_err(|e| HealerError::Watch(format!("{}: {e}", root.display())))?;
+    watcher
+        .watch(root, RecursiveMode::Recursive)
+        .map_err(|e| HealerError::Watch(format!("{}: {e}", root.display())))?;
     Ok(watcher)
 }

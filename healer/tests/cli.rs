@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 fn seeded() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::open_local(dir.path()).unwrap();
-    let spec = OrdersSpec { days: 3, rows_per_day: 600, files_per_day: 2, rows_per_row_group: 200, ..OrdersSpec::default() };
+    let spec =
+        OrdersSpec { days: 3, rows_per_day: 600, files_per_day: 2, rows_per_row_group: 200, ..OrdersSpec::default() };
     tokio::runtime::Runtime::new().unwrap().block_on(seed_lake(&lake, "orders", &spec, 3)).unwrap();
     dir
 }
@@ -25,10 +26,13 @@ fn discover_rebuilds_the_contract_from_footers() {
     let o = lakehealer(&["discover", "--lake", dir.path().to_str().unwrap(), "--table", "orders"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let original: serde_json::Value = serde_json::from_str(&registered).unwrap();
-    let found: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("_catalog/orders.json")).unwrap()).unwrap();
+    let found: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("_catalog/orders.json")).unwrap()).unwrap();
     assert_eq!(found["partitions"], original["partitions"]);
     assert_eq!(found["landing"], "_landing/orders");
-    let names = |v: &serde_json::Value| v["columns"].as_array().unwrap().iter().map(|c| (c["name"].clone(), c["data_type"].clone())).collect::<Vec<_>>();
+    let names = |v: &serde_json::Value| {
+        v["columns"].as_array().unwrap().iter().map(|c| (c["name"].clone(), c["data_type"].clone())).collect::<Vec<_>>()
+    };
     assert_eq!(names(&found), names(&original));
     let o = lakehealer(&["scan", "--lake", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -61,7 +65,12 @@ fn scan_reports_and_heal_repairs_with_quarantine() {
     let o = lakehealer(&["heal", "--lake", lake]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("moved orders/dt=2024-03-02/part-1.parquet to _quarantine/"), "{}", text(&o));
-    assert!(text(&o).contains("restored orders/dt=2024-03-02/part-1.parquet from _landing/orders/dt=2024-03-02/part-1.parquet"), "{}", text(&o));
+    assert!(
+        text(&o)
+            .contains("restored orders/dt=2024-03-02/part-1.parquet from _landing/orders/dt=2024-03-02/part-1.parquet"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(std::fs::read(&victim).unwrap(), original);
 }
 

@@ -85,11 +85,15 @@ fn damage_in_foreign_files_is_found_and_healed_from_landing() {
     // quarantined and reported unrepairable (exit 1), never deleted.
     let o = lakehealer(&["heal", "--lake", lake, "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(events.iter().any(|e| e["event"] == "unrepairable" && e["location"] == duck_key.as_str()), "{events:?}");
     assert!(events.iter().any(|e| e["event"] == "repair" && e["action"] == "restore_from_landing"), "{events:?}");
     assert_eq!(std::fs::read(&pa_file).unwrap(), data, "restored byte for byte from landing");
-    assert!(dir.path().join("pa_orders/dt=2024-05-02/part-0.parquet").exists() || dir.path().join("pa_orders/dt=2024-05-02").read_dir().unwrap().count() > 0);
+    assert!(
+        dir.path().join("pa_orders/dt=2024-05-02/part-0.parquet").exists()
+            || dir.path().join("pa_orders/dt=2024-05-02").read_dir().unwrap().count() > 0
+    );
     let quarantined: Vec<_> = walk(&dir.path().join("_quarantine"));
     assert!(quarantined.iter().any(|p| p.ends_with(duck_file.file_name().unwrap())), "{quarantined:?}");
     assert!(quarantined.iter().any(|p| p.to_str().unwrap().ends_with(".reason.json")));
@@ -125,7 +129,8 @@ fn spark_tables_are_discovered_and_page_crcs_are_checked() {
     let o = lakehealer(&["discover", "--lake", lake, "--table", "sp_orders", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let types: Vec<&str> = found["table"]["columns"].as_array().unwrap().iter().map(|c| c["data_type"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        found["table"]["columns"].as_array().unwrap().iter().map(|c| c["data_type"].as_str().unwrap()).collect();
     assert_eq!(types, ["int64", "float64", "string", "timestamp[ns]"], "Spark's INT96 timestamps read as nanoseconds");
     let (code, doc) = scan_json(lake);
     assert_eq!(code, Some(0), "{doc}");

@@ -66,9 +66,9 @@ pub trait Catalog: Send + Sync + Debug {
 
     /// One table, or an error naming it.
     async fn require(&self, table: &str) -> Result<TableDef> {
-        self.get_table(table)
-            .await?
-            .ok_or_else(|| crate::LakeError::Catalog(format!("table {table:?} is not registered in {}", self.describe())))
+        self.get_table(table).await?.ok_or_else(|| {
+            crate::LakeError::Catalog(format!("table {table:?} is not registered in {}", self.describe()))
+        })
     }
 
     /// Store keys whose change means the catalog changed (for event-driven detection), if the

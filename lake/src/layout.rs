@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn parses_layout_keys() {
-        assert_eq!(parse_data_key("orders", 1, "orders/dt=2024-01-01/part-0.parquet"), Some(("dt=2024-01-01", "part-0.parquet")));
+        assert_eq!(
+            parse_data_key("orders", 1, "orders/dt=2024-01-01/part-0.parquet"),
+            Some(("dt=2024-01-01", "part-0.parquet"))
+        );
         assert_eq!(parse_data_key("orders", 1, "orders/dt=2024-01-01/_SUCCESS"), None);
         assert_eq!(parse_data_key("orders", 1, "orders/dt=2024-01-01/.part-0.crc"), None);
         assert_eq!(parse_data_key("orders", 1, "orders/part-0.parquet"), None);

@@ -40,7 +40,10 @@ impl LocalStore {
             return Err(LakeError::InvalidKey { key: key.into(), reason: "must be a non-empty relative path" });
         }
         if key.split('/').any(|part| part == ".." || part == "." || part.is_empty()) {
-            return Err(LakeError::InvalidKey { key: key.into(), reason: "must not contain empty, '.' or '..' segments" });
+            return Err(LakeError::InvalidKey {
+                key: key.into(),
+                reason: "must not contain empty, '.' or '..' segments",
+            });
         }
         Ok(self.root.join(key))
     }

@@ -63,7 +63,9 @@ pub fn read_parquet(data: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown panic".into());
-        Err(LakeError::Parquet(parquet::errors::ParquetError::General(format!("decoder failed on corrupt data: {msg}"))))
+        Err(LakeError::Parquet(parquet::errors::ParquetError::General(format!(
+            "decoder failed on corrupt data: {msg}"
+        ))))
     })
 }
 
@@ -147,7 +149,8 @@ pub async fn read_footer(
 
 /// Decodes a metadata block (without its 8-byte tail) into a [`Footer`].
 pub fn decode_footer(meta_bytes: &[u8]) -> std::result::Result<Footer, FooterProblem> {
-    let metadata = ParquetMetaDataReader::decode_metadata(meta_bytes).map_err(|e| FooterProblem::Undecodable(e.to_string()))?;
+    let metadata =
+        ParquetMetaDataReader::decode_metadata(meta_bytes).map_err(|e| FooterProblem::Undecodable(e.to_string()))?;
     let metadata = Arc::new(metadata);
     let reader_meta = ArrowReaderMetadata::try_new(metadata.clone(), ArrowReaderOptions::new())
         .map_err(|e| FooterProblem::UnreadableSchema(e.to_string()))?;
@@ -185,7 +188,10 @@ mod tests {
         ]));
         let batch = RecordBatch::try_new(
             schema.clone(),
-            vec![Arc::new(Int64Array::from(vec![1, 2, 3])), Arc::new(StringArray::from(vec![Some("a"), None, Some("c")]))],
+            vec![
+                Arc::new(Int64Array::from(vec![1, 2, 3])),
+                Arc::new(StringArray::from(vec![Some("a"), None, Some("c")])),
+            ],
         )
         .unwrap();
         write_parquet(schema, &[batch], writer_properties(2)).unwrap()

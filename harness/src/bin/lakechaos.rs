@@ -15,7 +15,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "lakechaos", version, about = "Breaks a data lakehouse on purpose and proves the healer mends it within an SLO, with nothing lost.")]
+#[command(
+    name = "lakechaos",
+    version,
+    about = "Breaks a data lakehouse on purpose and proves the healer mends it within an SLO, with nothing lost."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -115,7 +119,10 @@ impl RunArgs {
         let (workdir, temp) = match &self.workdir {
             Some(dir) => (dir.clone(), None),
             None => {
-                let tmp = tempfile::Builder::new().prefix("lakechaos-").tempdir().map_err(|e| format!("error: temporary directory: {e}"))?;
+                let tmp = tempfile::Builder::new()
+                    .prefix("lakechaos-")
+                    .tempdir()
+                    .map_err(|e| format!("error: temporary directory: {e}"))?;
                 (tmp.path().to_path_buf(), Some(tmp))
             }
         };
@@ -135,7 +142,10 @@ impl RunArgs {
 fn main() -> ExitCode {
     lakechaos_lake::parquet_io::quiet_decoder_panics();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAKECHAOS_LOG").unwrap_or_else(|_| "warn,lakehealer=error".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LAKECHAOS_LOG")
+                .unwrap_or_else(|_| "warn,lakehealer=error".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -161,7 +171,8 @@ fn select(sel: &Selection) -> Result<Vec<Scenario>, String> {
         let lines: Vec<String> = errors.iter().map(|e| format!("error: {e}")).collect();
         format!("{}\n{} scenario error(s); nothing was run", lines.join("\n"), errors.len())
     })?;
-    let chosen: Vec<Scenario> = scenarios.into_iter().filter(|s| sel.tags.is_empty() || s.tags.iter().any(|t| sel.tags.contains(t))).collect();
+    let chosen: Vec<Scenario> =
+        scenarios.into_iter().filter(|s| sel.tags.is_empty() || s.tags.iter().any(|t| sel.tags.contains(t))).collect();
     if chosen.is_empty() {
         return Err(format!("error: no scenarios selected under {:?} with tags {:?}", sel.paths, sel.tags));
     }
@@ -210,7 +221,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 return Err("error: --repeat must be at least 1".into());
             }
             let (opts, _temp) = run.options()?;
-            let (figures, _) = lakechaos::bench::bench(&scenarios, &opts, repeat).await.map_err(|e| format!("error: {e}"))?;
+            let (figures, _) =
+                lakechaos::bench::bench(&scenarios, &opts, repeat).await.map_err(|e| format!("error: {e}"))?;
             print!("{}", lakechaos::bench::render(&figures));
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&figures).map_err(|e| e.to_string())?;
@@ -224,16 +236,23 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 return Err(format!("error: {} is not empty; inject seeds a fresh lake", lake.display()));
             }
             let provisioned = Target::Local.provision(&lake).await.map_err(|e| format!("error: {e}"))?;
-            let seeded = lakechaos_fixtures::seed_lake(&provisioned.lake, &scenario.dataset, &scenario.fixture, stream_seed(seed, &scenario.name, "fixture"))
-                .await
-                .map_err(|e| format!("error: seed: {e}"))?;
+            let seeded = lakechaos_fixtures::seed_lake(
+                &provisioned.lake,
+                &scenario.dataset,
+                &scenario.fixture,
+                stream_seed(seed, &scenario.name, "fixture"),
+            )
+            .await
+            .map_err(|e| format!("error: seed: {e}"))?;
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stream_seed(seed, &scenario.name, "fault"));
             let plan = {
                 let mut ctx = FaultContext { lake: &provisioned.lake, table: &seeded.table, rng: &mut rng };
                 scenario.fault.plan(&mut ctx).await.map_err(|e| format!("error: {e}"))?
             };
             let journal_path = journal.unwrap_or_else(|| PathBuf::from(format!("{}.journal.json", lake.display())));
-            Journal::from_plan(&scenario.name, seed, &provisioned.address, &plan).write(&journal_path).map_err(|e| format!("error: {e}"))?;
+            Journal::from_plan(&scenario.name, seed, &provisioned.address, &plan)
+                .write(&journal_path)
+                .map_err(|e| format!("error: {e}"))?;
             apply(&provisioned.lake, &plan).await.map_err(|e| format!("error: inject: {e}"))?;
             println!("injected {} into {}", plan.ground_truth.detail, provisioned.address);
             println!("ground truth: {}", serde_json::to_string(&plan.ground_truth).map_err(|e| e.to_string())?);
@@ -249,7 +268,12 @@ async fn run(cli: Cli) -> Result<u8, String> {
             let done = journal.revert(&lake).await.map_err(|e| format!("error: {e}"))?;
             println!(
                 "reverted {} ({}) in {}: {} object(s) restored, {} removed, {} catalog entr(ies) restored",
-                journal.scenario, journal.ground_truth.detail, journal.lake, done.objects_restored, done.objects_removed, done.catalog_entries_restored
+                journal.scenario,
+                journal.ground_truth.detail,
+                journal.lake,
+                done.objects_restored,
+                done.objects_removed,
+                done.catalog_entries_restored
             );
             Ok(0)
         }

@@ -17,7 +17,11 @@ pub fn render(suite: &SuiteReport) -> String {
         suite.seed,
         if suite.no_heal { " · healer detect-only (--no-heal)" } else { "" }
     );
-    let _ = writeln!(out, "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>9} {:>6}", "STATUS", "SCENARIO", "FAULT", "TTD", "TTR", "SLO-TTR", "ROWS-LOST", "FALSE");
+    let _ = writeln!(
+        out,
+        "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>9} {:>6}",
+        "STATUS", "SCENARIO", "FAULT", "TTD", "TTR", "SLO-TTR", "ROWS-LOST", "FALSE"
+    );
     for r in &suite.scenarios {
         let status = match r.status {
             Status::Passed => "PASS",

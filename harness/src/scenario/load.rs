@@ -41,18 +41,31 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, LoadError> {
 }
 
 fn duration(file: &Path, field: &str, s: &Spanned<String>) -> Result<Duration, LoadError> {
-    humantime::parse_duration(s.value.trim())
-        .map_err(|e| LoadError::at(file, s.referenced, format!("{field}: expected a duration such as 250ms, 2s or 1m, got {:?} ({e})", s.value)))
+    humantime::parse_duration(s.value.trim()).map_err(|e| {
+        LoadError::at(
+            file,
+            s.referenced,
+            format!("{field}: expected a duration such as 250ms, 2s or 1m, got {:?} ({e})", s.value),
+        )
+    })
 }
 
 fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
     let name = &raw.name.value;
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(LoadError::at(file, raw.name.referenced, format!("name: expected kebab-case (a-z, 0-9, -), got {name:?}")));
+        return Err(LoadError::at(
+            file,
+            raw.name.referenced,
+            format!("name: expected kebab-case (a-z, 0-9, -), got {name:?}"),
+        ));
     }
     let fx = &raw.fixture.value;
     if fx.dataset != "orders" {
-        return Err(LoadError::at(file, raw.fixture.referenced, format!("fixture.dataset: expected one of [orders], got {:?}", fx.dataset)));
+        return Err(LoadError::at(
+            file,
+            raw.fixture.referenced,
+            format!("fixture.dataset: expected one of [orders], got {:?}", fx.dataset),
+        ));
     }
     let defaults = OrdersSpec::default();
     let spec = OrdersSpec {
@@ -71,7 +84,10 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
         return Err(bad_fixture(format!("rows_per_day must be between 1 and 5000000, got {}", spec.rows_per_day)));
     }
     if spec.files_per_day == 0 || spec.files_per_day > spec.rows_per_day {
-        return Err(bad_fixture(format!("files_per_day must be between 1 and rows_per_day, got {}", spec.files_per_day)));
+        return Err(bad_fixture(format!(
+            "files_per_day must be between 1 and rows_per_day, got {}",
+            spec.files_per_day
+        )));
     }
     if spec.rows_per_row_group == 0 {
         return Err(bad_fixture("rows_per_row_group must be at least 1".into()));
@@ -81,17 +97,27 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
     fault.validate().map_err(bad_fault)?;
     let (partitions, files) = fault.footprint();
     if partitions == 0 || partitions > spec.days {
-        return Err(bad_fault(format!("selects {partitions} partition(s); the fixture has {} (fixture.days)", spec.days)));
+        return Err(bad_fault(format!(
+            "selects {partitions} partition(s); the fixture has {} (fixture.days)",
+            spec.days
+        )));
     }
     if let Some(files) = files.filter(|f| *f == 0 || *f > spec.files_per_day) {
-        return Err(bad_fault(format!("selects {files} file(s) per partition; the fixture has {} (fixture.files_per_day)", spec.files_per_day)));
+        return Err(bad_fault(format!(
+            "selects {files} file(s) per partition; the fixture has {} (fixture.files_per_day)",
+            spec.files_per_day
+        )));
     }
     let slo = Slo {
         detect_within: duration(file, "slo.detect_within", &raw.slo.detect_within)?,
         repair_within: duration(file, "slo.repair_within", &raw.slo.repair_within)?,
     };
     if slo.detect_within > slo.repair_within {
-        return Err(LoadError::at(file, raw.slo.detect_within.referenced, "slo.detect_within must not exceed slo.repair_within"));
+        return Err(LoadError::at(
+            file,
+            raw.slo.detect_within.referenced,
+            "slo.detect_within must not exceed slo.repair_within",
+        ));
     }
     let expect = Expectations {
         outcome: raw.expect.outcome,
@@ -118,8 +144,12 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
 
 /// Reads one scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError { file: path.to_path_buf(), line: 0, column: 0, message: format!("cannot read: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    })?;
     parse_scenario(&text, path)
 }
 
@@ -132,8 +162,12 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
             let mut stack = vec![p.clone()];
             let mut found = Vec::new();
             while let Some(dir) = stack.pop() {
-                let entries = std::fs::read_dir(&dir)
-                    .map_err(|e| LoadError { file: dir.clone(), line: 0, column: 0, message: format!("cannot read directory: {e}") })?;
+                let entries = std::fs::read_dir(&dir).map_err(|e| LoadError {
+                    file: dir.clone(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read directory: {e}"),
+                })?;
                 for entry in entries.flatten() {
                     let path = entry.path();
                     if path.is_dir() {

@@ -25,13 +25,41 @@ pub fn every_mode() -> Vec<FaultSpec> {
     let sel = Selection::default();
     let mut specs = Vec::new();
     for mode in [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType] {
-        specs.push(FaultSpec::SchemaDrift(SchemaDrift { mode, column: None, new_name: None, new_type: None, select: sel.clone() }));
+        specs.push(FaultSpec::SchemaDrift(SchemaDrift {
+            mode,
+            column: None,
+            new_name: None,
+            new_type: None,
+            select: sel.clone(),
+        }));
     }
-    for mode in [CorruptMode::TruncateTail, CorruptMode::BadMagic, CorruptMode::CorruptFooterLength, CorruptMode::BitFlipPage, CorruptMode::ZeroByte] {
-        specs.push(FaultSpec::CorruptParquet(CorruptParquet { mode, bytes: None, bits: None, at: None, select: sel.clone() }));
+    for mode in [
+        CorruptMode::TruncateTail,
+        CorruptMode::BadMagic,
+        CorruptMode::CorruptFooterLength,
+        CorruptMode::BitFlipPage,
+        CorruptMode::ZeroByte,
+    ] {
+        specs.push(FaultSpec::CorruptParquet(CorruptParquet {
+            mode,
+            bytes: None,
+            bits: None,
+            at: None,
+            select: sel.clone(),
+        }));
     }
-    specs.push(FaultSpec::CorruptParquet(CorruptParquet { mode: CorruptMode::BadMagic, bytes: None, bits: None, at: Some(MagicEnd::Head), select: sel.clone() }));
-    specs.push(FaultSpec::NullFlood(NullFlood { column: Some("customer_id".into()), fraction: 0.5, select: sel.clone() }));
+    specs.push(FaultSpec::CorruptParquet(CorruptParquet {
+        mode: CorruptMode::BadMagic,
+        bytes: None,
+        bits: None,
+        at: Some(MagicEnd::Head),
+        select: sel.clone(),
+    }));
+    specs.push(FaultSpec::NullFlood(NullFlood {
+        column: Some("customer_id".into()),
+        fraction: 0.5,
+        select: sel.clone(),
+    }));
     specs.push(FaultSpec::NullFlood(NullFlood { column: Some("coupon_code".into()), fraction: 0.6, select: sel }));
     for mode in [MissingMode::Files, MissingMode::Catalog, MissingMode::Both] {
         specs.push(FaultSpec::MissingPartition(MissingPartition { mode, partitions: 1 }));

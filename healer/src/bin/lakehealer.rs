@@ -10,7 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "lakehealer", version, about = "Detects and repairs damage in a Parquet data lake: quarantine, restore from a named source, catalog re-sync.")]
+#[command(
+    name = "lakehealer",
+    version,
+    about = "Detects and repairs damage in a Parquet data lake: quarantine, restore from a named source, catalog re-sync."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -77,7 +81,9 @@ enum Command {
 fn main() -> ExitCode {
     lakechaos_lake::parquet_io::quiet_decoder_panics();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LAKEHEALER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LAKEHEALER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -116,17 +122,23 @@ fn printer(format: Format) -> lakehealer::EventSink {
             }
         }
         Format::Text => match event {
-            HealerEvent::Incident { id, kind, location, tier, message, .. } => println!("INCIDENT {id} {kind} at {location} ({tier:?} tier): {message}"),
+            HealerEvent::Incident { id, kind, location, tier, message, .. } => {
+                println!("INCIDENT {id} {kind} at {location} ({tier:?} tier): {message}")
+            }
             HealerEvent::Repair { incident, action, location, source, .. } => {
                 let what = match action {
                     RepairAction::Quarantine => format!("moved {location} to {source}"),
                     RepairAction::RestoreFromLanding => format!("restored {location} from {source}"),
-                    RepairAction::RewriteToContract => format!("rewrote {location} to the contract (original kept at {source})"),
+                    RepairAction::RewriteToContract => {
+                        format!("rewrote {location} to the contract (original kept at {source})")
+                    }
                     RepairAction::CatalogResync => format!("registered {location} in the catalog ({source})"),
                 };
                 println!("REPAIR   {incident} {what}");
             }
-            HealerEvent::Unrepairable { incident, location, reason, .. } => println!("UNREPAIRABLE {incident} {location}: {reason}"),
+            HealerEvent::Unrepairable { incident, location, reason, .. } => {
+                println!("UNREPAIRABLE {incident} {location}: {reason}")
+            }
             HealerEvent::Resolved { incident, location, .. } => println!("RESOLVED {incident} {location}"),
             HealerEvent::Scan { .. } => {}
         },
@@ -137,16 +149,30 @@ async fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Discover { lake, table, location, landing, format } => {
             let lake = open_lake(&lake)?;
-            let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref()).await.map_err(|e| e.to_string())?;
+            let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?),
                 Format::Text => {
-                    println!("registered table {} at {} in {}", found.table.name, found.table.location, lake.catalog.describe());
-                    println!("  partitions: {} (keys: {})", found.table.partitions.len(), found.table.partition_keys.join(", "));
+                    println!(
+                        "registered table {} at {} in {}",
+                        found.table.name,
+                        found.table.location,
+                        lake.catalog.describe()
+                    );
+                    println!(
+                        "  partitions: {} (keys: {})",
+                        found.table.partitions.len(),
+                        found.table.partition_keys.join(", ")
+                    );
                     println!("  landing:    {}", found.table.landing.as_deref().unwrap_or("(none)"));
                     println!("  files read: {}", found.files_read);
                     for c in &found.table.columns {
-                        println!("  column {:<16} {:<22} nullable={:<5} max_null_fraction={:.2}", c.name, c.data_type, c.nullable, c.max_null_fraction);
+                        println!(
+                            "  column {:<16} {:<22} nullable={:<5} max_null_fraction={:.2}",
+                            c.name, c.data_type, c.nullable, c.max_null_fraction
+                        );
                     }
                     for (what, why) in &found.skipped {
                         println!("  skipped {what}: {why}");

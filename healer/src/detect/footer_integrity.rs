@@ -6,7 +6,11 @@ use lakechaos_lake::parquet_io::{read_footer, Footer};
 use lakechaos_lake::{ObjectMeta, ObjectStore, TableDef};
 
 /// Reads the footer (three small ranged reads). `Err(finding)` when the file is corrupt.
-pub async fn detect(store: &dyn ObjectStore, table: &TableDef, meta: &ObjectMeta) -> Result<Result<Footer, Finding>, HealerError> {
+pub async fn detect(
+    store: &dyn ObjectStore,
+    table: &TableDef,
+    meta: &ObjectMeta,
+) -> Result<Result<Footer, Finding>, HealerError> {
     Ok(read_footer(store, &meta.key, meta.size).await?.map_err(|problem| Finding {
         kind: FindingKind::CorruptParquet,
         table: table.name.clone(),

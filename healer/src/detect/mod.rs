@@ -60,7 +60,12 @@ pub struct FileCheck {
 }
 
 /// Runs the file tiers on one object, stopping at the first finding.
-pub async fn check_file(store: &dyn ObjectStore, table: &TableDef, meta: &ObjectMeta, depth: Depth) -> Result<FileCheck, HealerError> {
+pub async fn check_file(
+    store: &dyn ObjectStore,
+    table: &TableDef,
+    meta: &ObjectMeta,
+    depth: Depth,
+) -> Result<FileCheck, HealerError> {
     let mut check = FileCheck::default();
     if let Some(f) = empty_object::detect(table, meta) {
         check.finding = Some(f);

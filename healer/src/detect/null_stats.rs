@@ -56,7 +56,13 @@ pub fn finding(table: &TableDef, key: &str, tier: Tier, flooded: Vec<(String, u6
     }
     let text: Vec<String> = flooded
         .iter()
-        .map(|(c, n, r, a)| format!("{c} has {n} nulls in {r} rows ({:.1}%, contract allows {:.1}%)", *n as f64 * 100.0 / *r as f64, a * 100.0))
+        .map(|(c, n, r, a)| {
+            format!(
+                "{c} has {n} nulls in {r} rows ({:.1}%, contract allows {:.1}%)",
+                *n as f64 * 100.0 / *r as f64,
+                a * 100.0
+            )
+        })
         .collect();
     Some(Finding {
         kind: FindingKind::NullFlood,

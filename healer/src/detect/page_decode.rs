@@ -9,7 +9,12 @@ use lakechaos_lake::parquet_io::read_parquet;
 use lakechaos_lake::{LakeError, ObjectStore, TableDef};
 
 /// Decodes the file; with `count_nulls`, also counts nulls for files whose statistics lack them.
-pub async fn detect(store: &dyn ObjectStore, table: &TableDef, key: &str, count_nulls: bool) -> Result<Option<Finding>, HealerError> {
+pub async fn detect(
+    store: &dyn ObjectStore,
+    table: &TableDef,
+    key: &str,
+    count_nulls: bool,
+) -> Result<Option<Finding>, HealerError> {
     let data = match store.get(key).await {
         Ok(d) => d,
         Err(LakeError::NotFound(_)) => return Ok(None), // moved meanwhile; the next pass sees it

@@ -49,3 +49,58 @@ pub fn detect(table: &TableDef, key: &str, schema: &Schema) -> Option<Finding> {
         evidence: Evidence::Schema { missing, extra, retyped },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::{DataType, Field};
+    use lakechaos_lake::ColumnDef;
+
+    fn table() -> TableDef {
+        let col = |n: &str, t: &str| ColumnDef {
+            name: n.into(),
+            data_type: t.into(),
+            nullable: true,
+            max_null_fraction: 0.1,
+        };
+        TableDef {
+            name: "t".into(),
+            location: "t".into(),
+            partition_keys: vec!["dt".into()],
+            columns: vec![col("id", "int64"), col("s", "string")],
+            partitions: Default::default(),
+            landing: None,
+        }
+    }
+
+    #[test]
+    fn order_nullability_and_encoding_do_not_matter() {
+        let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let schema = Schema::new(vec![Field::new("s", dict, false), Field::new("id", DataType::Int64, false)]);
+        assert_eq!(detect(&table(), "k", &schema), None);
+        // A partition column written into the file is not drift either.
+        let with_dt = Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("s", DataType::Utf8, true),
+            Field::new("dt", DataType::Utf8, true),
+        ]);
+        assert_eq!(detect(&table(), "k", &with_dt), None);
+    }
+
+    #[test]
+    fn missing_extra_and_retyped_columns_are_named() {
+        let schema = Schema::new(vec![Field::new("id", DataType::Utf8, true), Field::new("x", DataType::Int8, true)]);
+        let f = detect(&table(), "k", &schema).unwrap();
+        assert_eq!(
+            f.evidence,
+            Evidence::Schema {
+                missing: vec!["s".into()],
+                extra: vec!["x".into()],
+                retyped: vec![("id".into(), "int64".into(), "string".into())]
+            }
+        );
+        assert!(
+            f.message.contains("missing s") && f.message.contains("unexpected x") && f.message.contains("id is string")
+        );
+    }
+}

@@ -78,31 +78,34 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
                 Err(reason) => Ok(Outcome::Unrepairable { done: steps, reason }),
             }
         }
-        (FindingKind::SchemaDrift, Evidence::Schema { missing, retyped, .. }) if missing.is_empty() && retyped.is_empty() => {
+        (FindingKind::SchemaDrift, Evidence::Schema { missing, retyped, .. })
+            if missing.is_empty() && retyped.is_empty() =>
+        {
             rewrite_contract::rewrite(ctx, &finding.location, finding).await
         }
-        (FindingKind::SchemaDrift, Evidence::Schema { missing, .. }) => match restore_landing::restore_replacing(ctx, &finding.location, finding).await? {
-            Ok(steps) => Ok(Outcome::Repaired(steps)),
-            Err(reason) if missing.is_empty() => {
-                // Only types changed and no landing copy: a lossless cast back is still honest.
-                match rewrite_contract::rewrite(ctx, &finding.location, finding).await? {
-                    Outcome::Repaired(steps) => Ok(Outcome::Repaired(steps)),
-                    Outcome::Unrepairable { done, reason: cast_reason } => {
-                        Ok(Outcome::Unrepairable { done, reason: format!("{reason}; {cast_reason}") })
+        (FindingKind::SchemaDrift, Evidence::Schema { missing, .. }) => {
+            match restore_landing::restore_replacing(ctx, &finding.location, finding).await? {
+                Ok(steps) => Ok(Outcome::Repaired(steps)),
+                Err(reason) if missing.is_empty() => {
+                    // Only types changed and no landing copy: a lossless cast back is still honest.
+                    match rewrite_contract::rewrite(ctx, &finding.location, finding).await? {
+                        Outcome::Repaired(steps) => Ok(Outcome::Repaired(steps)),
+                        Outcome::Unrepairable { done, reason: cast_reason } => {
+                            Ok(Outcome::Unrepairable { done, reason: format!("{reason}; {cast_reason}") })
+                        }
                     }
                 }
+                Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
             }
-            Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
-        },
+        }
         (FindingKind::NullFlood, _) | (FindingKind::SchemaDrift, _) => {
             match restore_landing::restore_replacing(ctx, &finding.location, finding).await? {
                 Ok(steps) => Ok(Outcome::Repaired(steps)),
                 Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
             }
         }
-        (FindingKind::MissingPartition, _) => Ok(Outcome::Unrepairable {
-            done: Vec::new(),
-            reason: "finding carries no partition evidence".into(),
-        }),
+        (FindingKind::MissingPartition, _) => {
+            Ok(Outcome::Unrepairable { done: Vec::new(), reason: "finding carries no partition evidence".into() })
+        }
     }
 }

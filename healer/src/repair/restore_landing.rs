@@ -39,7 +39,11 @@ pub async fn restore(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Step, 
 
 /// Quarantines the current `key`, then restores it from landing. Nothing is moved when there is
 /// no good source, so a readable-but-wrong file stays readable.
-pub async fn restore_replacing(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> Result<Result<Vec<Step>, String>, HealerError> {
+pub async fn restore_replacing(
+    ctx: &RepairContext<'_>,
+    key: &str,
+    finding: &Finding,
+) -> Result<Result<Vec<Step>, String>, HealerError> {
     if let Err(reason) = good_source(ctx, key).await? {
         return Ok(Err(reason));
     }
@@ -51,6 +55,10 @@ pub async fn restore_replacing(ctx: &RepairContext<'_>, key: &str, finding: &Fin
 }
 
 /// Restores a data file that is absent from a partition.
-pub async fn restore_missing(ctx: &RepairContext<'_>, partition: &str, file: &str) -> Result<Result<Step, String>, HealerError> {
+pub async fn restore_missing(
+    ctx: &RepairContext<'_>,
+    partition: &str,
+    file: &str,
+) -> Result<Result<Step, String>, HealerError> {
     restore(ctx, &data_key(&ctx.table.location, partition, file)).await
 }

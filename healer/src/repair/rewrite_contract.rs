@@ -36,7 +36,12 @@ pub async fn rewrite(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> R
     .map_err(|e| HealerError::Invalid(format!("rewrite task failed: {e}")))?;
     let bytes = match rewritten {
         Ok(b) => b,
-        Err(reason) => return Ok(Outcome::Unrepairable { done: Vec::new(), reason: format!("cannot rewrite {key} to the contract: {reason}") }),
+        Err(reason) => {
+            return Ok(Outcome::Unrepairable {
+                done: Vec::new(),
+                reason: format!("cannot rewrite {key} to the contract: {reason}"),
+            })
+        }
     };
     let q = quarantine::quarantine(ctx, key, finding).await?;
     ctx.lake.store.put(key, bytes).await?;
@@ -58,9 +63,11 @@ fn to_contract(table: &lakechaos_lake::TableDef, batch: &RecordBatch) -> Result<
             columns.push(col);
             continue;
         }
-        let target = arrow_type(&c.data_type).ok_or_else(|| format!("contract type {} is not writable", c.data_type))?;
+        let target =
+            arrow_type(&c.data_type).ok_or_else(|| format!("contract type {} is not writable", c.data_type))?;
         let strict = CastOptions { safe: false, ..CastOptions::default() };
-        let back = cast_with_options(&col, &target, &strict).map_err(|e| format!("{} does not cast to {}: {e}", c.name, c.data_type))?;
+        let back = cast_with_options(&col, &target, &strict)
+            .map_err(|e| format!("{} does not cast to {}: {e}", c.name, c.data_type))?;
         let again = cast(&back, col.data_type()).map_err(|e| e.to_string())?;
         if again.as_ref() != col.as_ref() {
             return Err(format!("casting {} to {} loses information", c.name, c.data_type));
