@@ -1,6 +1,7 @@
 //! Maps a scenario's `fault.kind` to the fault that implements it. Adding a fault family is one
 //! file plus one variant here and one arm in [`FaultSpec::plan`].
 
+use crate::select::Selection;
 use crate::{FaultClass, FaultContext, FaultError, FaultPlan};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -21,6 +22,49 @@ pub enum FaultSpec {
 }
 
 impl FaultSpec {
+    /// One fault of every mode (both magic ends; a flood of `customer_id`), each touching
+    /// `select` of the table (missing partitions take `select.partitions`): the catalog's
+    /// coverage, for tests and examples.
+    pub fn examples(select: &Selection) -> Vec<FaultSpec> {
+        use crate::corrupt_parquet::{CorruptMode, CorruptParquet, MagicEnd};
+        use crate::missing_partition::{MissingMode, MissingPartition};
+        use crate::null_flood::NullFlood;
+        use crate::schema_drift::{DriftMode, SchemaDrift};
+        let mut specs = Vec::new();
+        for mode in [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType] {
+            let select = select.clone();
+            specs.push(FaultSpec::SchemaDrift(SchemaDrift {
+                mode,
+                column: None,
+                new_name: None,
+                new_type: None,
+                select,
+            }));
+        }
+        let corrupt = [
+            (CorruptMode::TruncateTail, None),
+            (CorruptMode::BadMagic, Some(MagicEnd::Tail)),
+            (CorruptMode::BadMagic, Some(MagicEnd::Head)),
+            (CorruptMode::CorruptFooterLength, None),
+            (CorruptMode::BitFlipPage, None),
+            (CorruptMode::ZeroByte, None),
+        ];
+        for (mode, at) in corrupt {
+            let select = select.clone();
+            specs.push(FaultSpec::CorruptParquet(CorruptParquet { mode, bytes: None, bits: None, at, select }));
+        }
+        let select_flood = select.clone();
+        specs.push(FaultSpec::NullFlood(NullFlood {
+            column: Some("customer_id".into()),
+            fraction: 0.5,
+            select: select_flood,
+        }));
+        for mode in [MissingMode::Files, MissingMode::Catalog, MissingMode::Both] {
+            specs.push(FaultSpec::MissingPartition(MissingPartition { mode, partitions: select.partitions }));
+        }
+        specs
+    }
+
     /// The class the healer is scored on.
     pub fn class(&self) -> FaultClass {
         match self {

@@ -1,10 +1,8 @@
 //! Every fault mode: injecting changes the lake, reverting from the journal restores every file
 //! byte for byte, and the same seed plans the same damage.
 
-use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet, MagicEnd};
-use lakechaos_faults::missing_partition::{MissingMode, MissingPartition};
+use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
 use lakechaos_faults::null_flood::NullFlood;
-use lakechaos_faults::schema_drift::{DriftMode, SchemaDrift};
 use lakechaos_faults::select::Selection;
 use lakechaos_faults::{apply, FaultClass, FaultContext, FaultSpec, Journal};
 use lakechaos_fixtures::{seed_lake, OrdersSpec};
@@ -15,48 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn all_modes() -> Vec<FaultSpec> {
-    let sel = Selection { partitions: 2, files: 1 };
-    let mut specs = Vec::new();
-    for mode in [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType] {
-        specs.push(FaultSpec::SchemaDrift(SchemaDrift {
-            mode,
-            column: None,
-            new_name: None,
-            new_type: None,
-            select: sel.clone(),
-        }));
-    }
-    for mode in [
-        CorruptMode::TruncateTail,
-        CorruptMode::BadMagic,
-        CorruptMode::CorruptFooterLength,
-        CorruptMode::BitFlipPage,
-        CorruptMode::ZeroByte,
-    ] {
-        specs.push(FaultSpec::CorruptParquet(CorruptParquet {
-            mode,
-            bytes: None,
-            bits: None,
-            at: None,
-            select: sel.clone(),
-        }));
-    }
-    specs.push(FaultSpec::CorruptParquet(CorruptParquet {
-        mode: CorruptMode::BadMagic,
-        bytes: None,
-        bits: None,
-        at: Some(MagicEnd::Head),
-        select: sel.clone(),
-    }));
-    specs.push(FaultSpec::NullFlood(NullFlood {
-        column: Some("customer_id".into()),
-        fraction: 0.5,
-        select: sel.clone(),
-    }));
-    for mode in [MissingMode::Files, MissingMode::Catalog, MissingMode::Both] {
-        specs.push(FaultSpec::MissingPartition(MissingPartition { mode, partitions: 2 }));
-    }
-    specs
+    FaultSpec::examples(&Selection { partitions: 2, files: 1 })
 }
 
 fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
