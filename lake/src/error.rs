@@ -21,6 +21,9 @@ pub enum LakeError {
     Catalog(String),
     #[error("{0} is not supported by this store")]
     Unsupported(&'static str),
+    /// A remote service failed or could not be reached; names the service and endpoint.
+    #[error("{service} at {endpoint}: {message}")]
+    Remote { service: &'static str, endpoint: String, message: String },
 }
 
 /// Result type of the access layer.

@@ -12,6 +12,7 @@ pub mod file_catalog;
 pub mod layout;
 pub mod local_store;
 pub mod parquet_io;
+pub mod s3_store;
 pub mod storage;
 
 pub use catalog::{Catalog, TableDef};
@@ -19,6 +20,7 @@ pub use contract::{logical_type, ColumnDef};
 pub use error::{LakeError, Result};
 pub use file_catalog::FileCatalog;
 pub use local_store::LocalStore;
+pub use s3_store::{AwsConnection, S3Store};
 pub use storage::{ObjectMeta, ObjectStore, ObjectVersion};
 
 use std::path::Path;
