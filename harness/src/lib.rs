@@ -11,6 +11,7 @@
 //! ```
 
 pub mod bench;
+pub mod provision;
 pub mod report;
 pub mod result;
 pub mod runner;

@@ -1,0 +1,150 @@
+//! Servers started as local processes: bound to 127.0.0.1 on a free port, waited for until they
+//! answer HTTP, stopped by PID with a bounded wait. Installs nothing at run time: the project's
+//! `scripts/setup` installs them.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why a server could not be provisioned.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("{what} is not installed (looked for {looked}); run scripts/setup")]
+    NotInstalled { what: &'static str, looked: String },
+    #[error("{what} did not answer at {endpoint} within {waited:?}; its log ({log}) ends with:\n{tail}")]
+    NotReady { what: &'static str, endpoint: String, waited: Duration, log: String, tail: String },
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A server process this run started. Stopped (by PID) when dropped.
+#[derive(Debug)]
+pub struct LocalProcess {
+    what: &'static str,
+    child: Option<Child>,
+    endpoint: String,
+    log: PathBuf,
+    _log_dir: tempfile::TempDir,
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the server to take).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The first existing candidate, else the name looked up on PATH.
+fn find_binary(candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
+    if let Some(p) = candidates.iter().find(|p| p.is_file()) {
+        return Some(p.clone());
+    }
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+/// Whether an HTTP server answers a GET on `path` at `port`.
+fn answers_http(port: u16, path: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
+impl LocalProcess {
+    /// Starts moto (`moto_server`) on a free loopback port. Looks in `$LAKECHAOS_MOTO_SERVER`,
+    /// `.venv-moto/bin/moto_server`, then PATH.
+    pub fn start_moto() -> Result<LocalProcess, ProvisionError> {
+        let mut candidates = Vec::new();
+        if let Some(p) = std::env::var_os("LAKECHAOS_MOTO_SERVER") {
+            candidates.push(PathBuf::from(p));
+        }
+        candidates.push(PathBuf::from(".venv-moto/bin/moto_server"));
+        candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-moto/bin/moto_server"));
+        let bin = find_binary(&candidates, "moto_server").ok_or_else(|| ProvisionError::NotInstalled {
+            what: "moto",
+            looked: format!("{} and PATH", candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
+        })?;
+        let port = free_port().map_err(|source| ProvisionError::Io { what: "moto", source })?;
+        let mut cmd = Command::new(bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Self::spawn("moto", cmd, port, "/moto-api/", Duration::from_secs(30))
+    }
+
+    fn spawn(what: &'static str, mut cmd: Command, port: u16, ready_path: &str, wait: Duration) -> Result<LocalProcess, ProvisionError> {
+        let io = |source| ProvisionError::Io { what, source };
+        let log_dir = tempfile::Builder::new().prefix("lakechaos-server-").tempdir().map_err(io)?;
+        let log = log_dir.path().join(format!("{what}.log"));
+        let out = std::fs::File::create(&log).map_err(io)?;
+        let err = out.try_clone().map_err(io)?;
+        let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().map_err(io)?;
+        let mut server = LocalProcess {
+            what,
+            child: Some(child),
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+            _log_dir: log_dir,
+        };
+        let started = Instant::now();
+        while started.elapsed() < wait {
+            if answers_http(port, ready_path) {
+                tracing::info!(server = what, endpoint = %server.endpoint, "ready after {:?}", started.elapsed());
+                return Ok(server);
+            }
+            let exited = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).is_some();
+            if exited {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let tail = server.log_tail();
+        let endpoint = server.endpoint.clone();
+        let log = server.log.display().to_string();
+        server.stop();
+        Err(ProvisionError::NotReady { what, endpoint, waited: started.elapsed(), log, tail })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
+    /// Stops the server: SIGTERM, up to 5 s for it to exit, then SIGKILL. Idempotent.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        // SAFETY: kill(2) on the PID of a child we spawned and have not reaped.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        tracing::warn!(server = self.what, "did not stop within 5 s of SIGTERM; killing");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for LocalProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
