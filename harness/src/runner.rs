@@ -4,7 +4,7 @@
 use crate::result::{ScenarioResult, Status, SuiteReport};
 use crate::scenario::{ExpectedOutcome, Scenario};
 use crate::scoring::{self, Measured};
-use crate::target::Target;
+use crate::target::{Target, TargetEnv};
 use lakechaos_faults::{apply, FaultContext, Journal};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{derive_seed, seed_lake, Verification};
@@ -51,6 +51,8 @@ impl Default for RunOptions {
 pub enum RunError {
     #[error("work directory {path}: {source}")]
     Workdir { path: String, source: std::io::Error },
+    #[error("target: {0}")]
+    Target(String),
 }
 
 /// Interval at which the runner re-verifies the lake while waiting for repair.
@@ -84,10 +86,15 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<Suit
         }
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
+    let target = opts.target;
+    let env = tokio::task::spawn_blocking(move || target.start())
+        .await
+        .map_err(|e| RunError::Target(e.to_string()))?
+        .map_err(|e| RunError::Target(e.to_string()))?;
     let mut results = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
         let dir = workdir.join(&scenario.name);
-        let result = run_scenario(scenario, opts, &dir).await;
+        let result = run_scenario_in(&env, scenario, opts, &dir).await;
         if !opts.keep_workdir {
             let _ = std::fs::remove_dir_all(&dir);
         }
@@ -138,8 +145,19 @@ fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
     }
 }
 
-/// Runs one scenario in `dir` (lake in `dir/lake`, journal and golden manifest beside it).
+/// Runs one scenario in `dir` (journal and golden manifest there; a local lake in `dir/lake`),
+/// starting the target's services for it alone.
 pub async fn run_scenario(scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
+    let target = opts.target;
+    match tokio::task::spawn_blocking(move || target.start()).await {
+        Ok(Ok(env)) => run_scenario_in(&env, scenario, opts, dir).await,
+        Ok(Err(e)) => ScenarioResult { reason: Some(format!("target: {e}")), ..blank(scenario, opts) },
+        Err(e) => ScenarioResult { reason: Some(format!("target: {e}")), ..blank(scenario, opts) },
+    }
+}
+
+/// Runs one scenario on an already started target.
+pub async fn run_scenario_in(env: &TargetEnv, scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
     let started = Instant::now();
     let mut result = blank(scenario, opts);
     if let Some(cap) = opts.target.missing(&scenario.needs) {
@@ -147,7 +165,7 @@ pub async fn run_scenario(scenario: &Scenario, opts: &RunOptions, dir: &Path) ->
         result.reason = Some(format!("target {} lacks capability {cap:?} that the scenario needs", opts.target.name()));
         return result;
     }
-    if let Err(reason) = run_inner(scenario, opts, dir, &mut result).await {
+    if let Err(reason) = run_inner(env, scenario, opts, dir, &mut result).await {
         result.status = Status::Error;
         result.reason = Some(reason);
     }
@@ -161,14 +179,15 @@ pub fn stream_seed(run_seed: u64, scenario: &str, stream: &str) -> u64 {
 }
 
 async fn run_inner(
+    env: &TargetEnv,
     scenario: &Scenario,
     opts: &RunOptions,
     dir: &Path,
     result: &mut ScenarioResult,
 ) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(dir);
-    let lake_dir = dir.join("lake");
-    let provisioned = opts.target.provision(&lake_dir).await.map_err(|e| format!("provision: {e}"))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("work directory {}: {e}", dir.display()))?;
+    let provisioned = env.provision(&scenario.name, dir).await.map_err(|e| format!("provision: {e}"))?;
     let lake = provisioned.lake.clone();
 
     // Seed and record golden.
@@ -187,7 +206,8 @@ async fn run_inner(
         let _ = tx.send((Instant::now(), event));
     });
     let mode = if opts.no_heal { Mode::DetectOnly } else { Mode::Heal };
-    let healer = Arc::new(Healer::new(lake.clone(), HealerConfig { mode, ..HealerConfig::default() }, sink));
+    let config = HealerConfig { mode, reconcile_every: opts.target.reconcile_every(), ..HealerConfig::default() };
+    let healer = Arc::new(Healer::new(lake.clone(), config, sink));
     let steady = healer.scan().await.map_err(|e| format!("steady state: healer failed: {e}"))?;
     if !steady.findings.is_empty() {
         let list: Vec<String> = steady.findings.iter().map(|f| format!("{} at {}", f.kind, f.location)).collect();

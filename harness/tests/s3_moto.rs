@@ -26,7 +26,10 @@ async fn s3_store_keeps_the_object_store_contract() {
     store.put("t/dt=2024-01-02/part-0.parquet", Bytes::from_static(b"defg")).await.unwrap();
     store.put("other/x", Bytes::from_static(b"z")).await.unwrap();
     let listed = store.list("t/dt=2024-01-0").await.unwrap();
-    assert_eq!(listed.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["t/dt=2024-01-01/part-0.parquet", "t/dt=2024-01-02/part-0.parquet"]);
+    assert_eq!(
+        listed.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
+        ["t/dt=2024-01-01/part-0.parquet", "t/dt=2024-01-02/part-0.parquet"]
+    );
     assert_eq!(listed[1].size, 4);
     assert_eq!(store.get_range("t/dt=2024-01-02/part-0.parquet", 1..3).await.unwrap(), "ef");
     assert_eq!(store.head("t/dt=2024-01-02/part-0.parquet").await.unwrap().unwrap().size, 4);
@@ -87,4 +90,49 @@ async fn the_healer_mends_a_lake_kept_in_s3() {
     assert_eq!(lake.store.get(victim).await.unwrap(), data);
     let quarantined = lake.store.list("_quarantine/").await.unwrap();
     assert_eq!(quarantined.len(), 2, "the damaged file and its reason record: {quarantined:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn glue_catalog_keeps_the_catalog_contract() {
+    use lakechaos_lake::{Catalog, GlueCatalog};
+    let moto = moto();
+    let conn = AwsConnection::emulator(moto.endpoint());
+    let catalog = GlueCatalog::connect(&conn, "lc_db", "s3://lc-glue").await;
+    catalog.ensure_database().await.unwrap();
+    catalog.ensure_database().await.unwrap();
+    assert_eq!(catalog.list_tables().await.unwrap(), Vec::<String>::new());
+    assert_eq!(catalog.get_table("orders").await.unwrap(), None);
+
+    let mut table = lakechaos_lake::TableDef {
+        name: "orders".into(),
+        location: "orders".into(),
+        partition_keys: vec!["dt".into()],
+        columns: lakechaos_fixtures::orders::contract(),
+        partitions: ["dt=2024-03-01", "dt=2024-03-02"].iter().map(|s| s.to_string()).collect(),
+        landing: Some("_landing/orders".into()),
+    };
+    catalog.put_table(&table).await.unwrap();
+    assert_eq!(catalog.get_table("orders").await.unwrap().as_ref(), Some(&table), "round trip through Glue");
+    assert_eq!(catalog.list_tables().await.unwrap(), vec!["orders".to_string()]);
+
+    catalog.remove_partitions("orders", &["dt=2024-03-01".into()]).await.unwrap();
+    catalog.add_partitions("orders", &["dt=2024-03-03".into(), "dt=2024-03-02".into()]).await.unwrap();
+    let got = catalog.get_table("orders").await.unwrap().unwrap();
+    assert_eq!(got.partitions.iter().map(String::as_str).collect::<Vec<_>>(), ["dt=2024-03-02", "dt=2024-03-03"]);
+
+    // put_table replaces the contract and reconciles partitions.
+    table.columns.pop();
+    table.partitions = ["dt=2024-03-09".to_string()].into_iter().collect();
+    catalog.put_table(&table).await.unwrap();
+    assert_eq!(catalog.get_table("orders").await.unwrap(), Some(table));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn glue_errors_name_the_endpoint() {
+    use lakechaos_lake::{Catalog, GlueCatalog};
+    let port = lakechaos::provision::local_process::free_port().unwrap();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let catalog = GlueCatalog::connect(&AwsConnection::emulator(&endpoint), "db", "s3://b").await;
+    let err = catalog.list_tables().await.unwrap_err().to_string();
+    assert!(err.contains(&endpoint) && err.contains("Glue"), "{err}");
 }

@@ -4,8 +4,10 @@
 use crate::storage::{ObjectMeta, ObjectStore, ObjectVersion};
 use crate::{LakeError, Result};
 use async_trait::async_trait;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::MetadataDirective;
@@ -114,7 +116,11 @@ impl S3Store {
         }
     }
 
-    fn remote<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(&self, what: &str, e: SdkError<E, R>) -> LakeError {
+    fn remote<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+        &self,
+        what: &str,
+        e: SdkError<E, R>,
+    ) -> LakeError {
         LakeError::Remote {
             service: "S3",
             endpoint: self.endpoint.clone(),
@@ -173,7 +179,11 @@ impl ObjectStore for S3Store {
             for o in page.contents() {
                 let Some(key) = o.key().and_then(|k| self.relative(k)) else { continue };
                 let size = o.size().unwrap_or(0).max(0) as u64;
-                let token = format!("{}-{}", o.e_tag().unwrap_or(""), o.last_modified().map(|t| t.to_string()).unwrap_or_default());
+                let token = format!(
+                    "{}-{}",
+                    o.e_tag().unwrap_or(""),
+                    o.last_modified().map(|t| t.to_string()).unwrap_or_default()
+                );
                 out.push(ObjectMeta { key: key.to_string(), size, version_token: token });
             }
         }
@@ -185,7 +195,11 @@ impl ObjectStore for S3Store {
         match self.client.head_object().bucket(&self.bucket).key(self.full_key(key)).send().await {
             Ok(h) => {
                 let size = h.content_length().unwrap_or(0).max(0) as u64;
-                let token = format!("{}-{}", h.e_tag().unwrap_or(""), h.last_modified().map(|t| t.to_string()).unwrap_or_default());
+                let token = format!(
+                    "{}-{}",
+                    h.e_tag().unwrap_or(""),
+                    h.last_modified().map(|t| t.to_string()).unwrap_or_default()
+                );
                 Ok(Some(ObjectMeta { key: key.to_string(), size, version_token: token }))
             }
             Err(e) if is_not_found(&e) => Ok(None),
@@ -212,13 +226,14 @@ impl ObjectStore for S3Store {
             return Ok(Bytes::new());
         }
         let header = format!("bytes={}-{}", range.start, range.end - 1);
-        let resp = match self.client.get_object().bucket(&self.bucket).key(self.full_key(key)).range(header).send().await {
-            Ok(r) => r,
-            Err(e) if is_not_found(&e) => return Err(LakeError::NotFound(key.to_string())),
-            // Asking past the end of an object: the clamped range is empty.
-            Err(e) if e.code() == Some("InvalidRange") => return Ok(Bytes::new()),
-            Err(e) => return Err(self.remote("get range", e)),
-        };
+        let resp =
+            match self.client.get_object().bucket(&self.bucket).key(self.full_key(key)).range(header).send().await {
+                Ok(r) => r,
+                Err(e) if is_not_found(&e) => return Err(LakeError::NotFound(key.to_string())),
+                // Asking past the end of an object: the clamped range is empty.
+                Err(e) if e.code() == Some("InvalidRange") => return Ok(Bytes::new()),
+                Err(e) => return Err(self.remote("get range", e)),
+            };
         let body = resp.body.collect().await.map_err(|e| LakeError::Remote {
             service: "S3",
             endpoint: self.endpoint.clone(),
@@ -240,7 +255,13 @@ impl ObjectStore for S3Store {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        self.client.delete_object().bucket(&self.bucket).key(self.full_key(key)).send().await.map_err(|e| self.remote("delete", e))?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await
+            .map_err(|e| self.remote("delete", e))?;
         Ok(())
     }
 
@@ -254,7 +275,9 @@ impl ObjectStore for S3Store {
             .metadata_directive(MetadataDirective::Replace)
             .send()
             .await
-            .map_err(|e| if is_not_found(&e) { LakeError::NotFound(from.to_string()) } else { self.remote("copy", e) })?;
+            .map_err(
+                |e| if is_not_found(&e) { LakeError::NotFound(from.to_string()) } else { self.remote("copy", e) },
+            )?;
         Ok(())
     }
 
@@ -301,7 +324,13 @@ impl ObjectStore for S3Store {
             .version_id(version_id)
             .send()
             .await
-            .map_err(|e| if is_not_found(&e) { LakeError::NotFound(key.to_string()) } else { self.remote("get version", e) })?;
+            .map_err(|e| {
+                if is_not_found(&e) {
+                    LakeError::NotFound(key.to_string())
+                } else {
+                    self.remote("get version", e)
+                }
+            })?;
         let body = resp.body.collect().await.map_err(|e| LakeError::Remote {
             service: "S3",
             endpoint: self.endpoint.clone(),

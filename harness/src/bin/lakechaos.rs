@@ -235,7 +235,11 @@ async fn run(cli: Cli) -> Result<u8, String> {
             if lake.exists() && std::fs::read_dir(&lake).map(|mut d| d.next().is_some()).unwrap_or(true) {
                 return Err(format!("error: {} is not empty; inject seeds a fresh lake", lake.display()));
             }
-            let provisioned = Target::Local.provision(&lake).await.map_err(|e| format!("error: {e}"))?;
+            let provisioned = {
+                let opened = Target::open_local(&lake.display().to_string()).map_err(|e| format!("error: {e}"))?;
+                let address = lake.canonicalize().unwrap_or_else(|_| lake.clone()).display().to_string();
+                lakechaos::target::Provisioned { lake: opened, address }
+            };
             let seeded = lakechaos_fixtures::seed_lake(
                 &provisioned.lake,
                 &scenario.dataset,
@@ -261,10 +265,16 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Revert { journal } => {
             let journal = Journal::read(&journal).map_err(|e| format!("error: {e}"))?;
+            if journal.lake.starts_with("s3://") {
+                return Err(format!(
+                    "error: {} lived on an emulator that stopped with its run; revert supports local lakes",
+                    journal.lake
+                ));
+            }
             if !std::path::Path::new(&journal.lake).is_dir() {
                 return Err(format!("error: the journaled lake {} does not exist", journal.lake));
             }
-            let lake = Target::Local.open(&journal.lake).map_err(|e| format!("error: {e}"))?;
+            let lake = Target::open_local(&journal.lake).map_err(|e| format!("error: {e}"))?;
             let done = journal.revert(&lake).await.map_err(|e| format!("error: {e}"))?;
             println!(
                 "reverted {} ({}) in {}: {} object(s) restored, {} removed, {} catalog entr(ies) restored",

@@ -71,7 +71,10 @@ impl LocalProcess {
         candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-moto/bin/moto_server"));
         let bin = find_binary(&candidates, "moto_server").ok_or_else(|| ProvisionError::NotInstalled {
             what: "moto",
-            looked: format!("{} and PATH", candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
+            looked: format!(
+                "{} and PATH",
+                candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
         })?;
         let port = free_port().map_err(|source| ProvisionError::Io { what: "moto", source })?;
         let mut cmd = Command::new(bin);
@@ -79,7 +82,13 @@ impl LocalProcess {
         Self::spawn("moto", cmd, port, "/moto-api/", Duration::from_secs(30))
     }
 
-    fn spawn(what: &'static str, mut cmd: Command, port: u16, ready_path: &str, wait: Duration) -> Result<LocalProcess, ProvisionError> {
+    fn spawn(
+        what: &'static str,
+        mut cmd: Command,
+        port: u16,
+        ready_path: &str,
+        wait: Duration,
+    ) -> Result<LocalProcess, ProvisionError> {
         let io = |source| ProvisionError::Io { what, source };
         let log_dir = tempfile::Builder::new().prefix("lakechaos-server-").tempdir().map_err(io)?;
         let log = log_dir.path().join(format!("{what}.log"));
