@@ -19,7 +19,7 @@ use std::ops::Range;
 pub struct AwsConnection {
     /// Endpoint override (`http://127.0.0.1:PORT` for an emulator); `None` for AWS itself.
     pub endpoint_url: Option<String>,
-    /// Region (default: from the environment, else `us-east-1`).
+    /// Region (default: the usual AWS sources, else `us-east-1`).
     pub region: Option<String>,
     /// Static credentials (emulators); `None` uses the usual AWS credential chain.
     pub static_credentials: Option<(String, String)>,
@@ -43,8 +43,12 @@ impl AwsConnection {
     /// Shared SDK configuration (region, credentials, endpoint, retries from the SDK defaults).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        let region = self.region.clone().unwrap_or_else(|| "us-east-1".into());
-        loader = loader.region(Region::new(region));
+        loader = match &self.region {
+            Some(region) => loader.region(Region::new(region.clone())),
+            None => {
+                loader.region(aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1"))
+            }
+        };
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }

@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lakechaos_lake::Lake;
 use lakehealer::events::{HealerEvent, RepairAction};
 use lakehealer::{Depth, Healer, HealerConfig, Mode};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,11 +25,32 @@ enum Format {
     Json,
 }
 
+/// Where the lake and its catalog are.
+#[derive(clap::Args)]
+struct Location {
+    /// Lake root: a directory, or s3://BUCKET/PREFIX (credentials and region the usual AWS way).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    lake: String,
+    /// Table catalog: `file` (JSON documents under _catalog/ in the lake) or `glue:DATABASE`.
+    #[arg(long, value_name = "file|glue:DATABASE", default_value = "file")]
+    catalog: String,
+    /// Endpoint of an S3/Glue-compatible service (an emulator such as moto).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+impl Location {
+    async fn open(&self) -> Result<Lake, String> {
+        lakehealer::address::open(&self.lake, &self.catalog, self.endpoint_url.as_deref())
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[derive(clap::Args)]
 struct LakeArgs {
-    /// Lake root directory.
-    #[arg(long, value_name = "DIR")]
-    lake: PathBuf,
+    #[command(flatten)]
+    location: Location,
     /// Only this table (repeatable; default: every registered table).
     #[arg(long = "table", value_name = "NAME")]
     tables: Vec<String>,
@@ -46,9 +66,8 @@ struct LakeArgs {
 enum Command {
     /// Register an existing table from its data (schema from footers, partitions from the layout).
     Discover {
-        /// Lake root directory.
-        #[arg(long, value_name = "DIR")]
-        lake: PathBuf,
+        #[command(flatten)]
+        at: Location,
         /// Table name to register.
         #[arg(long, value_name = "NAME")]
         table: String,
@@ -103,13 +122,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_lake(dir: &Path) -> Result<Lake, String> {
-    if !dir.is_dir() {
-        return Err(format!("lake directory {} does not exist", dir.display()));
-    }
-    Lake::open_local(dir).map_err(|e| e.to_string())
-}
-
 fn config(args: &LakeArgs, mode: Mode) -> HealerConfig {
     HealerConfig { mode, depth: args.depth, tables: args.tables.clone(), ..HealerConfig::default() }
 }
@@ -147,8 +159,8 @@ fn printer(format: Format) -> lakehealer::EventSink {
 
 async fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
-        Command::Discover { lake, table, location, landing, format } => {
-            let lake = open_lake(&lake)?;
+        Command::Discover { at, table, location, landing, format } => {
+            let lake = at.open().await?;
             let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -182,7 +194,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             Ok(0)
         }
         Command::Scan(args) => {
-            let lake = open_lake(&args.lake)?;
+            let lake = args.location.open().await?;
             let healer = Healer::new(lake, config(&args, Mode::DetectOnly), lakehealer::events::discard());
             let report = healer.scan().await.map_err(|e| e.to_string())?;
             match args.format {
@@ -213,7 +225,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             Ok(if report.findings.is_empty() { 0 } else { 1 })
         }
         Command::Heal(args) => {
-            let lake = open_lake(&args.lake)?;
+            let lake = args.location.open().await?;
             let healer = Healer::new(lake, config(&args, Mode::Heal), printer(args.format));
             healer.heal_until_settled(5).await.map_err(|e| e.to_string())?;
             let left = healer.scan().await.map_err(|e| e.to_string())?;
@@ -223,7 +235,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             Ok(if left.findings.is_empty() { 0 } else { 1 })
         }
         Command::Watch { args, reconcile_every, detect_only } => {
-            let lake = open_lake(&args.lake)?;
+            let lake = args.location.open().await?;
             let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
             let cfg = HealerConfig { reconcile_every, ..config(&args, mode) };
             let healer = Arc::new(Healer::new(lake, cfg, printer(args.format)));
