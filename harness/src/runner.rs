@@ -187,7 +187,8 @@ async fn run_inner(
 ) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("work directory {}: {e}", dir.display()))?;
-    let provisioned = env.provision(&scenario.name, dir).await.map_err(|e| format!("provision: {e}"))?;
+    let provisioned =
+        env.provision(&scenario.name, dir, scenario.versioning).await.map_err(|e| format!("provision: {e}"))?;
     let lake = provisioned.lake.clone();
 
     // Seed and record golden.

@@ -105,9 +105,9 @@ impl TargetEnv {
         self.server.as_ref().map(|s| s.endpoint())
     }
 
-    /// Provisions an empty lake for one scenario: a directory under `dir` for `local`; a
-    /// versioned bucket and a Glue database named after the scenario for `moto`.
-    pub async fn provision(&self, scenario: &str, dir: &Path) -> Result<Provisioned, TargetError> {
+    /// Provisions an empty lake for one scenario: a directory under `dir` for `local`; a bucket
+    /// (versioned if `versioning`) and a Glue database named after the scenario for `moto`.
+    pub async fn provision(&self, scenario: &str, dir: &Path, versioning: bool) -> Result<Provisioned, TargetError> {
         match (self.target, &self.server) {
             (Target::Local, _) => {
                 let lake_dir: PathBuf = dir.join("lake");
@@ -119,7 +119,7 @@ impl TargetEnv {
                 let conn = AwsConnection::emulator(server.endpoint());
                 let bucket = resource_name(scenario, '-');
                 let store = S3Store::connect(&conn, &bucket, "").await;
-                store.ensure_bucket(true).await?;
+                store.ensure_bucket(versioning).await?;
                 let url = format!("s3://{bucket}");
                 let catalog = GlueCatalog::connect(&conn, &resource_name(scenario, '_'), &url).await;
                 catalog.ensure_database().await?;

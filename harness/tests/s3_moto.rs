@@ -74,7 +74,9 @@ async fn the_healer_mends_a_lake_kept_in_s3() {
     let seeded = seed_lake(&lake, "orders", &common::small_spec(), 5).await.unwrap();
     let mut verifier = Verifier::new(seeded.golden.clone());
     assert!(verifier.verify(&lake).await.unwrap().healed);
-    let healer = Healer::new(lake.clone(), HealerConfig::default(), lakehealer::events::discard());
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let healer = Healer::new(lake.clone(), HealerConfig::default(), Arc::new(move |e| sink.lock().unwrap().push(e)));
     assert!(healer.scan().await.unwrap().findings.is_empty());
 
     let victim = &seeded.files[1];
@@ -90,6 +92,23 @@ async fn the_healer_mends_a_lake_kept_in_s3() {
     assert_eq!(lake.store.get(victim).await.unwrap(), data);
     let quarantined = lake.store.list("_quarantine/").await.unwrap();
     assert_eq!(quarantined.len(), 2, "the damaged file and its reason record: {quarantined:?}");
+    // A versioned bucket restores from the object's own clean earlier version, not from landing.
+    let restores: Vec<_> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            lakehealer::HealerEvent::Repair { action, source, .. }
+                if *action != lakehealer::events::RepairAction::Quarantine =>
+            {
+                Some((*action, source.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(restores.len(), 1, "{restores:?}");
+    assert_eq!(restores[0].0, lakehealer::events::RepairAction::RestoreFromVersion, "{restores:?}");
+    assert!(restores[0].1.starts_with(&format!("{victim} version ")), "{restores:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,8 @@ pub enum HealerEvent {
 pub enum RepairAction {
     /// Moved a bad object to quarantine with a reason record.
     Quarantine,
+    /// Wrote back the newest clean earlier object version.
+    RestoreFromVersion,
     /// Copied a good copy from the raw/landing zone.
     RestoreFromLanding,
     /// Rewrote a file to the contract schema (original kept in quarantine).

@@ -67,6 +67,10 @@ pub struct FixtureFile {
     /// can be detected but not repaired.
     #[serde(default)]
     pub landing: Option<bool>,
+    /// Keep object versions where the target's storage can (a versioned S3 bucket; default true).
+    /// Without versions and without landing, damage cannot be repaired.
+    #[serde(default)]
+    pub versioning: Option<bool>,
 }
 
 /// `slo:` durations such as `250ms`, `2s`, `1m`.

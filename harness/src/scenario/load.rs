@@ -135,6 +135,7 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
         needs: raw.needs,
         dataset: fx.dataset.clone(),
         fixture: spec,
+        versioning: fx.versioning.unwrap_or(true),
         fault: raw.fault.value,
         slo,
         expect,

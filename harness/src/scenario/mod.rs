@@ -28,6 +28,8 @@ pub struct Scenario {
     pub dataset: String,
     /// Size of the seeded dataset.
     pub fixture: OrdersSpec,
+    /// Whether the lake's storage keeps object versions (where the target supports them).
+    pub versioning: bool,
     /// The fault to inject.
     pub fault: FaultSpec,
     /// Service-level objectives for detection and repair.

@@ -140,7 +140,9 @@ fn printer(format: Format) -> lakehealer::EventSink {
             HealerEvent::Repair { incident, action, location, source, .. } => {
                 let what = match action {
                     RepairAction::Quarantine => format!("moved {location} to {source}"),
-                    RepairAction::RestoreFromLanding => format!("restored {location} from {source}"),
+                    RepairAction::RestoreFromLanding | RepairAction::RestoreFromVersion => {
+                        format!("restored {location} from {source}")
+                    }
                     RepairAction::RewriteToContract => {
                         format!("rewrote {location} to the contract (original kept at {source})")
                     }

@@ -2,7 +2,7 @@
 
 use crate::finding::{Evidence, Finding, FindingKind, Tier};
 use crate::HealerError;
-use lakechaos_lake::parquet_io::{read_footer, Footer};
+use lakechaos_lake::parquet_io::{read_footer, Footer, FooterProblem};
 use lakechaos_lake::{ObjectMeta, ObjectStore, TableDef};
 
 /// Reads the footer (three small ranged reads). `Err(finding)` when the file is corrupt.
@@ -11,12 +11,17 @@ pub async fn detect(
     table: &TableDef,
     meta: &ObjectMeta,
 ) -> Result<Result<Footer, Finding>, HealerError> {
-    Ok(read_footer(store, &meta.key, meta.size).await?.map_err(|problem| Finding {
+    Ok(read_footer(store, &meta.key, meta.size).await?.map_err(|problem| finding(table, &meta.key, &problem)))
+}
+
+/// The finding for a footer problem.
+pub fn finding(table: &TableDef, key: &str, problem: &FooterProblem) -> Finding {
+    Finding {
         kind: FindingKind::CorruptParquet,
         table: table.name.clone(),
-        location: meta.key.clone(),
+        location: key.to_string(),
         tier: Tier::Footer,
-        message: format!("{}: {problem}", meta.key),
+        message: format!("{key}: {problem}"),
         evidence: Evidence::Unreadable { reason: problem.to_string() },
-    }))
+    }
 }

@@ -59,6 +59,27 @@ pub struct FileCheck {
     pub pages_decoded: bool,
 }
 
+/// Runs every file tier on bytes in memory (a candidate source such as an earlier object
+/// version), stopping at the first finding.
+pub async fn check_bytes(table: &TableDef, key: &str, data: bytes::Bytes) -> Result<Option<Finding>, HealerError> {
+    let meta = ObjectMeta { key: key.to_string(), size: data.len() as u64, version_token: String::new() };
+    if let Some(f) = empty_object::detect(table, &meta) {
+        return Ok(Some(f));
+    }
+    let footer = match lakechaos_lake::parquet_io::footer_of(&data) {
+        Ok(f) => f,
+        Err(problem) => return Ok(Some(footer_integrity::finding(table, key, &problem))),
+    };
+    if let Some(f) = schema_contract::detect(table, key, &footer.schema) {
+        return Ok(Some(f));
+    }
+    let stats = null_stats::detect(table, key, &footer.metadata);
+    if stats.finding.is_some() {
+        return Ok(stats.finding);
+    }
+    page_decode::detect_bytes(table, key, data, !stats.complete).await
+}
+
 /// Runs the file tiers on one object, stopping at the first finding.
 pub async fn check_file(
     store: &dyn ObjectStore,

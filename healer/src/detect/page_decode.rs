@@ -20,6 +20,16 @@ pub async fn detect(
         Err(LakeError::NotFound(_)) => return Ok(None), // moved meanwhile; the next pass sees it
         Err(e) => return Err(e.into()),
     };
+    detect_bytes(table, key, data, count_nulls).await
+}
+
+/// The same check on bytes already in memory (an earlier object version, say).
+pub async fn detect_bytes(
+    table: &TableDef,
+    key: &str,
+    data: bytes::Bytes,
+    count_nulls: bool,
+) -> Result<Option<Finding>, HealerError> {
     let decoded = tokio::task::spawn_blocking(move || read_parquet(data))
         .await
         .map_err(|e| HealerError::Invalid(format!("decoder task failed: {e}")))?;

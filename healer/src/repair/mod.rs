@@ -1,18 +1,21 @@
 //! Repairs, one per action, and the playbook that picks them for a finding.
 //!
 //! Playbook:
-//! - `corrupt_parquet` → quarantine, then restore from the landing zone;
+//! Restores take the newest clean earlier object version where the store keeps versions, else
+//! the landing-zone copy (see [`restore`]).
+//!
+//! - `corrupt_parquet` → quarantine, then restore;
 //! - `schema_drift` with only extra columns → rewrite to the contract (original quarantined);
-//!   other drift → restore from landing, or rewrite with lossless casts when only types changed
-//!   and no landing copy exists;
-//! - `null_flood` → restore from landing;
-//! - `missing_partition` → restore missing files from landing, then re-register in the catalog.
+//!   other drift → restore, or rewrite with lossless casts when only types changed and there is
+//!   no source;
+//! - `null_flood` → restore;
+//! - `missing_partition` → restore missing files, then re-register in the catalog.
 //!
 //! Without a good source the incident is unrepairable: the healer says so and invents nothing.
 
 pub mod catalog_resync;
 pub mod quarantine;
-pub mod restore_landing;
+pub mod restore;
 pub mod rewrite_contract;
 
 use crate::events::RepairAction;
@@ -51,7 +54,7 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
         (FindingKind::MissingPartition, Evidence::Partition { partition, registered, missing_files, has_data }) => {
             let mut steps = Vec::new();
             for file in missing_files {
-                match restore_landing::restore_missing(ctx, partition, file).await? {
+                match restore::restore_missing(ctx, partition, file).await? {
                     Ok(step) => steps.push(step),
                     Err(reason) => return Ok(Outcome::Unrepairable { done: steps, reason }),
                 }
@@ -70,7 +73,7 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
         }
         (FindingKind::CorruptParquet, _) => {
             let mut steps = vec![quarantine::quarantine(ctx, &finding.location, finding).await?];
-            match restore_landing::restore(ctx, &finding.location).await? {
+            match restore::restore(ctx, &finding.location).await? {
                 Ok(step) => {
                     steps.push(step);
                     Ok(Outcome::Repaired(steps))
@@ -84,7 +87,7 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
             rewrite_contract::rewrite(ctx, &finding.location, finding).await
         }
         (FindingKind::SchemaDrift, Evidence::Schema { missing, .. }) => {
-            match restore_landing::restore_replacing(ctx, &finding.location, finding).await? {
+            match restore::restore_replacing(ctx, &finding.location, finding).await? {
                 Ok(steps) => Ok(Outcome::Repaired(steps)),
                 Err(reason) if missing.is_empty() => {
                     // Only types changed and no landing copy: a lossless cast back is still honest.
@@ -99,7 +102,7 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
             }
         }
         (FindingKind::NullFlood, _) | (FindingKind::SchemaDrift, _) => {
-            match restore_landing::restore_replacing(ctx, &finding.location, finding).await? {
+            match restore::restore_replacing(ctx, &finding.location, finding).await? {
                 Ok(steps) => Ok(Outcome::Repaired(steps)),
                 Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
             }

@@ -1,0 +1,117 @@
+//! Restore: bring a file's data back from a named source. Sources, in order:
+//! 1. the newest earlier **object version** that passes every check (versioned S3 buckets);
+//! 2. the **raw/landing zone** copy, checked the same way.
+//!
+//! A candidate that fails any check is never used; with no good candidate the restore says why.
+
+use crate::config::Depth;
+use crate::detect::{check_bytes, check_file};
+use crate::events::RepairAction;
+use crate::finding::Finding;
+use crate::repair::{quarantine, RepairContext, Step};
+use crate::HealerError;
+use bytes::Bytes;
+use lakechaos_lake::layout::{data_key, rebase};
+
+/// A checked, good source for a key.
+enum Source {
+    Version { id: String, data: Bytes },
+    Landing { key: String },
+}
+
+/// The newest clean earlier version of `key`, if the store keeps versions.
+async fn good_version(ctx: &RepairContext<'_>, key: &str) -> Result<Result<(String, Bytes), String>, HealerError> {
+    if !ctx.lake.store.supports_versions() {
+        return Ok(Err(format!("{} keeps no object versions", ctx.lake.store.describe())));
+    }
+    let versions = ctx.lake.store.list_versions(key).await?;
+    let mut checked = 0;
+    for v in versions.iter().filter(|v| !v.is_delete_marker) {
+        checked += 1;
+        let data = ctx.lake.store.get_version(key, &v.version_id).await?;
+        if check_bytes(ctx.table, key, data.clone()).await?.is_none() {
+            return Ok(Ok((v.version_id.clone(), data)));
+        }
+    }
+    Ok(Err(format!("none of {checked} stored version(s) of {key} is clean")))
+}
+
+/// The landing key for a served key, checked healthy.
+async fn good_landing(ctx: &RepairContext<'_>, key: &str) -> Result<Result<String, String>, HealerError> {
+    let Some(landing) = &ctx.table.landing else {
+        return Ok(Err(format!("table {} has no landing zone to restore {key} from", ctx.table.name)));
+    };
+    let Some(source) = rebase(key, &ctx.table.location, landing) else {
+        return Ok(Err(format!("{key} is outside table location {}", ctx.table.location)));
+    };
+    let Some(meta) = ctx.lake.store.head(&source).await? else {
+        return Ok(Err(format!("no landing copy {source} for {key}")));
+    };
+    let check = check_file(ctx.lake.store.as_ref(), ctx.table, &meta, Depth::Pages).await?;
+    if let Some(problem) = check.finding {
+        return Ok(Err(format!("landing copy is itself damaged: {}", problem.message)));
+    }
+    Ok(Ok(source))
+}
+
+/// The first good source, or every reason there is none.
+async fn good_source(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Source, String>, HealerError> {
+    let no_version = match good_version(ctx, key).await? {
+        Ok((id, data)) => return Ok(Ok(Source::Version { id, data })),
+        Err(reason) => reason,
+    };
+    match good_landing(ctx, key).await? {
+        Ok(key) => Ok(Ok(Source::Landing { key })),
+        Err(no_landing) => Ok(Err(format!("{no_version}; {no_landing}"))),
+    }
+}
+
+async fn write(ctx: &RepairContext<'_>, key: &str, source: Source) -> Result<Step, HealerError> {
+    Ok(match source {
+        Source::Version { id, data } => {
+            ctx.lake.store.put(key, data).await?;
+            Step {
+                action: RepairAction::RestoreFromVersion,
+                location: key.to_string(),
+                source: format!("{key} version {id}"),
+            }
+        }
+        Source::Landing { key: from } => {
+            ctx.lake.store.copy(&from, key).await?;
+            Step { action: RepairAction::RestoreFromLanding, location: key.to_string(), source: from }
+        }
+    })
+}
+
+/// Restores `key` (which is absent, e.g. already quarantined) from the first good source.
+pub async fn restore(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Step, String>, HealerError> {
+    match good_source(ctx, key).await? {
+        Ok(source) => Ok(Ok(write(ctx, key, source).await?)),
+        Err(reason) => Ok(Err(reason)),
+    }
+}
+
+/// Finds a good source, then quarantines the current `key` and restores it. Nothing is moved
+/// when there is no good source, so a readable-but-wrong file stays readable.
+pub async fn restore_replacing(
+    ctx: &RepairContext<'_>,
+    key: &str,
+    finding: &Finding,
+) -> Result<Result<Vec<Step>, String>, HealerError> {
+    let source = match good_source(ctx, key).await? {
+        Ok(s) => s,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let q = quarantine::quarantine(ctx, key, finding).await?;
+    let restored = write(ctx, key, source).await?;
+    Ok(Ok(vec![q, restored]))
+}
+
+/// Restores a data file that is absent from a partition.
+pub async fn restore_missing(
+    ctx: &RepairContext<'_>,
+    partition: &str,
+    file: &str,
+) -> Result<Result<Step, String>, HealerError> {
+    restore(ctx, &data_key(&ctx.table.location, partition, file)).await
+}
