@@ -132,6 +132,16 @@ impl S3Store {
         }
     }
 
+    /// Reads a whole response body; a broken stream is a remote error naming the object.
+    async fn read_body(&self, body: ByteStream, what: &str) -> Result<Bytes> {
+        let data = body.collect().await.map_err(|e| LakeError::Remote {
+            service: "S3",
+            endpoint: self.endpoint.clone(),
+            message: format!("reading {what}: {e}"),
+        })?;
+        Ok(data.into_bytes())
+    }
+
     /// Creates the bucket (idempotent) and turns versioning on: fixtures rely on versions.
     pub async fn ensure_bucket(&self, versioned: bool) -> Result<()> {
         match self.client.create_bucket().bucket(&self.bucket).send().await {
@@ -217,12 +227,7 @@ impl ObjectStore for S3Store {
             Err(e) if is_not_found(&e) => return Err(LakeError::NotFound(key.to_string())),
             Err(e) => return Err(self.remote("get", e)),
         };
-        let body = resp.body.collect().await.map_err(|e| LakeError::Remote {
-            service: "S3",
-            endpoint: self.endpoint.clone(),
-            message: format!("reading {key}: {e}"),
-        })?;
-        Ok(body.into_bytes())
+        self.read_body(resp.body, &format!("{key}")).await
     }
 
     async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
@@ -238,12 +243,7 @@ impl ObjectStore for S3Store {
                 Err(e) if e.code() == Some("InvalidRange") => return Ok(Bytes::new()),
                 Err(e) => return Err(self.remote("get range", e)),
             };
-        let body = resp.body.collect().await.map_err(|e| LakeError::Remote {
-            service: "S3",
-            endpoint: self.endpoint.clone(),
-            message: format!("reading {key}: {e}"),
-        })?;
-        Ok(body.into_bytes())
+        self.read_body(resp.body, &format!("{key}")).await
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<()> {
@@ -335,11 +335,6 @@ impl ObjectStore for S3Store {
                     self.remote("get version", e)
                 }
             })?;
-        let body = resp.body.collect().await.map_err(|e| LakeError::Remote {
-            service: "S3",
-            endpoint: self.endpoint.clone(),
-            message: format!("reading {key}@{version_id}: {e}"),
-        })?;
-        Ok(body.into_bytes())
+        self.read_body(resp.body, &format!("{key}@{version_id}")).await
     }
 }
