@@ -43,12 +43,19 @@ pub struct Journal {
     pub scenario: String,
     /// Run seed.
     pub seed: u64,
-    /// Where the lake is (a local directory today), so `revert` can find it.
+    /// Where the lake is (a directory or `s3://bucket[/prefix]`), so `revert` can find it.
     pub lake: String,
+    /// Its catalog as `lakehealer --catalog` names it (`file`, `glue:DATABASE`).
+    #[serde(default = "file_catalog")]
+    pub catalog: String,
     /// What the fault damaged.
     pub ground_truth: GroundTruth,
     /// Every change, in application order.
     pub changes: Vec<JournalEntry>,
+}
+
+fn file_catalog() -> String {
+    "file".into()
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -86,6 +93,7 @@ impl Journal {
             scenario: scenario.to_string(),
             seed,
             lake: lake.to_string(),
+            catalog: file_catalog(),
             ground_truth: plan.ground_truth.clone(),
             changes,
         }

@@ -12,6 +12,7 @@
 
 pub mod bench;
 pub mod provision;
+pub mod aws_guard;
 pub mod report;
 pub mod result;
 pub mod runner;
@@ -22,7 +23,7 @@ pub mod target;
 pub use result::{ScenarioResult, Status, SuiteReport};
 pub use runner::{run_scenario, run_suite, RunOptions};
 pub use scenario::{load_paths, LoadError, Scenario};
-pub use target::Target;
+pub use target::{Target, TargetOptions};
 
 use std::path::PathBuf;
 

@@ -48,6 +48,12 @@ pub struct ScenarioResult {
     pub damaged_objects_kept: usize,
     /// Tier of the first matching incident (`listing`, `footer`, `pages`).
     pub detection_tier: Option<String>,
+    /// What made the healer look when it raised the first matching incident (`s3_event`,
+    /// `fs_event`, `reconcile`, `scan`).
+    pub detected_via: Option<String>,
+    /// For event-triggered detection: from the change's own event time (S3's `eventTime`) to the
+    /// incident.
+    pub event_to_detect_ms: Option<f64>,
     /// Ground-truth locations with a matching incident / all ground-truth locations.
     pub locations_detected: usize,
     pub locations_total: usize,

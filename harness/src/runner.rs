@@ -4,7 +4,7 @@
 use crate::result::{ScenarioResult, Status, SuiteReport};
 use crate::scenario::{ExpectedOutcome, Scenario};
 use crate::scoring::{self, Measured};
-use crate::target::{Target, TargetEnv};
+use crate::target::{Target, TargetEnv, TargetOptions};
 use lakechaos_faults::{apply, FaultContext, Journal};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{derive_seed, seed_lake, Verification};
@@ -31,6 +31,10 @@ pub struct RunOptions {
     pub keep_workdir: bool,
     /// Extra time after repair to catch late false incidents.
     pub settle: Duration,
+    /// How the target is started (provider, AWS guard configuration).
+    pub target_options: TargetOptions,
+    /// Publish the healer's incidents and repairs to this SNS topic (on the target's endpoint).
+    pub sns_topic: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -42,6 +46,8 @@ impl Default for RunOptions {
             workdir: None,
             keep_workdir: false,
             settle: Duration::from_millis(50),
+            target_options: TargetOptions::default(),
+            sns_topic: None,
         }
     }
 }
@@ -86,11 +92,7 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<Suit
         }
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
-    let target = opts.target;
-    let env = tokio::task::spawn_blocking(move || target.start())
-        .await
-        .map_err(|e| RunError::Target(e.to_string()))?
-        .map_err(|e| RunError::Target(e.to_string()))?;
+    let env = opts.target.start(&opts.target_options).await.map_err(|e| RunError::Target(e.to_string()))?;
     let mut results = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
         let dir = workdir.join(&scenario.name);
@@ -128,6 +130,8 @@ fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
         damaged_objects: 0,
         damaged_objects_kept: 0,
         detection_tier: None,
+        detected_via: None,
+        event_to_detect_ms: None,
         locations_detected: 0,
         locations_total: 0,
         rows_expected: 0,
@@ -148,10 +152,8 @@ fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
 /// Runs one scenario in `dir` (journal and golden manifest there; a local lake in `dir/lake`),
 /// starting the target's services for it alone.
 pub async fn run_scenario(scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
-    let target = opts.target;
-    match tokio::task::spawn_blocking(move || target.start()).await {
-        Ok(Ok(env)) => run_scenario_in(&env, scenario, opts, dir).await,
-        Ok(Err(e)) => ScenarioResult { reason: Some(format!("target: {e}")), ..blank(scenario, opts) },
+    match opts.target.start(&opts.target_options).await {
+        Ok(env) => run_scenario_in(&env, scenario, opts, dir).await,
         Err(e) => ScenarioResult { reason: Some(format!("target: {e}")), ..blank(scenario, opts) },
     }
 }
@@ -160,9 +162,9 @@ pub async fn run_scenario(scenario: &Scenario, opts: &RunOptions, dir: &Path) ->
 pub async fn run_scenario_in(env: &TargetEnv, scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
     let started = Instant::now();
     let mut result = blank(scenario, opts);
-    if let Some(cap) = opts.target.missing(&scenario.needs) {
+    if let Some((cap, why)) = env.missing(&scenario.needs) {
         result.status = Status::Skipped;
-        result.reason = Some(format!("target {} lacks capability {cap:?} that the scenario needs", opts.target.name()));
+        result.reason = Some(format!("needs {}, which target {} lacks: {why}", cap.name(), opts.target.name()));
         return result;
     }
     if let Err(reason) = run_inner(env, scenario, opts, dir, &mut result).await {
@@ -203,11 +205,24 @@ async fn run_inner(
 
     // Steady state: the healer must find nothing, and the harness must agree.
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, HealerEvent)>();
-    let sink: lakehealer::EventSink = Arc::new(move |event| {
+    let observe: lakehealer::EventSink = Arc::new(move |event| {
         let _ = tx.send((Instant::now(), event));
     });
+    let (sink, publisher) = match (&opts.sns_topic, env.connection()) {
+        (Some(arn), Some(conn)) => {
+            let (publish, task) = lakehealer::publish::sns_sink(lakechaos_lake::Topic::connect(conn, arn).await);
+            (lakehealer::publish::fanout(vec![observe, publish]), Some(task))
+        }
+        (Some(_), None) => return Err(format!("--sns-topic needs an AWS target; {} has no SNS", opts.target.name())),
+        (None, _) => (observe, None),
+    };
     let mode = if opts.no_heal { Mode::DetectOnly } else { Mode::Heal };
-    let config = HealerConfig { mode, reconcile_every: opts.target.reconcile_every(), ..HealerConfig::default() };
+    let config = HealerConfig {
+        mode,
+        reconcile_every: opts.target.reconcile_every(),
+        event_queue: provisioned.events.clone(),
+        ..HealerConfig::default()
+    };
     let healer = Arc::new(Healer::new(lake.clone(), config, sink));
     let steady = healer.scan().await.map_err(|e| format!("steady state: healer failed: {e}"))?;
     if !steady.findings.is_empty() {
@@ -225,13 +240,20 @@ async fn run_inner(
         let mut ctx = FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng };
         scenario.fault.plan(&mut ctx).await.map_err(|e| format!("fault: {e}"))?
     };
-    let journal = Journal::from_plan(&scenario.name, opts.seed, &provisioned.address, &plan);
+    let mut journal = Journal::from_plan(&scenario.name, opts.seed, &provisioned.address, &plan);
+    journal.catalog = provisioned.catalog.clone();
     let journal_path = dir.join("journal.json");
     journal.write(&journal_path).map_err(|e| e.to_string())?;
     result.journal = Some(journal_path);
     let truth = plan.ground_truth.clone();
     result.locations_total = truth.locations().len();
     result.ground_truth = Some(truth.clone());
+
+    // Events from seeding are history: the healer's first pass covers them, and they must not
+    // be mistaken for the fault's.
+    if let Some(queue) = &provisioned.events {
+        queue.drain().await.map_err(|e| format!("draining seed events: {e}"))?;
+    }
 
     // Start the healer, wait for its first (clean) pass, then inject.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -288,6 +310,11 @@ async fn run_inner(
     while let Ok((at, event)) = rx.try_recv() {
         obs.record(at, t0, event, &truth);
     }
+    // Every published event has reached SNS once the healer (and with it the sink) is gone.
+    drop(healer);
+    if let Some(task) = publisher {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
 
     // The harness's own verdict, from the lake itself.
     let fin = verifier.verify(&lake).await.map_err(|e| format!("verify: {e}"))?;
@@ -311,6 +338,8 @@ async fn run_inner(
     result.time_to_detect_ms = measured.time_to_detect.map(|d| d.as_secs_f64() * 1000.0);
     result.time_to_repair_ms = measured.time_to_repair.map(|d| d.as_secs_f64() * 1000.0);
     result.detection_tier = obs.detection_tier;
+    result.detected_via = obs.detected_via;
+    result.event_to_detect_ms = obs.event_to_detect.map(|d| d.as_secs_f64() * 1000.0);
     result.locations_detected = measured.locations_detected;
     result.rows_lost = Some(fin.rows_lost);
     result.incidents = obs.incidents;
@@ -394,6 +423,8 @@ struct Observation {
     time_to_detect: Option<Duration>,
     time_to_repair: Option<Duration>,
     detection_tier: Option<String>,
+    detected_via: Option<String>,
+    event_to_detect: Option<Duration>,
     detected_locations: std::collections::BTreeSet<String>,
     unrepairable_locations: std::collections::BTreeSet<String>,
     /// When the last ground-truth location was reported unrepairable.
@@ -408,12 +439,14 @@ struct Observation {
 impl Observation {
     fn record(&mut self, at: Instant, t0: Instant, event: HealerEvent, truth: &lakechaos_faults::GroundTruth) {
         match event {
-            HealerEvent::Incident { kind, location, tier, message, .. } => {
+            HealerEvent::Incident { kind, location, tier, message, trigger, at: raised, .. } => {
                 self.incidents += 1;
                 if scoring::matches(truth, kind.as_str(), &location) {
                     if self.time_to_detect.is_none() {
                         self.time_to_detect = Some(at.saturating_duration_since(t0));
                         self.detection_tier = Some(format!("{tier:?}").to_lowercase());
+                        self.detected_via = serde_json::to_value(trigger.via).ok().and_then(|v| v.as_str().map(String::from));
+                        self.event_to_detect = trigger.event_time.and_then(|t| (raised - t).to_std().ok());
                     }
                     self.detected_locations.insert(location);
                 } else {

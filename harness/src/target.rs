@@ -1,8 +1,10 @@
 //! Targets: where a scenario's lake lives, what it can do, and how it is provisioned.
 
-use crate::provision::{LocalProcess, ProvisionError};
+use crate::aws_guard::{AwsRun, GuardError};
+use crate::provision::{self, ProviderKind, ProvisionError, Running, Service};
 use crate::scenario::Capability;
-use lakechaos_lake::{AwsConnection, GlueCatalog, Lake, S3Store};
+use lakechaos_lake::notifications::{notify_bucket_to_queue, EventQueue};
+use lakechaos_lake::{AwsConnection, Catalog, FileCatalog, GlueCatalog, Lake, S3Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,21 +16,44 @@ use std::time::Duration;
 pub enum Target {
     /// A local directory with the file catalog: embedded, needs no services.
     Local,
-    /// S3 and Glue on a moto server over HTTP, started on a free loopback port for the run.
+    /// S3, Glue, SQS and SNS on a moto server.
     Moto,
+    /// S3, SQS and SNS on LocalStack (community has no Glue: catalog scenarios are skipped).
+    Localstack,
+    /// A real AWS account, guarded: allowed accounts only, everything under the run's prefix.
+    Aws,
 }
 
 /// A lake provisioned for one scenario.
 pub struct Provisioned {
     pub lake: Lake,
-    /// Where the lake lives (a directory, or `s3://bucket`), as recorded in the journal.
+    /// Where the lake lives (a directory, or `s3://bucket[/prefix]`), as recorded in the journal.
     pub address: String,
+    /// The catalog as `lakehealer --catalog` takes it (`file` or `glue:DATABASE`).
+    pub catalog: String,
+    /// The queue receiving the lake's S3 events, where the target delivers them.
+    pub events: Option<EventQueue>,
 }
 
-/// What a target needs running for a whole suite (servers are stopped when it is dropped).
+/// What a target has running for a whole suite (services stop when it is dropped).
 pub struct TargetEnv {
     target: Target,
-    server: Option<LocalProcess>,
+    service: Option<Box<dyn Running>>,
+    conn: Option<AwsConnection>,
+    /// Capabilities the target lacks, each with the reason.
+    lacking: Vec<(Capability, String)>,
+    aws: Option<AwsRun>,
+}
+
+/// How to start a target.
+#[derive(Clone, Debug, Default)]
+pub struct TargetOptions {
+    /// Which provider starts emulators.
+    pub provider: ProviderKind,
+    /// The `aws` target's guard configuration file.
+    pub aws_config: Option<PathBuf>,
+    /// The `aws` target's run id (default: from the clock).
+    pub run_id: Option<String>,
 }
 
 /// Why a target could not be used.
@@ -38,6 +63,8 @@ pub enum TargetError {
     Provision(#[from] ProvisionError),
     #[error(transparent)]
     Lake(#[from] lakechaos_lake::LakeError),
+    #[error(transparent)]
+    Guard(#[from] GuardError),
 }
 
 impl Target {
@@ -46,37 +73,58 @@ impl Target {
         match self {
             Target::Local => "local",
             Target::Moto => "moto",
+            Target::Localstack => "localstack",
+            Target::Aws => "aws",
         }
     }
 
-    /// What the target offers.
-    pub fn capabilities(self) -> &'static [Capability] {
+    fn service(self) -> Option<Service> {
         match self {
-            Target::Local | Target::Moto => &[Capability::ObjectStore, Capability::Catalog],
+            Target::Moto => Some(Service::Moto),
+            Target::Localstack => Some(Service::LocalStack),
+            Target::Local | Target::Aws => None,
         }
     }
 
-    /// The first capability in `needs` the target lacks, if any.
-    pub fn missing(self, needs: &[Capability]) -> Option<Capability> {
-        needs.iter().copied().find(|c| !self.capabilities().contains(c))
-    }
-
-    /// How often the healer reconciles on this target. Local lakes raise file-system events, so
-    /// a slow reconcile suffices; S3 events are not wired yet, so the healer polls.
+    /// How often the healer reconciles on this target. Object changes arrive as events
+    /// (file-system events locally, S3 notifications through SQS on the emulators), so the
+    /// reconcile pass is only for what has no event; on the emulators that includes Glue
+    /// catalog drift, hence the shorter interval there. On AWS, without an events queue in the
+    /// guard configuration, it is the only trigger.
     pub fn reconcile_every(self) -> Duration {
         match self {
             Target::Local => Duration::from_secs(1),
-            Target::Moto => Duration::from_millis(50),
+            Target::Moto | Target::Localstack => Duration::from_millis(250),
+            Target::Aws => Duration::from_millis(500),
         }
     }
 
-    /// Starts what the target needs for a suite (nothing for `local`, a moto server for `moto`).
-    pub fn start(self) -> Result<TargetEnv, TargetError> {
-        let server = match self {
-            Target::Local => None,
-            Target::Moto => Some(LocalProcess::start_moto()?),
-        };
-        Ok(TargetEnv { target: self, server })
+    /// Starts what the target needs for a suite: nothing for `local`; the emulator for `moto` and
+    /// `localstack` (through the chosen provider); for `aws`, the guard: the configuration is
+    /// loaded and the caller's account checked before anything else happens.
+    pub async fn start(self, opts: &TargetOptions) -> Result<TargetEnv, TargetError> {
+        let mut env = TargetEnv { target: self, service: None, conn: None, lacking: Vec::new(), aws: None };
+        if let Some(service) = self.service() {
+            let running = provision::start(service, opts.provider).await?;
+            env.conn = Some(AwsConnection::emulator(running.endpoint()));
+            env.service = Some(running);
+        }
+        match self {
+            Target::Localstack => {
+                let conn = env.conn.clone().expect("set above");
+                if let Err(reason) = GlueCatalog::probe(&conn).await {
+                    env.lacking.push((Capability::Catalog, format!("no Glue on LocalStack at {}: {reason}", conn.endpoint_name())));
+                }
+            }
+            Target::Aws => {
+                let config = opts.aws_config.as_deref().ok_or(GuardError::NoConfig)?;
+                let run = AwsRun::start(config, opts.run_id.clone()).await?;
+                env.conn = Some(run.connection().clone());
+                env.aws = Some(run);
+            }
+            Target::Local | Target::Moto => {}
+        }
+        Ok(env)
     }
 
     /// Opens an existing local lake by the address a journal recorded.
@@ -85,9 +133,9 @@ impl Target {
     }
 }
 
-/// A bucket or database name derived from a scenario name: lowercase, digits and `-` (or `_`),
-/// at most 63 characters.
-fn resource_name(scenario: &str, sep: char) -> String {
+/// A bucket, queue or database name derived from a scenario name: lowercase, digits and `-`
+/// (or `_`), at most 63 characters.
+pub(crate) fn resource_name(scenario: &str, sep: char) -> String {
     let cleaned: String =
         scenario.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { sep }).collect();
     let name = format!("lakechaos{sep}{cleaned}");
@@ -102,31 +150,67 @@ impl TargetEnv {
 
     /// The emulator endpoint, for targets that have one.
     pub fn endpoint(&self) -> Option<&str> {
-        self.server.as_ref().map(|s| s.endpoint())
+        self.service.as_ref().map(|s| s.endpoint())
     }
 
-    /// Provisions an empty lake for one scenario: a directory under `dir` for `local`; a bucket
-    /// (versioned if `versioning`) and a Glue database named after the scenario for `moto`.
+    /// Which provider started the emulator, if any.
+    pub fn provider(&self) -> Option<&'static str> {
+        self.service.as_ref().map(|s| s.provider())
+    }
+
+    /// How to reach the target's AWS APIs, for targets that have them.
+    pub fn connection(&self) -> Option<&AwsConnection> {
+        self.conn.as_ref()
+    }
+
+    /// The guarded AWS run, on the `aws` target.
+    pub fn aws_run(&self) -> Option<&AwsRun> {
+        self.aws.as_ref()
+    }
+
+    /// The first capability in `needs` the target lacks, with the reason.
+    pub fn missing(&self, needs: &[Capability]) -> Option<(Capability, String)> {
+        needs.iter().find_map(|need| self.lacking.iter().find(|(c, _)| c == need).cloned())
+    }
+
+    /// Provisions an empty lake for one scenario:
+    /// - `local`: a directory under `dir`;
+    /// - `moto`, `localstack`: a bucket named after the scenario (versioned if `versioning`), its
+    ///   S3 events delivered to an SQS queue, and a Glue database where the target has Glue, else
+    ///   the table document kept in the bucket;
+    /// - `aws`: the run's prefix in the configured bucket and a Glue database named after the run;
+    ///   nothing outside them is created or changed.
     pub async fn provision(&self, scenario: &str, dir: &Path, versioning: bool) -> Result<Provisioned, TargetError> {
-        match (self.target, &self.server) {
-            (Target::Local, _) => {
-                let lake_dir: PathBuf = dir.join("lake");
-                let lake = Lake::open_local(&lake_dir)?;
-                let root = lake_dir.canonicalize().unwrap_or(lake_dir);
-                Ok(Provisioned { lake, address: root.display().to_string() })
-            }
-            (Target::Moto, Some(server)) => {
-                let conn = AwsConnection::emulator(server.endpoint());
-                let bucket = resource_name(scenario, '-');
-                let store = S3Store::connect(&conn, &bucket, "").await;
-                store.ensure_bucket(versioning).await?;
-                let url = format!("s3://{bucket}");
-                let catalog = GlueCatalog::connect(&conn, &resource_name(scenario, '_'), &url).await;
-                catalog.ensure_database().await?;
-                Ok(Provisioned { lake: Lake { store: Arc::new(store), catalog: Arc::new(catalog) }, address: url })
-            }
-            (Target::Moto, None) => unreachable!("a moto environment always has its server"),
+        if self.target == Target::Local {
+            let lake_dir: PathBuf = dir.join("lake");
+            let lake = Lake::open_local(&lake_dir)?;
+            let root = lake_dir.canonicalize().unwrap_or(lake_dir);
+            return Ok(Provisioned { lake, address: root.display().to_string(), catalog: "file".into(), events: None });
         }
+        if let Some(run) = &self.aws {
+            return Ok(run.provision(scenario).await?);
+        }
+        let conn = self.conn.as_ref().expect("emulator targets have a connection");
+        let bucket = resource_name(scenario, '-');
+        let store = Arc::new(S3Store::connect(conn, &bucket, "").await);
+        store.ensure_bucket(versioning).await?;
+        let url = format!("s3://{bucket}");
+        let (catalog, catalog_name): (Arc<dyn Catalog>, String) = if self.missing(&[Capability::Catalog]).is_none() {
+            let database = resource_name(scenario, '_');
+            let glue = GlueCatalog::connect(conn, &database, &url).await;
+            glue.ensure_database().await?;
+            (Arc::new(glue), format!("glue:{database}"))
+        } else {
+            (Arc::new(FileCatalog::new(store.clone())), "file".into())
+        };
+        let queue = EventQueue::create(conn, &format!("{}-events", resource_name(scenario, '-'))).await?;
+        notify_bucket_to_queue(conn, &bucket, &queue).await?;
+        Ok(Provisioned {
+            lake: Lake { store, catalog },
+            address: url,
+            catalog: catalog_name,
+            events: Some(queue),
+        })
     }
 }
 
@@ -135,17 +219,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets_offer_object_store_and_catalog() {
-        for t in [Target::Local, Target::Moto] {
-            assert_eq!(t.missing(&[Capability::ObjectStore, Capability::Catalog]), None);
-        }
-        assert_eq!(Target::Local.name(), "local");
-    }
-
-    #[test]
     fn resource_names_are_valid_bucket_and_database_names() {
         assert_eq!(resource_name("corrupt-parquet-bad-magic", '-'), "lakechaos-corrupt-parquet-bad-magic");
         assert_eq!(resource_name("corrupt-parquet-bad-magic", '_'), "lakechaos_corrupt_parquet_bad_magic");
         assert!(resource_name(&"x".repeat(100), '-').len() <= 63);
+    }
+
+    #[test]
+    fn emulators_reconcile_faster_than_the_local_lake() {
+        assert!(Target::Moto.reconcile_every() < Target::Local.reconcile_every());
+        assert_eq!(Target::Localstack.name(), "localstack");
     }
 }

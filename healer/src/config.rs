@@ -36,6 +36,10 @@ pub struct HealerConfig {
     pub reconcile_every: Duration,
     /// Only these tables (all registered tables when empty).
     pub tables: Vec<String>,
+    /// `watch`: an SQS queue receiving the lake bucket's S3 event notifications. Each event
+    /// triggers a pass at once (unchanged objects are not read again, so a pass after an event
+    /// reads only what changed).
+    pub event_queue: Option<lakechaos_lake::EventQueue>,
 }
 
 impl Default for HealerConfig {
@@ -46,6 +50,7 @@ impl Default for HealerConfig {
             quarantine_prefix: "_quarantine".into(),
             reconcile_every: Duration::from_secs(1),
             tables: Vec::new(),
+            event_queue: None,
         }
     }
 }

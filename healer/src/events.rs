@@ -19,6 +19,9 @@ pub enum HealerEvent {
         message: String,
         evidence: Evidence,
         at: DateTime<Utc>,
+        /// What made the healer look: the pass that found this damage was run because of it.
+        #[serde(default)]
+        trigger: Trigger,
     },
     /// One repair action completed.
     Repair {
@@ -44,6 +47,41 @@ pub enum HealerEvent {
     },
 }
 
+/// Why the healer ran the pass that raised an incident.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub via: TriggerKind,
+    /// The changed object that raised the event (first of a batch), if an event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// When the change happened according to its event (S3's `eventTime`), if known: detection
+    /// latency is measured from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<DateTime<Utc>>,
+}
+
+/// The kinds of [`Trigger`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    /// A requested scan (`scan`, `heal`, the first pass of `watch`).
+    #[default]
+    Scan,
+    /// A file-system event on a local lake.
+    FsEvent,
+    /// An S3 event notification received from SQS.
+    S3Event,
+    /// The periodic reconcile pass, for what raises no event.
+    Reconcile,
+}
+
+impl Trigger {
+    /// A pass run for no event.
+    pub fn of(via: TriggerKind) -> Self {
+        Trigger { via, key: None, event_time: None }
+    }
+}
+
 /// What a repair did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,6 +92,8 @@ pub enum RepairAction {
     RestoreFromVersion,
     /// Copied a good copy from the raw/landing zone.
     RestoreFromLanding,
+    /// Removed the delete marker(s) hiding a clean object version (versioned buckets).
+    RemoveDeleteMarker,
     /// Rewrote a file to the contract schema (original kept in quarantine).
     RewriteToContract,
     /// Registered partitions present in the data but missing from the catalog.

@@ -2,7 +2,7 @@
 
 use crate::config::{HealerConfig, Mode};
 use crate::detect::{self, check_file, list_table};
-use crate::events::{EventSink, HealerEvent};
+use crate::events::{EventSink, HealerEvent, Trigger};
 use crate::finding::{Finding, FindingKind};
 use crate::repair::{self, Outcome, RepairContext};
 use crate::HealerError;
@@ -147,6 +147,11 @@ impl Healer {
     /// Scans, raises an incident for each new finding, closes incidents whose location is clean
     /// again, and (in heal mode) runs the playbook on every open incident.
     pub async fn pass(&self) -> Result<PassReport, HealerError> {
+        self.pass_triggered(&Trigger::default()).await
+    }
+
+    /// [`Healer::pass`], recording in each new incident what made the healer look.
+    pub async fn pass_triggered(&self, trigger: &Trigger) -> Result<PassReport, HealerError> {
         let scan = self.scan().await?;
         let mut report = PassReport::default();
         (self.sink)(HealerEvent::Scan {
@@ -186,6 +191,7 @@ impl Healer {
                     message: finding.message.clone(),
                     evidence: finding.evidence.clone(),
                     at: Utc::now(),
+                    trigger: trigger.clone(),
                 });
                 report.new_incidents += 1;
                 state.open.insert(key.clone(), OpenIncident { id, unrepairable_for: None });

@@ -21,6 +21,7 @@ pub mod discover;
 mod error;
 pub mod events;
 pub mod finding;
+pub mod publish;
 mod healer;
 pub mod repair;
 pub mod watch;

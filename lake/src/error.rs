@@ -34,3 +34,21 @@ impl LakeError {
         LakeError::Io { path: path.to_string(), source }
     }
 }
+
+/// A remote error from any AWS SDK call, naming the service, the endpoint and what was being done.
+pub(crate) fn sdk_error<E, R>(
+    service: &'static str,
+    endpoint: &str,
+    what: impl std::fmt::Display,
+    e: aws_sdk_s3::error::SdkError<E, R>,
+) -> LakeError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    LakeError::Remote {
+        service,
+        endpoint: endpoint.to_string(),
+        message: format!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+    }
+}

@@ -90,6 +90,23 @@ impl GlueCatalog {
         }
     }
 
+    /// Whether Glue answers at `conn`: `Err` with the service's answer when it does not (LocalStack
+    /// community answers HTTP 501).
+    pub async fn probe(conn: &AwsConnection) -> std::result::Result<(), String> {
+        let client = aws_sdk_glue::Client::new(&conn.sdk_config().await);
+        match client.get_databases().max_results(1).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let text = e.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(&e).to_string());
+                Err(match status {
+                    Some(code) => format!("HTTP {code}: {text}"),
+                    None => text,
+                })
+            }
+        }
+    }
+
     /// Creates the database (idempotent).
     pub async fn ensure_database(&self) -> Result<()> {
         let input =

@@ -12,6 +12,7 @@ pub mod file_catalog;
 pub mod glue_catalog;
 pub mod layout;
 pub mod local_store;
+pub mod notifications;
 pub mod parquet_io;
 pub mod s3_store;
 pub mod storage;
@@ -22,6 +23,7 @@ pub use error::{LakeError, Result};
 pub use file_catalog::FileCatalog;
 pub use glue_catalog::GlueCatalog;
 pub use local_store::LocalStore;
+pub use notifications::{EventQueue, ObjectEvent, Topic};
 pub use s3_store::{AwsConnection, S3Store};
 pub use storage::{ObjectMeta, ObjectStore, ObjectVersion};
 

@@ -171,6 +171,9 @@ pub fn footer_of(data: &[u8]) -> std::result::Result<Footer, FooterProblem> {
     if length + 12 > size {
         return Err(FooterProblem::FooterLengthOutOfRange { length, size });
     }
+    if &data[..MAGIC.len()] != MAGIC {
+        return Err(FooterProblem::BadHeadMagic { found: String::from_utf8_lossy(&data[..MAGIC.len()]).into_owned() });
+    }
     decode_footer(&data[(size - 8 - length) as usize..(size - 8) as usize])
 }
 
@@ -212,6 +215,14 @@ mod tests {
         let problem = read_footer(&store, "t.parquet", truncated.len() as u64).await.unwrap().unwrap_err();
         assert!(matches!(problem, FooterProblem::BadTailMagic { .. }), "{problem}");
         assert!(footer_of(&truncated).is_err());
+
+        // Both the ranged and the in-memory reader refuse a file whose leading magic is gone.
+        let mut bad_head = data.to_vec();
+        bad_head[..4].copy_from_slice(b"XXXX");
+        store.put("h.parquet", Bytes::from(bad_head.clone())).await.unwrap();
+        let problem = read_footer(&store, "h.parquet", bad_head.len() as u64).await.unwrap().unwrap_err();
+        assert!(matches!(problem, FooterProblem::BadHeadMagic { .. }), "{problem}");
+        assert!(matches!(footer_of(&bad_head), Err(FooterProblem::BadHeadMagic { .. })));
 
         let (schema, batches) = read_parquet(data).unwrap();
         assert_eq!(schema.fields().len(), 2);

@@ -23,6 +23,8 @@ pub struct AwsConnection {
     pub region: Option<String>,
     /// Static credentials (emulators); `None` uses the usual AWS credential chain.
     pub static_credentials: Option<(String, String)>,
+    /// A named profile from the shared AWS config files.
+    pub profile: Option<String>,
 }
 
 impl AwsConnection {
@@ -32,6 +34,18 @@ impl AwsConnection {
             endpoint_url: Some(endpoint_url.to_string()),
             region: Some("us-east-1".into()),
             static_credentials: Some(("test".into(), "test".into())),
+            profile: None,
+        }
+    }
+
+    /// The usual AWS sources, with `AWS_ENDPOINT_URL` made explicit so that S3 uses path-style
+    /// addressing against a compatible endpoint.
+    pub fn from_environment(profile: Option<String>, region: Option<String>) -> Self {
+        AwsConnection {
+            endpoint_url: std::env::var("AWS_ENDPOINT_URL").ok().filter(|u| !u.is_empty()),
+            region,
+            static_credentials: None,
+            profile,
         }
     }
 
@@ -49,6 +63,9 @@ impl AwsConnection {
                 loader.region(aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1"))
             }
         };
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -142,6 +159,19 @@ impl S3Store {
         Ok(data.into_bytes())
     }
 
+    /// Whether the bucket keeps object versions (read-only; a missing bucket is an error).
+    pub async fn versioning_enabled(&self) -> Result<bool> {
+        self.client.head_bucket().bucket(&self.bucket).send().await.map_err(|e| self.remote("head bucket", e))?;
+        let out = self
+            .client
+            .get_bucket_versioning()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| self.remote("get versioning", e))?;
+        Ok(out.status() == Some(&aws_sdk_s3::types::BucketVersioningStatus::Enabled))
+    }
+
     /// Creates the bucket (idempotent) and turns versioning on: fixtures rely on versions.
     pub async fn ensure_bucket(&self, versioned: bool) -> Result<()> {
         match self.client.create_bucket().bucket(&self.bucket).send().await {
@@ -162,6 +192,10 @@ impl S3Store {
         }
         Ok(())
     }
+}
+
+fn to_chrono(t: &aws_sdk_s3::primitives::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 fn is_not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
@@ -227,7 +261,7 @@ impl ObjectStore for S3Store {
             Err(e) if is_not_found(&e) => return Err(LakeError::NotFound(key.to_string())),
             Err(e) => return Err(self.remote("get", e)),
         };
-        self.read_body(resp.body, &format!("{key}")).await
+        self.read_body(resp.body, key).await
     }
 
     async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
@@ -243,7 +277,7 @@ impl ObjectStore for S3Store {
                 Err(e) if e.code() == Some("InvalidRange") => return Ok(Bytes::new()),
                 Err(e) => return Err(self.remote("get range", e)),
             };
-        self.read_body(resp.body, &format!("{key}")).await
+        self.read_body(resp.body, key).await
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<()> {
@@ -308,6 +342,7 @@ impl ObjectStore for S3Store {
                 is_latest: v.is_latest().unwrap_or(false),
                 is_delete_marker: false,
                 size: v.size().unwrap_or(0).max(0) as u64,
+                modified: v.last_modified().and_then(to_chrono),
             })
             .collect();
         out.extend(resp.delete_markers().iter().filter(|m| m.key() == Some(full.as_str())).map(|m| ObjectVersion {
@@ -315,8 +350,32 @@ impl ObjectStore for S3Store {
             is_latest: m.is_latest().unwrap_or(false),
             is_delete_marker: true,
             size: 0,
+            modified: m.last_modified().and_then(to_chrono),
         }));
+        // S3 lists versions and delete markers apart: interleave them newest first (the current
+        // one first whatever the clock says).
+        out.sort_by(|a, b| b.is_latest.cmp(&a.is_latest).then(b.modified.cmp(&a.modified)));
         Ok(out)
+    }
+
+    async fn remove_delete_marker(&self, key: &str, version_id: &str) -> Result<()> {
+        let is_marker =
+            self.list_versions(key).await?.iter().any(|v| v.version_id == version_id && v.is_delete_marker);
+        if !is_marker {
+            return Err(LakeError::InvalidKey {
+                key: format!("{key} version {version_id}"),
+                reason: "is not a delete marker; only delete markers are ever removed",
+            });
+        }
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .version_id(version_id)
+            .send()
+            .await
+            .map_err(|e| self.remote("remove delete marker", e))?;
+        Ok(())
     }
 
     async fn get_version(&self, key: &str, version_id: &str) -> Result<Bytes> {

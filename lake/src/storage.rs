@@ -26,6 +26,8 @@ pub struct ObjectVersion {
     pub is_latest: bool,
     pub is_delete_marker: bool,
     pub size: u64,
+    /// When the version (or delete marker) was made.
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Object storage. Every write is atomic for readers: a reader sees the old or the new object,
@@ -71,6 +73,12 @@ pub trait ObjectStore: Send + Sync + Debug {
 
     /// The content of one version of a key.
     async fn get_version(&self, _key: &str, _version_id: &str) -> Result<Bytes> {
+        Err(crate::LakeError::Unsupported("object versions"))
+    }
+
+    /// Removes one delete marker, making the version under it current again. Refuses any
+    /// version that is not a delete marker: no data is ever removed this way.
+    async fn remove_delete_marker(&self, _key: &str, _version_id: &str) -> Result<()> {
         Err(crate::LakeError::Unsupported("object versions"))
     }
 

@@ -8,7 +8,9 @@ use lakechaos::report;
 use lakechaos::runner::{stream_seed, RunOptions};
 use lakechaos::scenario::load::load_file;
 use lakechaos::scenario::{load_paths, Scenario};
-use lakechaos::target::Target;
+use lakechaos::aws_guard::{self, AwsRun, GuardError};
+use lakechaos::provision::ProviderKind;
+use lakechaos::target::{Target, TargetOptions};
 use lakechaos_faults::{apply, FaultContext, Journal};
 use rand::SeedableRng;
 use std::path::PathBuf;
@@ -92,6 +94,10 @@ enum Command {
     Revert {
         #[arg(long, value_name = "FILE")]
         journal: PathBuf,
+        /// Endpoint of the S3/Glue service holding an s3:// lake (an emulator); otherwise the
+        /// usual AWS sources.
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
     },
 }
 
@@ -110,6 +116,23 @@ struct RunArgs {
     /// directory, printed at start and removed at the end).
     #[arg(long, value_name = "DIR")]
     workdir: Option<PathBuf>,
+    /// Who starts emulators: auto = an endpoint from LAKECHAOS_<SERVICE>_ENDPOINT, else
+    /// containers when a Docker engine answers, else local processes.
+    #[arg(long, value_enum, default_value = "auto")]
+    provider: ProviderKind,
+    /// The aws target's guard configuration (allowed accounts, bucket, prefix).
+    #[arg(long, value_name = "FILE")]
+    aws_config: Option<PathBuf>,
+    /// The aws target's run id: keys go under <prefix>/<run-id>/ (default: from the clock).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
+    /// aws target: check the account, print the manifest of what the run would create or touch,
+    /// and exit without writing anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// Publish the healer's incidents and repairs to this SNS topic on the target.
+    #[arg(long, value_name = "ARN")]
+    sns_topic: Option<String>,
 }
 
 impl RunArgs {
@@ -133,6 +156,12 @@ impl RunArgs {
             no_heal: self.no_heal,
             keep_workdir: self.workdir.is_some(),
             workdir: Some(workdir),
+            target_options: TargetOptions {
+                provider: self.provider,
+                aws_config: self.aws_config.clone(),
+                run_id: self.run_id.clone(),
+            },
+            sns_topic: self.sns_topic.clone(),
             ..RunOptions::default()
         };
         Ok((opts, temp))
@@ -163,6 +192,27 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `run --dry-run`: the guard's checks, then the manifest on stdout; nothing is written.
+async fn dry_run(run: &RunArgs, scenarios: &[Scenario]) -> Result<u8, String> {
+    if run.target != Target::Aws {
+        return Err("error: --dry-run applies to --target aws".into());
+    }
+    let config = run.aws_config.as_deref().ok_or_else(|| format!("error: {}", GuardError::NoConfig))?;
+    let aws = AwsRun::start(config, run.run_id.clone()).await.map_err(|e| format!("error: {e}"))?;
+    let manifest = aws_guard::manifest(&aws, scenarios, run.seed).await.map_err(|e| format!("error: {e}"))?;
+    println!("{}", serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?);
+    let keys: usize = manifest.scenarios.iter().map(|s| s.keys.len()).sum();
+    eprintln!(
+        "dry run: account {} allowed; {} scenario(s) would write {keys} key(s) under s3://{}/{}/ and create {} Glue database(s); nothing was written",
+        manifest.account,
+        manifest.scenarios.len(),
+        manifest.bucket,
+        manifest.run_prefix,
+        manifest.scenarios.len()
+    );
+    Ok(0)
 }
 
 /// Loads and filters scenarios; every load error is reported.
@@ -203,6 +253,9 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Run { select: sel, run, junit, json } => {
             let scenarios = select(&sel)?;
+            if run.dry_run {
+                return dry_run(&run, &scenarios).await;
+            }
             let (opts, _temp) = run.options()?;
             let suite = lakechaos::run_suite(&scenarios, &opts).await.map_err(|e| format!("error: {e}"))?;
             print!("{}", report::summary::render(&suite));
@@ -238,7 +291,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             let provisioned = {
                 let opened = Target::open_local(&lake.display().to_string()).map_err(|e| format!("error: {e}"))?;
                 let address = lake.canonicalize().unwrap_or_else(|_| lake.clone()).display().to_string();
-                lakechaos::target::Provisioned { lake: opened, address }
+                lakechaos::target::Provisioned { lake: opened, address, catalog: "file".into(), events: None }
             };
             let seeded = lakechaos_fixtures::seed_lake(
                 &provisioned.lake,
@@ -263,18 +316,14 @@ async fn run(cli: Cli) -> Result<u8, String> {
             println!("journal: {}", journal_path.display());
             Ok(0)
         }
-        Command::Revert { journal } => {
+        Command::Revert { journal, endpoint_url } => {
             let journal = Journal::read(&journal).map_err(|e| format!("error: {e}"))?;
-            if journal.lake.starts_with("s3://") {
-                return Err(format!(
-                    "error: {} lived on an emulator that stopped with its run; revert supports local lakes",
-                    journal.lake
-                ));
-            }
-            if !std::path::Path::new(&journal.lake).is_dir() {
+            if !journal.lake.starts_with("s3://") && !std::path::Path::new(&journal.lake).is_dir() {
                 return Err(format!("error: the journaled lake {} does not exist", journal.lake));
             }
-            let lake = Target::open_local(&journal.lake).map_err(|e| format!("error: {e}"))?;
+            let lake = lakehealer::address::open(&journal.lake, &journal.catalog, endpoint_url.as_deref())
+                .await
+                .map_err(|e| format!("error: {e}"))?;
             let done = journal.revert(&lake).await.map_err(|e| format!("error: {e}"))?;
             println!(
                 "reverted {} ({}) in {}: {} object(s) restored, {} removed, {} catalog entr(ies) restored",

@@ -5,23 +5,11 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Why a server could not be provisioned.
-#[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
-    #[error("{what} is not installed (looked for {looked}); run scripts/setup")]
-    NotInstalled { what: &'static str, looked: String },
-    #[error("{what} did not answer at {endpoint} within {waited:?}; its log ({log}) ends with:\n{tail}")]
-    NotReady { what: &'static str, endpoint: String, waited: Duration, log: String, tail: String },
-    #[error("{what}: {source}")]
-    Io {
-        what: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
-}
+use super::ProvisionError;
 
 /// A server process this run started. Stopped (by PID) when dropped.
 #[derive(Debug)]
@@ -31,6 +19,8 @@ pub struct LocalProcess {
     endpoint: String,
     log: PathBuf,
     _log_dir: tempfile::TempDir,
+    /// The server's own state directory, removed after it stops.
+    state: Option<tempfile::TempDir>,
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released for the server to take).
@@ -46,9 +36,19 @@ fn find_binary(candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
 }
 
-/// Whether an HTTP server answers a GET on `path` at `port`.
-fn answers_http(port: u16, path: &str) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)) else {
+/// Whether an HTTP server at `http://HOST:PORT[/...]` answers a GET on `/`.
+pub(crate) fn answers_url(endpoint: &str) -> bool {
+    let Some(authority) = endpoint.strip_prefix("http://").map(|r| r.split('/').next().unwrap_or(r)) else {
+        return false;
+    };
+    use std::net::ToSocketAddrs;
+    let Some(addr) = authority.to_socket_addrs().ok().and_then(|mut a| a.next()) else { return false };
+    answers_http(addr, "/")
+}
+
+/// Whether an HTTP server answers a GET on `path` at `addr`.
+fn answers_http(addr: std::net::SocketAddr, path: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
@@ -82,6 +82,45 @@ impl LocalProcess {
         Self::spawn("moto", cmd, port, "/moto-api/", Duration::from_secs(30))
     }
 
+    /// Starts LocalStack community in host mode (no Docker) on a free loopback port. Looks for
+    /// the Python of `$LAKECHAOS_LOCALSTACK_VENV` or `.venv-localstack`. Its state lives in a
+    /// temporary directory removed when it stops.
+    pub fn start_localstack() -> Result<LocalProcess, ProvisionError> {
+        let mut venvs = Vec::new();
+        if let Some(p) = std::env::var_os("LAKECHAOS_LOCALSTACK_VENV") {
+            venvs.push(PathBuf::from(p));
+        }
+        venvs.push(PathBuf::from(".venv-localstack"));
+        venvs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-localstack"));
+        let candidates: Vec<PathBuf> = venvs.iter().map(|v| v.join("bin/python")).collect();
+        let python = candidates
+            .iter()
+            .find(|p| p.is_file() && p.parent().is_some_and(|bin| bin.join("localstack-supervisor").is_file()))
+            .cloned()
+            .ok_or_else(|| ProvisionError::NotInstalled {
+                what: "localstack",
+                looked: candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            })?;
+        let io = |source| ProvisionError::Io { what: "localstack", source };
+        let port = free_port().map_err(io)?;
+        let state = tempfile::Builder::new().prefix("lakechaos-localstack-").tempdir().map_err(io)?;
+        let mut cmd = Command::new(python);
+        cmd.args(["-m", "localstack.runtime.main"])
+            .env("OVERRIDE_IN_DOCKER", "0")
+            // The default gateway server ignores the host and listens on every interface.
+            .env("GATEWAY_SERVER", "hypercorn")
+            .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("LOCALSTACK_HOST", format!("127.0.0.1:{port}"))
+            .env("FILESYSTEM_ROOT", state.path())
+            .env("DNS_ADDRESS", "0")
+            .env("DISABLE_EVENTS", "1")
+            .env("SKIP_SSL_CERT_DOWNLOAD", "1")
+            .env("SQS_ENDPOINT_STRATEGY", "path");
+        let mut server = Self::spawn("localstack", cmd, port, "/_localstack/health", Duration::from_secs(90))?;
+        server.state = Some(state);
+        Ok(server)
+    }
+
     fn spawn(
         what: &'static str,
         mut cmd: Command,
@@ -94,6 +133,8 @@ impl LocalProcess {
         let log = log_dir.path().join(format!("{what}.log"));
         let out = std::fs::File::create(&log).map_err(io)?;
         let err = out.try_clone().map_err(io)?;
+        // Its own process group, so stopping it also stops any helpers it started.
+        cmd.process_group(0);
         let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().map_err(io)?;
         let mut server = LocalProcess {
             what,
@@ -101,10 +142,11 @@ impl LocalProcess {
             endpoint: format!("http://127.0.0.1:{port}"),
             log,
             _log_dir: log_dir,
+            state: None,
         };
         let started = Instant::now();
         while started.elapsed() < wait {
-            if answers_http(port, ready_path) {
+            if answers_http(([127, 0, 0, 1], port).into(), ready_path) {
                 tracing::info!(server = what, endpoint = %server.endpoint, "ready after {:?}", started.elapsed());
                 return Ok(server);
             }
@@ -132,22 +174,32 @@ impl LocalProcess {
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
-    /// Stops the server: SIGTERM, up to 5 s for it to exit, then SIGKILL. Idempotent.
+    /// Stops the server and its process group: SIGTERM, up to 10 s for it to exit, then
+    /// SIGKILL. Idempotent.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else { return };
-        // SAFETY: kill(2) on the PID of a child we spawned and have not reaped.
+        let group = -(child.id() as libc::pid_t);
+        // SAFETY: kill(2) on the process group of a child we spawned (its own group) and have
+        // not reaped.
         unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(group, libc::SIGTERM);
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
+                // SAFETY: as above; helpers left in the group are not wanted either.
+                unsafe {
+                    libc::kill(group, libc::SIGKILL);
+                }
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        tracing::warn!(server = self.what, "did not stop within 5 s of SIGTERM; killing");
-        let _ = child.kill();
+        tracing::warn!(server = self.what, "did not stop within 10 s of SIGTERM; killing");
+        // SAFETY: as above.
+        unsafe {
+            libc::kill(group, libc::SIGKILL);
+        }
         let _ = child.wait();
     }
 }

@@ -1,6 +1,190 @@
-//! Provisioning: starting what a target needs. Without a Docker engine the local-process
-//! provisioner starts installed servers on free loopback ports and stops them by PID.
+//! Provisioning: starting the services a target needs, behind one [`Provider`] trait.
+//!
+//! Three providers:
+//! - [`LocalProcessProvider`]: starts the installed moto / LocalStack (host mode) on a free
+//!   127.0.0.1 port and stops it by PID (`scripts/setup` installs them);
+//! - [`ContainersProvider`]: starts their images with testcontainers when a Docker engine answers;
+//! - [`ExternalProvider`]: endpoints that are already running (a Compose stack, a shared emulator),
+//!   from `LAKECHAOS_MOTO_ENDPOINT` / `LAKECHAOS_LOCALSTACK_ENDPOINT`.
+//!
+//! [`ProviderKind::Auto`] picks external when its variable is set, else containers when a Docker
+//! engine answers, else local processes.
 
+pub mod containers;
 pub mod local_process;
 
-pub use local_process::{LocalProcess, ProvisionError};
+use async_trait::async_trait;
+pub use containers::ContainersProvider;
+pub use local_process::LocalProcess;
+use std::time::Duration;
+
+/// Why a server could not be provisioned.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("{what} is not installed (looked for {looked}); run scripts/setup")]
+    NotInstalled { what: &'static str, looked: String },
+    #[error("{what} did not answer at {endpoint} within {waited:?}; its log ({log}) ends with:\n{tail}")]
+    NotReady { what: &'static str, endpoint: String, waited: Duration, log: String, tail: String },
+    #[error("{what}: {reason}")]
+    NotConfigured { what: &'static str, reason: String },
+    #[error("{what} at {endpoint} does not answer HTTP")]
+    Unreachable { what: &'static str, endpoint: String },
+    #[error("containers: {0}")]
+    NoEngine(String),
+    #[error("{what} container: {message}")]
+    Container { what: &'static str, message: String },
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+
+/// A service a target can need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// moto's server: S3, Glue, SQS, SNS, STS.
+    Moto,
+    /// LocalStack community: S3, SQS, SNS, STS; no Glue.
+    LocalStack,
+}
+
+impl Service {
+    /// The name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Moto => "moto",
+            Service::LocalStack => "localstack",
+        }
+    }
+
+    /// The variable naming an already running endpoint for the external provider.
+    pub fn endpoint_variable(self) -> &'static str {
+        match self {
+            Service::Moto => "LAKECHAOS_MOTO_ENDPOINT",
+            Service::LocalStack => "LAKECHAOS_LOCALSTACK_ENDPOINT",
+        }
+    }
+}
+
+/// A started (or borrowed) service. Dropping it stops what the provider started.
+pub trait Running: Send + Sync {
+    /// `http://HOST:PORT`.
+    fn endpoint(&self) -> &str;
+    /// Which provider runs it, for reports.
+    fn provider(&self) -> &'static str;
+}
+
+/// Starts services.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn name(&self) -> &'static str;
+    async fn start(&self, service: Service) -> Result<Box<dyn Running>, ProvisionError>;
+}
+
+/// Which provider to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderKind {
+    /// External if its endpoint variable is set, else containers if a Docker engine answers,
+    /// else local processes.
+    #[default]
+    Auto,
+    LocalProcess,
+    Containers,
+    External,
+}
+
+/// Starts `service` with the provider `kind` chooses.
+pub async fn start(service: Service, kind: ProviderKind) -> Result<Box<dyn Running>, ProvisionError> {
+    provider_for(service, kind).start(service).await
+}
+
+/// The provider `kind` stands for; for `Auto`, the first that applies, with the reason logged.
+pub fn provider_for(service: Service, kind: ProviderKind) -> Box<dyn Provider> {
+    match kind {
+        ProviderKind::LocalProcess => Box::new(LocalProcessProvider),
+        ProviderKind::Containers => Box::new(ContainersProvider::from_env()),
+        ProviderKind::External => Box::new(ExternalProvider),
+        ProviderKind::Auto => {
+            if std::env::var_os(service.endpoint_variable()).is_some() {
+                tracing::info!(service = service.name(), "using the endpoint in {}", service.endpoint_variable());
+                return Box::new(ExternalProvider);
+            }
+            match containers::engine_answers() {
+                Ok(engine) => {
+                    tracing::info!(service = service.name(), %engine, "a Docker engine answered; using containers");
+                    Box::new(ContainersProvider::from_env())
+                }
+                Err(why) => {
+                    tracing::info!(service = service.name(), "{why}; using local processes");
+                    Box::new(LocalProcessProvider)
+                }
+            }
+        }
+    }
+}
+
+/// Starts installed servers as local processes.
+pub struct LocalProcessProvider;
+
+#[async_trait]
+impl Provider for LocalProcessProvider {
+    fn name(&self) -> &'static str {
+        "local-process"
+    }
+
+    async fn start(&self, service: Service) -> Result<Box<dyn Running>, ProvisionError> {
+        let started = tokio::task::spawn_blocking(move || match service {
+            Service::Moto => LocalProcess::start_moto(),
+            Service::LocalStack => LocalProcess::start_localstack(),
+        })
+        .await
+        .map_err(|e| ProvisionError::Io { what: service.name(), source: std::io::Error::other(e) })??;
+        Ok(Box::new(started))
+    }
+}
+
+impl Running for LocalProcess {
+    fn endpoint(&self) -> &str {
+        LocalProcess::endpoint(self)
+    }
+    fn provider(&self) -> &'static str {
+        "local-process"
+    }
+}
+
+/// Uses an endpoint that is already running; stops nothing.
+pub struct ExternalProvider;
+
+struct External(String);
+
+impl Running for External {
+    fn endpoint(&self) -> &str {
+        &self.0
+    }
+    fn provider(&self) -> &'static str {
+        "external"
+    }
+}
+
+#[async_trait]
+impl Provider for ExternalProvider {
+    fn name(&self) -> &'static str {
+        "external"
+    }
+
+    async fn start(&self, service: Service) -> Result<Box<dyn Running>, ProvisionError> {
+        let var = service.endpoint_variable();
+        let endpoint = std::env::var(var).map_err(|_| ProvisionError::NotConfigured {
+            what: service.name(),
+            reason: format!("the external provider needs {var}=http://HOST:PORT"),
+        })?;
+        let endpoint = endpoint.trim_end_matches('/').to_string();
+        if !local_process::answers_url(&endpoint) {
+            return Err(ProvisionError::Unreachable { what: service.name(), endpoint });
+        }
+        Ok(Box::new(External(endpoint)))
+    }
+}

@@ -38,8 +38,21 @@ pub struct ScenarioFile {
 pub enum Capability {
     /// Object storage with listing by prefix.
     ObjectStore,
-    /// A table catalog with partitions.
+    /// A catalog service registering tables and partitions (Glue on AWS and moto; the file
+    /// catalog stands in for it on the local target). Without it (LocalStack community) the
+    /// lake keeps its table document in the bucket, and scenarios that damage the catalog
+    /// itself cannot run.
     Catalog,
+}
+
+impl Capability {
+    /// The name as scenarios write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::ObjectStore => "object-store",
+            Capability::Catalog => "catalog",
+        }
+    }
 }
 
 /// `fixture:`

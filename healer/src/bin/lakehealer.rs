@@ -60,6 +60,36 @@ struct LakeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Also publish incidents, repairs and resolutions to this SNS topic (JSON messages with an
+    /// `event` attribute).
+    #[arg(long, value_name = "ARN")]
+    sns_topic: Option<String>,
+}
+
+impl LakeArgs {
+    fn connection(&self) -> lakechaos_lake::AwsConnection {
+        lakechaos_lake::AwsConnection { endpoint_url: self.location.endpoint_url.clone(), ..Default::default() }
+    }
+
+    /// The printer, plus the SNS publisher when asked for (await its task before exiting).
+    async fn sink(&self) -> (lakehealer::EventSink, Option<tokio::task::JoinHandle<()>>) {
+        let print = printer(self.format);
+        match &self.sns_topic {
+            None => (print, None),
+            Some(arn) => {
+                let topic = lakechaos_lake::Topic::connect(&self.connection(), arn).await;
+                let (publish, task) = lakehealer::publish::sns_sink(topic);
+                (lakehealer::publish::fanout(vec![print, publish]), Some(task))
+            }
+        }
+    }
+}
+
+/// Waits for the SNS publisher (if any) to drain once the healer and its sink are gone.
+async fn flush(task: Option<tokio::task::JoinHandle<()>>) {
+    if let Some(task) = task {
+        let _ = task.await;
+    }
 }
 
 #[derive(Subcommand)]
@@ -94,6 +124,10 @@ enum Command {
         /// Report only; change nothing.
         #[arg(long)]
         detect_only: bool,
+        /// SQS queue receiving the lake bucket's S3 event notifications: each event triggers a
+        /// check at once.
+        #[arg(long, value_name = "URL")]
+        events_queue: Option<String>,
     },
 }
 
@@ -140,7 +174,9 @@ fn printer(format: Format) -> lakehealer::EventSink {
             HealerEvent::Repair { incident, action, location, source, .. } => {
                 let what = match action {
                     RepairAction::Quarantine => format!("moved {location} to {source}"),
-                    RepairAction::RestoreFromLanding | RepairAction::RestoreFromVersion => {
+                    RepairAction::RestoreFromLanding
+                    | RepairAction::RestoreFromVersion
+                    | RepairAction::RemoveDeleteMarker => {
                         format!("restored {location} from {source}")
                     }
                     RepairAction::RewriteToContract => {
@@ -228,25 +264,36 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Heal(args) => {
             let lake = args.location.open().await?;
-            let healer = Healer::new(lake, config(&args, Mode::Heal), printer(args.format));
+            let (sink, publisher) = args.sink().await;
+            let healer = Healer::new(lake, config(&args, Mode::Heal), sink);
             healer.heal_until_settled(5).await.map_err(|e| e.to_string())?;
             let left = healer.scan().await.map_err(|e| e.to_string())?;
+            drop(healer);
+            flush(publisher).await;
             if args.format == Format::Text {
                 println!("{} finding(s) left", left.findings.len());
             }
             Ok(if left.findings.is_empty() { 0 } else { 1 })
         }
-        Command::Watch { args, reconcile_every, detect_only } => {
+        Command::Watch { args, reconcile_every, detect_only, events_queue } => {
             let lake = args.location.open().await?;
             let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
-            let cfg = HealerConfig { reconcile_every, ..config(&args, mode) };
-            let healer = Arc::new(Healer::new(lake, cfg, printer(args.format)));
+            let event_queue = match &events_queue {
+                Some(url) => Some(
+                    lakechaos_lake::EventQueue::connect(&args.connection(), url).await.map_err(|e| e.to_string())?,
+                ),
+                None => None,
+            };
+            let cfg = HealerConfig { reconcile_every, event_queue, ..config(&args, mode) };
+            let (sink, publisher) = args.sink().await;
+            let healer = Arc::new(Healer::new(lake, cfg, sink));
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
                 let _ = stop_tx.send(true);
             });
             lakehealer::watch::watch(healer, stop_rx).await.map_err(|e| e.to_string())?;
+            flush(publisher).await;
             Ok(0)
         }
     }

@@ -1,4 +1,6 @@
 //! Restore: bring a file's data back from a named source. Sources, in order:
+//! 0. for a deleted object in a versioned bucket, the version under its **delete marker**: the
+//!    marker is removed (no data is written or removed) if that version passes every check;
 //! 1. the newest earlier **object version** that passes every check (versioned S3 buckets);
 //! 2. the **raw/landing zone** copy, checked the same way.
 //!
@@ -12,6 +14,7 @@ use crate::repair::{quarantine, RepairContext, Step};
 use crate::HealerError;
 use bytes::Bytes;
 use lakechaos_lake::layout::{data_key, rebase};
+use lakechaos_lake::ObjectVersion;
 
 /// A checked, good source for a key.
 enum Source {
@@ -83,8 +86,37 @@ async fn write(ctx: &RepairContext<'_>, key: &str, source: Source) -> Result<Ste
     })
 }
 
+/// When `key` is hidden by delete markers over a clean version, removes the markers.
+async fn undelete(ctx: &RepairContext<'_>, key: &str) -> Result<Option<Step>, HealerError> {
+    if !ctx.lake.store.supports_versions() {
+        return Ok(None);
+    }
+    let versions = ctx.lake.store.list_versions(key).await?;
+    let markers: Vec<&ObjectVersion> = versions.iter().take_while(|v| v.is_delete_marker).collect();
+    let Some(under) = versions.get(markers.len()) else { return Ok(None) };
+    if markers.is_empty() {
+        return Ok(None);
+    }
+    let data = ctx.lake.store.get_version(key, &under.version_id).await?;
+    if check_bytes(ctx.table, key, data).await?.is_some() {
+        return Ok(None); // the hidden version is damaged too: restore from another source
+    }
+    for marker in &markers {
+        ctx.lake.store.remove_delete_marker(key, &marker.version_id).await?;
+    }
+    let ids: Vec<&str> = markers.iter().map(|m| m.version_id.as_str()).collect();
+    Ok(Some(Step {
+        action: RepairAction::RemoveDeleteMarker,
+        location: key.to_string(),
+        source: format!("{key} version {} (delete marker {} removed)", under.version_id, ids.join(", ")),
+    }))
+}
+
 /// Restores `key` (which is absent, e.g. already quarantined) from the first good source.
 pub async fn restore(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Step, String>, HealerError> {
+    if let Some(step) = undelete(ctx, key).await? {
+        return Ok(Ok(step));
+    }
     match good_source(ctx, key).await? {
         Ok(source) => Ok(Ok(write(ctx, key, source).await?)),
         Err(reason) => Ok(Err(reason)),

@@ -1,0 +1,263 @@
+//! The testcontainers provider: moto and LocalStack from their images, when a Docker engine
+//! answers. Without one it says so at once; the automatic choice then uses local processes.
+//!
+//! Current `localstack/localstack` images need an auth token: set `LOCALSTACK_AUTH_TOKEN` and it
+//! is passed into the container.
+
+use super::{Provider, ProvisionError, Running, Service};
+use async_trait::async_trait;
+use std::io::{Read, Write};
+use std::time::Duration;
+use testcontainers_modules::localstack::LocalStack;
+use testcontainers_modules::testcontainers::core::{ContainerPort, IntoContainerPort, WaitFor};
+use testcontainers_modules::testcontainers::runners::AsyncRunner;
+use testcontainers_modules::testcontainers::{ContainerAsync, ContainerRequest, GenericImage, ImageExt};
+
+/// moto's image and the port its server listens on inside the container.
+pub const MOTO_IMAGE: (&str, &str) = ("motoserver/moto", "5.1.0");
+pub const MOTO_PORT: u16 = 5000;
+/// LocalStack's gateway port inside the container.
+pub const LOCALSTACK_PORT: u16 = 4566;
+
+/// Images and the auth token to use, from the environment (`LAKECHAOS_MOTO_IMAGE=name:tag`,
+/// `LAKECHAOS_LOCALSTACK_IMAGE=name:tag`, `LOCALSTACK_AUTH_TOKEN`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainersProvider {
+    pub moto_image: Option<(String, String)>,
+    pub localstack_image: Option<(String, String)>,
+    pub localstack_auth_token: Option<String>,
+}
+
+fn image_from(var: &str) -> Option<(String, String)> {
+    let value = std::env::var(var).ok()?;
+    let (name, tag) = value.rsplit_once(':').unwrap_or((&value, "latest"));
+    Some((name.to_string(), tag.to_string()))
+}
+
+impl ContainersProvider {
+    pub fn from_env() -> Self {
+        ContainersProvider {
+            moto_image: image_from("LAKECHAOS_MOTO_IMAGE"),
+            localstack_image: image_from("LAKECHAOS_LOCALSTACK_IMAGE"),
+            localstack_auth_token: std::env::var("LOCALSTACK_AUTH_TOKEN").ok().filter(|t| !t.is_empty()),
+        }
+    }
+
+    /// The container request for moto.
+    pub fn moto_request(&self) -> ContainerRequest<GenericImage> {
+        let (name, tag) =
+            self.moto_image.clone().unwrap_or_else(|| (MOTO_IMAGE.0.to_string(), MOTO_IMAGE.1.to_string()));
+        GenericImage::new(name, tag)
+            .with_exposed_port(MOTO_PORT.tcp())
+            .with_wait_for(WaitFor::message_on_stderr("Running on"))
+            .with_env_var("MOTO_PORT", MOTO_PORT.to_string())
+            .with_startup_timeout(Duration::from_secs(120))
+    }
+
+    /// The container request for LocalStack, with the auth token passed through when set.
+    pub fn localstack_request(&self) -> ContainerRequest<LocalStack> {
+        let mut request = LocalStack::default().with_env_var("SERVICES", "s3,sqs,sns,sts,glue");
+        if let Some((name, tag)) = &self.localstack_image {
+            request = request.with_name(name.clone()).with_tag(tag.clone());
+        }
+        if let Some(token) = &self.localstack_auth_token {
+            request = request.with_env_var("LOCALSTACK_AUTH_TOKEN", token.clone());
+        }
+        request.with_startup_timeout(Duration::from_secs(180))
+    }
+}
+
+/// A running container; removed when dropped.
+struct Container<I: testcontainers_modules::testcontainers::Image> {
+    _container: ContainerAsync<I>,
+    endpoint: String,
+}
+
+impl<I: testcontainers_modules::testcontainers::Image> Running for Container<I> {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    fn provider(&self) -> &'static str {
+        "containers"
+    }
+}
+
+async fn endpoint_of<I: testcontainers_modules::testcontainers::Image>(
+    what: &'static str,
+    container: &ContainerAsync<I>,
+    port: ContainerPort,
+) -> Result<String, ProvisionError> {
+    let err = |e: testcontainers_modules::testcontainers::TestcontainersError| ProvisionError::Container {
+        what,
+        message: e.to_string(),
+    };
+    let host = container.get_host().await.map_err(err)?;
+    let port = container.get_host_port_ipv4(port).await.map_err(err)?;
+    Ok(format!("http://{host}:{port}"))
+}
+
+#[async_trait]
+impl Provider for ContainersProvider {
+    fn name(&self) -> &'static str {
+        "containers"
+    }
+
+    async fn start(&self, service: Service) -> Result<Box<dyn Running>, ProvisionError> {
+        engine_answers().map_err(ProvisionError::NoEngine)?;
+        let what = service.name();
+        let err = |e: testcontainers_modules::testcontainers::TestcontainersError| ProvisionError::Container {
+            what,
+            message: e.to_string(),
+        };
+        match service {
+            Service::Moto => {
+                let container = self.moto_request().start().await.map_err(err)?;
+                let endpoint = endpoint_of(what, &container, MOTO_PORT.tcp()).await?;
+                Ok(Box::new(Container { _container: container, endpoint }))
+            }
+            Service::LocalStack => {
+                let container = self.localstack_request().start().await.map_err(err)?;
+                let endpoint = endpoint_of(what, &container, LOCALSTACK_PORT.tcp()).await?;
+                Ok(Box::new(Container { _container: container, endpoint }))
+            }
+        }
+    }
+}
+
+/// Where the Docker engine should be: `DOCKER_HOST` (unix:// or tcp://), else the default socket.
+pub fn engine_address() -> String {
+    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into())
+}
+
+/// Whether a Docker engine answers `GET /_ping` at [`engine_address`]: `Ok(address)` if it does,
+/// else why not, naming the address.
+pub fn engine_answers() -> Result<String, String> {
+    let address = engine_address();
+    let ping = |stream: &mut dyn ReadWrite| -> std::io::Result<bool> {
+        stream.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
+    };
+    let answered = if let Some(path) = address.strip_prefix("unix://") {
+        std::os::unix::net::UnixStream::connect(path).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(2)))?;
+            ping(&mut s)
+        })
+    } else if let Some(hostport) = address.strip_prefix("tcp://") {
+        use std::net::ToSocketAddrs;
+        hostport
+            .to_socket_addrs()
+            .and_then(|mut a| a.next().ok_or_else(|| std::io::Error::other("no address")))
+            .and_then(|addr| std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)))
+            .and_then(|mut s| {
+                s.set_read_timeout(Some(Duration::from_secs(2)))?;
+                ping(&mut s)
+            })
+    } else {
+        return Err(format!("DOCKER_HOST={address} is neither unix:// nor tcp://"));
+    };
+    match answered {
+        Ok(true) => Ok(address),
+        Ok(false) => Err(format!("no Docker engine answered at {address} (its /_ping did not return 200)")),
+        Err(e) => Err(format!("no Docker engine answered at {address}: {e}")),
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use testcontainers_modules::testcontainers::Image;
+
+    fn env_of<I: Image>(request: &ContainerRequest<I>, name: &str) -> Option<String> {
+        request.env_vars().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    #[test]
+    fn moto_request_names_the_pinned_image_and_port() {
+        let request = ContainersProvider::default().moto_request();
+        assert_eq!(request.image().name(), "motoserver/moto");
+        assert_eq!(request.image().tag(), "5.1.0");
+        assert_eq!(request.image().expose_ports(), &[MOTO_PORT.tcp()]);
+        assert_eq!(request.startup_timeout(), Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn image_overrides_apply() {
+        let provider = ContainersProvider {
+            moto_image: Some(("registry.local/moto".into(), "5.2.1".into())),
+            localstack_image: Some(("registry.local/localstack".into(), "4.9".into())),
+            localstack_auth_token: None,
+        };
+        assert_eq!(provider.moto_request().image().name(), "registry.local/moto");
+        assert_eq!(provider.moto_request().image().tag(), "5.2.1");
+        assert_eq!(provider.localstack_request().descriptor(), "registry.local/localstack:4.9");
+    }
+
+    #[test]
+    fn localstack_auth_token_is_passed_through_only_when_set() {
+        let without = ContainersProvider::default().localstack_request();
+        assert_eq!(env_of(&without, "LOCALSTACK_AUTH_TOKEN"), None);
+        assert_eq!(env_of(&without, "SERVICES").as_deref(), Some("s3,sqs,sns,sts,glue"));
+        let with =
+            ContainersProvider { localstack_auth_token: Some("ls-123".into()), ..Default::default() }.localstack_request();
+        assert_eq!(env_of(&with, "LOCALSTACK_AUTH_TOKEN").as_deref(), Some("ls-123"));
+        assert_eq!(with.descriptor(), "localstack/localstack:4.5");
+    }
+
+    #[test]
+    fn a_missing_engine_is_reported_with_its_address() {
+        // A socket path that cannot exist: the probe must say so, naming it.
+        let err = {
+            let _guard = EnvGuard::set("DOCKER_HOST", "unix:///nonexistent/lakechaos/docker.sock");
+            engine_answers().unwrap_err()
+        };
+        assert!(err.contains("unix:///nonexistent/lakechaos/docker.sock"), "{err}");
+        assert!(err.starts_with("no Docker engine answered"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn without_an_engine_start_fails_at_once_and_auto_falls_back() {
+        let _guard = EnvGuard::set("DOCKER_HOST", "unix:///nonexistent/lakechaos/docker.sock");
+        let started = std::time::Instant::now();
+        let err = match ContainersProvider::default().start(Service::Moto).await {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("no engine, yet a container started"),
+        };
+        assert!(err.contains("no Docker engine answered"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let auto = super::super::provider_for(Service::Moto, super::super::ProviderKind::Auto);
+        assert_eq!(auto.name(), "local-process");
+    }
+
+    /// Sets a variable for one test and restores it. Tests touching DOCKER_HOST share a lock.
+    struct EnvGuard {
+        name: &'static str,
+        old: Option<std::ffi::OsString>,
+        _lock: std::sync::MutexGuard<'static, ()>,
+    }
+
+    static ENV_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    impl EnvGuard {
+        fn set(name: &'static str, value: &str) -> Self {
+            let lock = ENV_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+            let old = std::env::var_os(name);
+            // Tests that touch this variable hold ENV_LOCK; nothing else reads it.
+            std::env::set_var(name, value);
+            EnvGuard { name, old, _lock: lock }
+        }
+    }
+
+    impl Drop for EnvGuard {
+        fn drop(&mut self) {
+            match &self.old {
+                Some(v) => std::env::set_var(self.name, v),
+                None => std::env::remove_var(self.name),
+            }
+        }
+    }
+}
