@@ -16,7 +16,7 @@
 //! events_queue_url: https://sqs...   # optional: S3 events for the bucket (EventBridge rule)
 //! ```
 
-use crate::target::{resource_name, Provisioned};
+use crate::target::{slug, Provisioned};
 use lakechaos_lake::notifications::{caller_account, EventQueue};
 use lakechaos_lake::{AwsConnection, GlueCatalog, Lake, LakeError, S3Store};
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,8 @@ impl AwsGuardConfig {
         if config.allow_accounts.is_empty() {
             return Err(err("allow_accounts is empty: no account may be touched".into()));
         }
-        if let Some(bad) = config.allow_accounts.iter().find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        if let Some(bad) =
+            config.allow_accounts.iter().find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
         {
             return Err(err(format!("allow_accounts: {bad:?} is not a 12-digit account id")));
         }
@@ -159,13 +160,13 @@ impl AwsRun {
 
     /// `<prefix>/<run-id>/<scenario>`: one scenario's lake.
     pub fn scenario_prefix(&self, scenario: &str) -> String {
-        format!("{}/{}", self.run_prefix(), resource_name(scenario, '-'))
+        format!("{}/{}", self.run_prefix(), slug(scenario, '-'))
     }
 
     /// The Glue database of one scenario.
     pub fn database(&self, scenario: &str) -> String {
         let run = self.run_id.to_ascii_lowercase().replace('-', "_");
-        let name = format!("{}{run}_{}", self.config.glue_database_prefix, resource_name(scenario, '_'));
+        let name = format!("{}{run}_{}", self.config.glue_database_prefix, slug(scenario, '_'));
         name.chars().take(255).collect()
     }
 

@@ -10,9 +10,9 @@
 //! # }
 //! ```
 
+pub mod aws_guard;
 pub mod bench;
 pub mod provision;
-pub mod aws_guard;
 pub mod report;
 pub mod result;
 pub mod runner;

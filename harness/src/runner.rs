@@ -35,6 +35,9 @@ pub struct RunOptions {
     pub target_options: TargetOptions,
     /// Publish the healer's incidents and repairs to this SNS topic (on the target's endpoint).
     pub sns_topic: Option<String>,
+    /// The healer's reconcile interval (default: the target's, see [`Target::reconcile_every`]).
+    /// A long one proves that detection comes from events.
+    pub reconcile_every: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -48,6 +51,7 @@ impl Default for RunOptions {
             settle: Duration::from_millis(50),
             target_options: TargetOptions::default(),
             sns_topic: None,
+            reconcile_every: None,
         }
     }
 }
@@ -219,7 +223,7 @@ async fn run_inner(
     let mode = if opts.no_heal { Mode::DetectOnly } else { Mode::Heal };
     let config = HealerConfig {
         mode,
-        reconcile_every: opts.target.reconcile_every(),
+        reconcile_every: opts.reconcile_every.unwrap_or_else(|| opts.target.reconcile_every()),
         event_queue: provisioned.events.clone(),
         ..HealerConfig::default()
     };
@@ -445,7 +449,8 @@ impl Observation {
                     if self.time_to_detect.is_none() {
                         self.time_to_detect = Some(at.saturating_duration_since(t0));
                         self.detection_tier = Some(format!("{tier:?}").to_lowercase());
-                        self.detected_via = serde_json::to_value(trigger.via).ok().and_then(|v| v.as_str().map(String::from));
+                        self.detected_via =
+                            serde_json::to_value(trigger.via).ok().and_then(|v| v.as_str().map(String::from));
                         self.event_to_detect = trigger.event_time.and_then(|t| (raised - t).to_std().ok());
                     }
                     self.detected_locations.insert(location);

@@ -113,7 +113,10 @@ impl Target {
             Target::Localstack => {
                 let conn = env.conn.clone().expect("set above");
                 if let Err(reason) = GlueCatalog::probe(&conn).await {
-                    env.lacking.push((Capability::Catalog, format!("no Glue on LocalStack at {}: {reason}", conn.endpoint_name())));
+                    env.lacking.push((
+                        Capability::Catalog,
+                        format!("no Glue on LocalStack at {}: {reason}", conn.endpoint_name()),
+                    ));
                 }
             }
             Target::Aws => {
@@ -136,10 +139,13 @@ impl Target {
 /// A bucket, queue or database name derived from a scenario name: lowercase, digits and `-`
 /// (or `_`), at most 63 characters.
 pub(crate) fn resource_name(scenario: &str, sep: char) -> String {
-    let cleaned: String =
-        scenario.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { sep }).collect();
-    let name = format!("lakechaos{sep}{cleaned}");
+    let name = format!("lakechaos{sep}{}", slug(scenario, sep));
     name.chars().take(63).collect::<String>().trim_end_matches(sep).to_string()
+}
+
+/// A scenario name as lowercase letters, digits and `sep`.
+pub(crate) fn slug(scenario: &str, sep: char) -> String {
+    scenario.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { sep }).collect()
 }
 
 impl TargetEnv {
@@ -205,12 +211,7 @@ impl TargetEnv {
         };
         let queue = EventQueue::create(conn, &format!("{}-events", resource_name(scenario, '-'))).await?;
         notify_bucket_to_queue(conn, &bucket, &queue).await?;
-        Ok(Provisioned {
-            lake: Lake { store, catalog },
-            address: url,
-            catalog: catalog_name,
-            events: Some(queue),
-        })
+        Ok(Provisioned { lake: Lake { store, catalog }, address: url, catalog: catalog_name, events: Some(queue) })
     }
 }
 

@@ -11,8 +11,7 @@ use std::sync::Arc;
 /// profile); `endpoint_url` points at an emulator or a compatible store.
 pub async fn open(lake: &str, catalog: &str, endpoint_url: Option<&str>) -> Result<Lake, HealerError> {
     if let Some((bucket, prefix)) = S3Store::parse_url(lake) {
-        let conn =
-            AwsConnection { endpoint_url: endpoint_url.map(str::to_string), ..Default::default() };
+        let conn = AwsConnection { endpoint_url: endpoint_url.map(str::to_string), ..Default::default() };
         let store = Arc::new(S3Store::connect(&conn, &bucket, &prefix).await);
         let catalog: Arc<dyn Catalog> = match catalog_kind(catalog)? {
             None => Arc::new(FileCatalog::new(store.clone())),

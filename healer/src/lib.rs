@@ -21,8 +21,8 @@ pub mod discover;
 mod error;
 pub mod events;
 pub mod finding;
-pub mod publish;
 mod healer;
+pub mod publish;
 pub mod repair;
 pub mod watch;
 

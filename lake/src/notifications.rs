@@ -145,7 +145,9 @@ impl EventQueue {
 pub async fn notify_bucket_to_queue(conn: &AwsConnection, bucket: &str, queue: &EventQueue) -> Result<()> {
     use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
     let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conn.sdk_config().await).force_path_style(conn.endpoint_url.is_some()).build(),
+        aws_sdk_s3::config::Builder::from(&conn.sdk_config().await)
+            .force_path_style(conn.endpoint_url.is_some())
+            .build(),
     );
     let endpoint = conn.endpoint_name();
     let queue_config = QueueConfiguration::builder()
@@ -246,9 +248,10 @@ pub fn parse_s3_events(body: &str) -> Vec<ObjectEvent> {
 /// An event time: RFC 3339, or without a zone (moto writes `2026-11-29T00:30:04.182659`), read
 /// as UTC.
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
-        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
-    })
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc()))
 }
 
 fn decode_key(key: &str) -> String {
@@ -282,7 +285,11 @@ impl Topic {
 
     /// An existing topic, by ARN.
     pub async fn connect(conn: &AwsConnection, arn: &str) -> Topic {
-        Topic { client: aws_sdk_sns::Client::new(&conn.sdk_config().await), arn: arn.into(), endpoint: conn.endpoint_name() }
+        Topic {
+            client: aws_sdk_sns::Client::new(&conn.sdk_config().await),
+            arn: arn.into(),
+            endpoint: conn.endpoint_name(),
+        }
     }
 
     /// The topic ARN.
@@ -295,9 +302,10 @@ impl Topic {
         use aws_sdk_sns::types::MessageAttributeValue;
         let mut request = self.client.publish().topic_arn(&self.arn).subject(subject).message(message);
         for (name, value) in attributes {
-            let value = MessageAttributeValue::builder().data_type("String").string_value(*value).build().map_err(
-                |e| crate::LakeError::Remote { service: "SNS", endpoint: self.endpoint.clone(), message: e.to_string() },
-            )?;
+            let value =
+                MessageAttributeValue::builder().data_type("String").string_value(*value).build().map_err(|e| {
+                    crate::LakeError::Remote { service: "SNS", endpoint: self.endpoint.clone(), message: e.to_string() }
+                })?;
             request = request.message_attributes(*name, value);
         }
         request.send().await.map_err(|e| sdk_error("SNS", &self.endpoint, format!("publish to {}", self.arn), e))?;
@@ -323,11 +331,8 @@ impl Topic {
 pub async fn caller_account(conn: &AwsConnection) -> Result<String> {
     let client = aws_sdk_sts::Client::new(&conn.sdk_config().await);
     let endpoint = conn.endpoint_name();
-    let out = client
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| sdk_error("STS", &endpoint, "get caller identity", e))?;
+    let out =
+        client.get_caller_identity().send().await.map_err(|e| sdk_error("STS", &endpoint, "get caller identity", e))?;
     Ok(out.account.unwrap_or_default())
 }
 

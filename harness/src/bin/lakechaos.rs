@@ -4,12 +4,12 @@
 //! environment (nothing is injected then).
 
 use clap::{Parser, Subcommand};
+use lakechaos::aws_guard::{self, AwsRun, GuardError};
+use lakechaos::provision::ProviderKind;
 use lakechaos::report;
 use lakechaos::runner::{stream_seed, RunOptions};
 use lakechaos::scenario::load::load_file;
 use lakechaos::scenario::{load_paths, Scenario};
-use lakechaos::aws_guard::{self, AwsRun, GuardError};
-use lakechaos::provision::ProviderKind;
 use lakechaos::target::{Target, TargetOptions};
 use lakechaos_faults::{apply, FaultContext, Journal};
 use rand::SeedableRng;

@@ -202,8 +202,8 @@ mod tests {
         let without = ContainersProvider::default().localstack_request();
         assert_eq!(env_of(&without, "LOCALSTACK_AUTH_TOKEN"), None);
         assert_eq!(env_of(&without, "SERVICES").as_deref(), Some("s3,sqs,sns,sts,glue"));
-        let with =
-            ContainersProvider { localstack_auth_token: Some("ls-123".into()), ..Default::default() }.localstack_request();
+        let with = ContainersProvider { localstack_auth_token: Some("ls-123".into()), ..Default::default() }
+            .localstack_request();
         assert_eq!(env_of(&with, "LOCALSTACK_AUTH_TOKEN").as_deref(), Some("ls-123"));
         assert_eq!(with.descriptor(), "localstack/localstack:4.5");
     }

@@ -41,7 +41,6 @@ pub enum ProvisionError {
     },
 }
 
-
 /// A service a target can need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Service {
