@@ -70,6 +70,9 @@ pub struct GroundTruth {
     pub files: Vec<String>,
     /// Columns touched, if the fault is about columns.
     pub columns: Vec<String>,
+    /// Catalog entries touched (see [`catalog_location`]), for faults in the catalog itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catalog: Vec<String>,
     /// Rows whose data became wrong, unreadable or invisible.
     pub rows_affected: u64,
     /// One line for people.
@@ -97,6 +100,7 @@ impl GroundTruth {
             partitions,
             files: files.iter().map(|f| f.meta.key.clone()).collect(),
             columns,
+            catalog: Vec::new(),
             rows_affected,
             detail,
         }
@@ -106,10 +110,17 @@ impl GroundTruth {
     /// the rest.
     pub fn locations(&self) -> &[String] {
         match self.kind {
+            _ if !self.catalog.is_empty() => &self.catalog,
             FaultClass::MissingPartition => &self.partitions,
             _ => &self.files,
         }
     }
+}
+
+/// How a table's catalog entry is named as a location: `catalog:<table>` (as the healer reports
+/// damage to the entry itself).
+pub fn catalog_location(table: &str) -> String {
+    format!("catalog:{table}")
 }
 
 /// One planned change with its before and after state.

@@ -73,6 +73,7 @@ impl MissingPartition {
                 partitions: chosen.iter().map(|p| partition_prefix(&ctx.table.location, p)).collect(),
                 files,
                 columns: Vec::new(),
+                catalog: Vec::new(),
                 rows_affected: rows,
             },
             changes,

@@ -29,7 +29,7 @@ impl FaultSpec {
         use crate::corrupt_parquet::{CorruptMode, CorruptParquet, MagicEnd};
         use crate::missing_partition::{MissingMode, MissingPartition};
         use crate::null_flood::NullFlood;
-        use crate::schema_drift::{DriftMode, SchemaDrift};
+        use crate::schema_drift::{DriftMode, DriftScope, SchemaDrift};
         let mut specs = Vec::new();
         for mode in [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType] {
             let select = select.clone();
@@ -39,8 +39,17 @@ impl FaultSpec {
                 new_name: None,
                 new_type: None,
                 select,
+                scope: DriftScope::Files,
             }));
         }
+        specs.push(FaultSpec::SchemaDrift(SchemaDrift {
+            mode: DriftMode::ChangeType,
+            column: None,
+            new_name: None,
+            new_type: None,
+            select: Selection::default(),
+            scope: DriftScope::Catalog,
+        }));
         let corrupt = [
             (CorruptMode::TruncateTail, None),
             (CorruptMode::BadMagic, Some(MagicEnd::Tail)),
@@ -87,13 +96,15 @@ impl FaultSpec {
 
     /// How much of the table the fault touches: (partitions, files per partition); `None` files
     /// for faults that take whole partitions.
-    pub fn footprint(&self) -> (u32, Option<u32>) {
-        match self {
+    /// `None` for faults that touch no data (the catalog's declared schema).
+    pub fn footprint(&self) -> Option<(u32, Option<u32>)> {
+        Some(match self {
+            FaultSpec::SchemaDrift(f) if f.scope == crate::schema_drift::DriftScope::Catalog => return None,
             FaultSpec::SchemaDrift(f) => (f.select.partitions, Some(f.select.files)),
             FaultSpec::CorruptParquet(f) => (f.select.partitions, Some(f.select.files)),
             FaultSpec::NullFlood(f) => (f.select.partitions, Some(f.select.files)),
             FaultSpec::MissingPartition(f) => (f.partitions, None),
-        }
+        })
     }
 
     /// Checks parameters that serde cannot (ranges, combinations). `Err` names the field.

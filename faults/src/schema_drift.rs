@@ -2,11 +2,12 @@
 
 use crate::rewrite::{decode, encode};
 use crate::select::{choose_files, Selection};
-use crate::{Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
+use crate::{catalog_location, Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_cast::cast;
 use arrow_schema::{DataType, Field, Schema};
 use lakechaos_lake::contract::{arrow_type, logical_type};
+use lakechaos_lake::{DeclaredColumn, TableDef};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -23,6 +24,18 @@ pub enum DriftMode {
     RenameColumn,
     /// A contract column is written with another type.
     ChangeType,
+}
+
+/// Where the schema drifts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftScope {
+    /// In data files an upstream writer produced (default).
+    #[default]
+    Files,
+    /// In the columns the catalog declares to query engines (a crawler run or a hand edit of a
+    /// Glue table); data files and the contract are untouched.
+    Catalog,
 }
 
 /// `kind: schema_drift`
@@ -42,13 +55,21 @@ pub struct SchemaDrift {
     /// type an upstream change plausibly produces for the column's type).
     #[serde(default)]
     pub new_type: Option<String>,
-    /// Which files drift.
+    /// Which files drift (`scope: files`).
     #[serde(default)]
     pub select: Selection,
+    /// `files` (default) or `catalog`.
+    #[serde(default)]
+    pub scope: DriftScope,
 }
 
 impl SchemaDrift {
     pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.scope == DriftScope::Catalog && self.select != Selection::default() {
+            return Err(
+                "select applies to scope: files only; scope: catalog drifts the table's declared columns".into()
+            );
+        }
         if self.new_name.is_some() && self.mode != DriftMode::RenameColumn {
             return Err("new_name is only valid with mode: rename_column".into());
         }
@@ -66,6 +87,70 @@ impl SchemaDrift {
     }
 
     pub(crate) async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+        let column = self.column_to_drift(ctx)?;
+        match self.scope {
+            DriftScope::Files => self.plan_files(ctx, column).await,
+            DriftScope::Catalog => self.plan_catalog(ctx, column).await,
+        }
+    }
+
+    /// The catalog's declared columns drift: the table entry is rewritten with them, the
+    /// contract kept.
+    async fn plan_catalog(&self, ctx: &mut FaultContext<'_>, column: String) -> Result<FaultPlan, FaultError> {
+        let before = ctx
+            .lake
+            .catalog
+            .get_table(&ctx.table.name)
+            .await?
+            .ok_or_else(|| FaultError::NotApplicable(format!("table {} is not in the catalog", ctx.table.name)))?;
+        let mut declared = before.declared_columns();
+        let index = declared.iter().position(|c| c.name == column);
+        let what = match (self.mode, index) {
+            (DriftMode::AddColumn, _) => {
+                declared.push(DeclaredColumn { name: column.clone(), data_type: "string".into() });
+                format!("catalog declares an extra column {column} (string)")
+            }
+            (_, None) => return Err(FaultError::NotApplicable(format!("column {column} is not declared"))),
+            (DriftMode::DropColumn, Some(i)) => {
+                declared.remove(i);
+                format!("catalog no longer declares column {column}")
+            }
+            (DriftMode::RenameColumn, Some(i)) => {
+                let new_name = self.new_name.clone().unwrap_or_else(|| format!("{column}_v2"));
+                declared[i].name = new_name.clone();
+                format!("catalog declares column {column} as {new_name}")
+            }
+            (DriftMode::ChangeType, Some(i)) => {
+                let old = declared[i].data_type.clone();
+                let new = match &self.new_type {
+                    Some(t) => t.clone(),
+                    None => {
+                        arrow_type(&old).map(|t| logical_type(&default_new_type(&t))).unwrap_or_else(|| "string".into())
+                    }
+                };
+                declared[i].data_type = new.clone();
+                format!("catalog declares column {column} as {new} instead of {old}")
+            }
+        };
+        let after = TableDef { declared: Some(declared), ..before.clone() };
+        if after.declared_drift().is_none() {
+            return Err(FaultError::NotApplicable(format!("{what}: the catalog cannot tell that from the contract")));
+        }
+        let ground_truth = GroundTruth {
+            kind: FaultClass::SchemaDrift,
+            mode: crate::snake_name(&self.mode),
+            table: before.name.clone(),
+            partitions: Vec::new(),
+            files: Vec::new(),
+            columns: vec![column],
+            catalog: vec![catalog_location(&before.name)],
+            rows_affected: 0,
+            detail: what,
+        };
+        Ok(FaultPlan { changes: vec![Change::CatalogTable { before, after }], ground_truth })
+    }
+
+    fn column_to_drift(&self, ctx: &mut FaultContext<'_>) -> Result<String, FaultError> {
         let contract_cols: Vec<String> = ctx.table.columns.iter().map(|c| c.name.clone()).collect();
         let column = match (&self.column, self.mode) {
             (Some(c), DriftMode::AddColumn) if contract_cols.contains(c) => {
@@ -82,6 +167,10 @@ impl SchemaDrift {
             (Some(c), _) => c.clone(),
             (None, _) => contract_cols[ctx.rng.random_range(0..contract_cols.len())].clone(),
         };
+        Ok(column)
+    }
+
+    async fn plan_files(&self, ctx: &mut FaultContext<'_>, column: String) -> Result<FaultPlan, FaultError> {
         let files = choose_files(ctx, &self.select).await?;
         let mut changes = Vec::new();
         let mut rows = 0u64;

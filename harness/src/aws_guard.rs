@@ -20,7 +20,7 @@ use crate::target::{slug, Provisioned};
 use lakechaos_lake::notifications::{caller_account, EventQueue};
 use lakechaos_lake::{AwsConnection, GlueCatalog, Lake, LakeError, S3Store};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The guard configuration.
@@ -47,7 +47,9 @@ fn default_database_prefix() -> String {
 /// Why the guard refused.
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
-    #[error("the aws target needs a guard configuration: --aws-config FILE (see docs/aws-target.md)")]
+    #[error(
+        "the aws target needs a guard configuration: --aws-config FILE (see the README, section Real AWS, guarded)"
+    )]
     NoConfig,
     #[error("{path}: {message}")]
     Config { path: String, message: String },
@@ -258,11 +260,6 @@ pub async fn manifest(run: &AwsRun, scenarios: &[crate::Scenario], seed: u64) ->
         bucket_versioning: run.versioning,
         scenarios: out,
     })
-}
-
-/// Where a configuration file is looked for when `--aws-config` is not given.
-pub fn default_config_path() -> PathBuf {
-    PathBuf::from("lakechaos-aws.yaml")
 }
 
 #[cfg(test)]

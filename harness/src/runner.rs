@@ -418,6 +418,9 @@ fn describe_unhealed(v: &Verification) -> String {
     if v.contract_changed {
         parts.push("catalog contract changed".into());
     }
+    if let Some(drift) = &v.declared_drift {
+        parts.push(format!("catalog declares columns off the contract ({drift})"));
+    }
     parts.join(", ")
 }
 

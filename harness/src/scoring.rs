@@ -125,6 +125,7 @@ mod tests {
             partitions: vec!["orders/dt=2024-03-01".into()],
             files: vec!["orders/dt=2024-03-01/part-0.parquet".into()],
             columns: vec![],
+            catalog: vec![],
             rows_affected: 10,
             detail: String::new(),
         }

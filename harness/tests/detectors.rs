@@ -48,9 +48,10 @@ async fn each_fault_is_found_by_its_detector_only() {
             assert_eq!(f.kind.as_str(), truth.kind.as_str(), "{spec:?}: {f:?}");
             assert!(truth.locations().contains(&f.location), "{spec:?}: {f:?} not in {:?}", truth.locations());
         }
-        // The tier that must catch it: listing for missing data and empty objects, pages for
-        // page bit flips, footers for everything else.
+        // The tier that must catch it: listing for missing data, empty objects and the catalog
+        // entry itself, pages for page bit flips, footers for everything else.
         let expected_tier = match (truth.kind.as_str(), truth.mode.as_str()) {
+            _ if !truth.catalog.is_empty() => Tier::Listing,
             ("missing_partition", _) | ("corrupt_parquet", "zero_byte") => Tier::Listing,
             ("corrupt_parquet", "bit_flip_page") => Tier::Pages,
             _ => Tier::Footer,

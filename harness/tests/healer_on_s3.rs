@@ -5,7 +5,9 @@
 mod common;
 
 use lakechaos::provision::LocalProcess;
-use lakechaos_lake::{AwsConnection, Catalog, GlueCatalog, ObjectStore, S3Store};
+use lakechaos_lake::notifications::notify_bucket_to_queue;
+use lakechaos_lake::{AwsConnection, Catalog, EventQueue, GlueCatalog, ObjectStore, S3Store, Topic};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,9 +36,9 @@ struct Healer<'a> {
 }
 
 impl Healer<'_> {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(lakehealer_bin())
-            .args(args)
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(lakehealer_bin());
+        cmd.args(args)
             .args([
                 "--lake",
                 "s3://user-lake/warehouse",
@@ -47,9 +49,16 @@ impl Healer<'_> {
             ])
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .output()
-            .unwrap()
+            .env("AWS_REGION", "us-east-1");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args).stdout(std::process::Stdio::piped()).spawn().unwrap()
     }
 
     fn scan(&self) -> (Option<i32>, serde_json::Value) {
@@ -126,6 +135,52 @@ async fn discover_scan_and_heal_a_pyarrow_lake_on_s3_with_glue() {
     assert!(glue.get_table("pa_orders").await.unwrap().unwrap().partitions.contains("dt=2024-05-02"));
     assert_eq!(store.list("_quarantine/").await.unwrap().len(), 2, "damaged object and reason record kept");
     assert_eq!(healer.scan().0, Some(0));
+
+    // `watch` with S3 events through SQS and alerts to SNS: damage is noticed from the event
+    // (the reconcile pass is a minute away), healed, and both reach the topic's subscriber.
+    let events = EventQueue::create(&conn, "user-lake-events").await.unwrap();
+    notify_bucket_to_queue(&conn, "user-lake", &events).await.unwrap();
+    let topic = Topic::create(&conn, "lake-alerts").await.unwrap();
+    let inbox = EventQueue::create(&conn, "alerts-inbox").await.unwrap();
+    topic.subscribe_queue(&inbox).await.unwrap();
+    let mut watcher = healer.spawn(&[
+        "watch",
+        "--format",
+        "json",
+        "--reconcile-every",
+        "60s",
+        "--events-queue",
+        events.url(),
+        "--sns-topic",
+        topic.arn(),
+    ]);
+    let mut lines = std::io::BufReader::new(watcher.stdout.take().unwrap()).lines();
+    std::thread::sleep(std::time::Duration::from_secs(2)); // its first pass
+    events.drain().await.unwrap_or_default();
+    store.put(victim, original.slice(..original.len() / 2)).await.unwrap();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let done = event["event"] == "repair" && event["action"] != "quarantine";
+        seen.push(event);
+        if done {
+            break;
+        }
+    }
+    // SAFETY: signalling the child we spawned; it stops on SIGINT like on Ctrl-C.
+    unsafe { libc::kill(watcher.id() as i32, libc::SIGINT) };
+    assert!(watcher.wait().unwrap().success());
+    let incident = seen.iter().find(|e| e["event"] == "incident").expect("an incident");
+    assert_eq!(incident["location"], victim);
+    assert_eq!(incident["trigger"]["via"], "s3_event", "{incident}");
+    assert_eq!(store.get(victim).await.unwrap(), original);
+    let mut published = Vec::new();
+    for _ in 0..5 {
+        published.extend(inbox.receive_raw(std::time::Duration::from_secs(1)).await.unwrap());
+    }
+    let published: Vec<serde_json::Value> = published.iter().map(|m| serde_json::from_str(m).unwrap()).collect();
+    assert!(published.iter().any(|m| m["event"] == "incident" && m["location"] == victim), "{published:?}");
+    assert!(published.iter().any(|m| m["event"] == "repair"), "{published:?}");
 
     // An unreachable endpoint is named, with exit 2.
     let gone = Healer { endpoint: "http://127.0.0.1:9" };

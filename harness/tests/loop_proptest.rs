@@ -49,7 +49,14 @@ fn fault() -> impl Strategy<Value = FaultSpec> {
         )
             .prop_map(|(mode, column, select)| {
                 let column = if mode == DriftMode::AddColumn { None } else { column };
-                FaultSpec::SchemaDrift(SchemaDrift { mode, column, new_name: None, new_type: None, select })
+                FaultSpec::SchemaDrift(SchemaDrift {
+                    mode,
+                    column,
+                    new_name: None,
+                    new_type: None,
+                    select,
+                    scope: Default::default(),
+                })
             }),
         (0usize..6, 1u64..2000, 1u32..=64, selection()).prop_map(|(m, bytes, bits, select)| {
             let (mode, bytes, bits, at) = match m {

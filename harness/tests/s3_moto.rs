@@ -129,6 +129,7 @@ async fn glue_catalog_keeps_the_catalog_contract() {
         columns: lakechaos_fixtures::orders::contract(),
         partitions: ["dt=2024-03-01", "dt=2024-03-02"].iter().map(|s| s.to_string()).collect(),
         landing: Some("_landing/orders".into()),
+        declared: None,
     };
     catalog.put_table(&table).await.unwrap();
     assert_eq!(catalog.get_table("orders").await.unwrap().as_ref(), Some(&table), "round trip through Glue");

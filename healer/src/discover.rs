@@ -129,7 +129,8 @@ pub async fn discover(
             (!lake.store.list(&format!("{candidate}/")).await?.is_empty()).then_some(candidate)
         }
     };
-    let table = TableDef { name: name.to_string(), location, partition_keys, columns, partitions, landing };
+    let table =
+        TableDef { name: name.to_string(), location, partition_keys, columns, partitions, landing, declared: None };
     lake.catalog.put_table(&table).await?;
     Ok(Discovery { table, files_read, skipped })
 }

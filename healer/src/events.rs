@@ -98,6 +98,8 @@ pub enum RepairAction {
     RewriteToContract,
     /// Registered partitions present in the data but missing from the catalog.
     CatalogResync,
+    /// Rewrote the catalog's declared columns from the contract.
+    CatalogRedeclare,
 }
 
 /// Where events go. Cheap to clone; called from the healer's task.

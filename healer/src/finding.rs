@@ -45,6 +45,8 @@ pub enum Tier {
 pub enum Evidence {
     /// The object cannot be read as Parquet.
     Unreadable { reason: String },
+    /// The catalog declares columns that differ from the contract.
+    CatalogSchema { differences: String },
     /// The file's schema differs from the contract.
     Schema { missing: Vec<String>, extra: Vec<String>, retyped: Vec<(String, String, String)> },
     /// Columns with more nulls than the contract allows: (column, nulls, rows, allowed fraction).

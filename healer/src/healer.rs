@@ -105,6 +105,7 @@ impl Healer {
         let mut state = self.state.lock().await;
         let mut live = std::collections::HashSet::new();
         for table in &tables {
+            report.findings.extend(detect::catalog_schema::detect(table));
             let listing = list_table(self.lake.store.as_ref(), table).await?;
             report.findings.extend(detect::partitions::detect(&listing));
             for meta in listing.files() {

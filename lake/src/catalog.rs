@@ -24,6 +24,19 @@ pub struct TableDef {
     /// healer restores from. Same relative layout as `location`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub landing: Option<String>,
+    /// The columns the catalog declares to query engines, where that can differ from the
+    /// contract (a Glue table's storage descriptor, which crawlers and people edit). `None`
+    /// means the contract is what is declared. Writing a table writes these when set, else the
+    /// contract's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Vec<DeclaredColumn>>,
+}
+
+/// A column as the catalog declares it: name and logical type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclaredColumn {
+    pub name: String,
+    pub data_type: String,
 }
 
 impl TableDef {
@@ -31,6 +44,51 @@ impl TableDef {
     pub fn column(&self, name: &str) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// What the catalog declares: its own columns if set, else the contract's.
+    pub fn declared_columns(&self) -> Vec<DeclaredColumn> {
+        self.declared.clone().unwrap_or_else(|| {
+            self.columns
+                .iter()
+                .map(|c| DeclaredColumn { name: c.name.clone(), data_type: c.data_type.clone() })
+                .collect()
+        })
+    }
+
+    /// How the declared columns differ from the contract, compared as a catalog stores types
+    /// (Glue's `timestamp` stands for every timestamp unit); `None` if they agree.
+    pub fn declared_drift(&self) -> Option<String> {
+        let declared = self.declared.as_ref()?;
+        let contract: Vec<(String, String)> =
+            self.columns.iter().map(|c| (c.name.clone(), catalog_form(&c.data_type))).collect();
+        let actual: Vec<(String, String)> =
+            declared.iter().map(|c| (c.name.clone(), catalog_form(&c.data_type))).collect();
+        if contract == actual {
+            return None;
+        }
+        let mut differences = Vec::new();
+        for (name, ty) in &contract {
+            match actual.iter().find(|(n, _)| n == name) {
+                None => differences.push(format!("{name} missing")),
+                Some((_, t)) if t != ty => differences.push(format!("{name} declared {t}, contract {ty}")),
+                Some(_) => {}
+            }
+        }
+        for (name, t) in &actual {
+            if !contract.iter().any(|(n, _)| n == name) {
+                differences.push(format!("{name} ({t}) not in the contract"));
+            }
+        }
+        if differences.is_empty() {
+            differences.push("column order differs from the contract".into());
+        }
+        Some(differences.join("; "))
+    }
+}
+
+/// A logical type as a Hive-style catalog can hold it.
+fn catalog_form(logical: &str) -> String {
+    crate::glue_catalog::logical_from_hive(&crate::glue_catalog::hive_type(logical))
 }
 
 /// A table catalog. Implementations must make each call atomic for concurrent readers.

@@ -6,7 +6,7 @@
 //! prefix ride along in table parameters. Tables registered by others (a Glue crawler) have no
 //! such parameters: their contract is read from the Glue columns.
 
-use crate::catalog::{Catalog, TableDef};
+use crate::catalog::{Catalog, DeclaredColumn, TableDef};
 use crate::contract::ColumnDef;
 use crate::s3_store::AwsConnection;
 use crate::{LakeError, Result};
@@ -31,7 +31,7 @@ pub struct GlueCatalog {
 }
 
 /// The Hive/Glue type for a logical type.
-fn hive_type(logical: &str) -> String {
+pub(crate) fn hive_type(logical: &str) -> String {
     match logical {
         "int64" | "uint32" => "bigint".into(),
         "int32" | "uint16" => "int".into(),
@@ -49,7 +49,7 @@ fn hive_type(logical: &str) -> String {
 }
 
 /// The logical type for a Hive/Glue type (for tables a crawler registered).
-fn logical_from_hive(hive: &str) -> String {
+pub(crate) fn logical_from_hive(hive: &str) -> String {
     match hive.to_ascii_lowercase().as_str() {
         "bigint" => "int64".into(),
         "int" | "integer" => "int32".into(),
@@ -142,7 +142,7 @@ impl GlueCatalog {
 
     fn table_input(&self, table: &TableDef) -> Result<TableInput> {
         let columns = table
-            .columns
+            .declared_columns()
             .iter()
             .map(|c| Self::column(&c.name, &hive_type(&c.data_type)))
             .collect::<Result<Vec<_>>>()?;
@@ -215,6 +215,16 @@ impl Catalog for GlueCatalog {
         let Some(table) = table else { return Ok(None) };
         let params = table.parameters();
         let sd = table.storage_descriptor();
+        let declared: Vec<DeclaredColumn> = sd
+            .map(|sd| sd.columns())
+            .unwrap_or_default()
+            .iter()
+            .map(|c| DeclaredColumn {
+                name: c.name().to_string(),
+                data_type: logical_from_hive(c.r#type().unwrap_or("string")),
+            })
+            .collect();
+        let has_contract = params.is_some_and(|p| p.contains_key(PARAM_CONTRACT));
         let keys: Vec<String> = table.partition_keys().iter().map(|c| c.name().to_string()).collect();
         let columns: Vec<ColumnDef> = match params.and_then(|p| p.get(PARAM_CONTRACT)) {
             Some(json) => serde_json::from_str(json)
@@ -238,14 +248,21 @@ impl Catalog for GlueCatalog {
                 s3.strip_prefix(&format!("{}/", self.store_url)).unwrap_or(s3).trim_end_matches('/').to_string()
             }
         };
-        Ok(Some(TableDef {
+        let mut def = TableDef {
             name: name.to_string(),
             location,
             partitions: self.partitions_of(name, &keys).await?,
             partition_keys: keys,
             columns,
             landing: params.and_then(|p| p.get(PARAM_LANDING)).cloned(),
-        }))
+            // A crawler's table has no contract apart from its columns: nothing can drift.
+            declared: has_contract.then_some(declared),
+        };
+        // Declared columns are kept only where they say something the contract does not.
+        if def.declared_drift().is_none() {
+            def.declared = None;
+        }
+        Ok(Some(def))
     }
 
     async fn put_table(&self, table: &TableDef) -> Result<()> {

@@ -17,7 +17,7 @@ pub mod parquet_io;
 pub mod s3_store;
 pub mod storage;
 
-pub use catalog::{Catalog, TableDef};
+pub use catalog::{Catalog, DeclaredColumn, TableDef};
 pub use contract::{logical_type, ColumnDef};
 pub use error::{LakeError, Result};
 pub use file_catalog::FileCatalog;

@@ -95,18 +95,20 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
     let fault = &raw.fault.value;
     let bad_fault = |m: String| LoadError::at(file, raw.fault.referenced, format!("fault ({}): {m}", fault.class()));
     fault.validate().map_err(bad_fault)?;
-    let (partitions, files) = fault.footprint();
-    if partitions == 0 || partitions > spec.days {
-        return Err(bad_fault(format!(
-            "selects {partitions} partition(s); the fixture has {} (fixture.days)",
-            spec.days
-        )));
-    }
-    if let Some(files) = files.filter(|f| *f == 0 || *f > spec.files_per_day) {
-        return Err(bad_fault(format!(
-            "selects {files} file(s) per partition; the fixture has {} (fixture.files_per_day)",
-            spec.files_per_day
-        )));
+    // Faults in the catalog itself touch no data: nothing to check against the fixture.
+    if let Some((partitions, files)) = fault.footprint() {
+        if partitions == 0 || partitions > spec.days {
+            return Err(bad_fault(format!(
+                "selects {partitions} partition(s); the fixture has {} (fixture.days)",
+                spec.days
+            )));
+        }
+        if let Some(files) = files.filter(|f| *f == 0 || *f > spec.files_per_day) {
+            return Err(bad_fault(format!(
+                "selects {files} file(s) per partition; the fixture has {} (fixture.files_per_day)",
+                spec.files_per_day
+            )));
+        }
     }
     let slo = Slo {
         detect_within: duration(file, "slo.detect_within", &raw.slo.detect_within)?,

@@ -183,6 +183,7 @@ fn printer(format: Format) -> lakehealer::EventSink {
                         format!("rewrote {location} to the contract (original kept at {source})")
                     }
                     RepairAction::CatalogResync => format!("registered {location} in the catalog ({source})"),
+                    RepairAction::CatalogRedeclare => format!("rewrote the declared columns of {location} ({source})"),
                 };
                 println!("REPAIR   {incident} {what}");
             }

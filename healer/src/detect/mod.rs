@@ -1,5 +1,6 @@
 //! Detectors, one per check, and the tier pipeline that runs them.
 
+pub mod catalog_schema;
 pub mod empty_object;
 pub mod footer_integrity;
 pub mod null_stats;

@@ -71,6 +71,7 @@ mod tests {
                 columns: vec![],
                 partitions: registered.iter().map(|s| s.to_string()).collect(),
                 landing: (!landing.is_empty()).then(|| "_landing/t".into()),
+                declared: None,
             },
             served: served.iter().map(|(p, fs)| (p.to_string(), fs.iter().map(|f| obj(p, f)).collect())).collect(),
             landing: landing

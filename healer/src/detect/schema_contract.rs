@@ -70,6 +70,7 @@ mod tests {
             columns: vec![col("id", "int64"), col("s", "string")],
             partitions: Default::default(),
             landing: None,
+            declared: None,
         }
     }
 

@@ -9,7 +9,8 @@
 //!   other drift → restore, or rewrite with lossless casts when only types changed and there is
 //!   no source;
 //! - `null_flood` → restore;
-//! - `missing_partition` → restore missing files, then re-register in the catalog.
+//! - `missing_partition` → restore missing files, then re-register in the catalog;
+//! - `schema_drift` in the catalog entry itself → declare the contract's columns again.
 //!
 //! Without a good source the incident is unrepairable: the healer says so and invents nothing.
 
@@ -80,6 +81,9 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
                 }
                 Err(reason) => Ok(Outcome::Unrepairable { done: steps, reason }),
             }
+        }
+        (FindingKind::SchemaDrift, Evidence::CatalogSchema { .. }) => {
+            Ok(Outcome::Repaired(vec![catalog_resync::redeclare(ctx, &finding.location).await?]))
         }
         (FindingKind::SchemaDrift, Evidence::Schema { missing, retyped, .. })
             if missing.is_empty() && retyped.is_empty() =>
