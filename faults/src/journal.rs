@@ -30,8 +30,8 @@ pub enum JournalEntry {
         after_sha256: Option<String>,
     },
     CatalogTable {
-        before: TableDef,
-        after: TableDef,
+        before: Box<TableDef>,
+        after: Box<TableDef>,
     },
 }
 

@@ -129,7 +129,7 @@ pub enum Change {
     /// An object is replaced, created (`before: None`) or removed (`after: None`).
     Object { key: String, before: Option<Bytes>, after: Option<Bytes> },
     /// A catalog table entry is replaced.
-    CatalogTable { before: TableDef, after: TableDef },
+    CatalogTable { before: Box<TableDef>, after: Box<TableDef> },
 }
 
 /// A fault's complete plan: apply `changes` to inject it.

@@ -61,7 +61,7 @@ impl MissingPartition {
             for p in &chosen {
                 after.partitions.remove(p);
             }
-            changes.push(Change::CatalogTable { before: ctx.table.clone(), after });
+            changes.push(Change::CatalogTable { before: Box::new(ctx.table.clone()), after: Box::new(after) });
         }
         let mode = crate::snake_name(&self.mode);
         Ok(FaultPlan {
