@@ -147,7 +147,10 @@ impl SchemaDrift {
             rows_affected: 0,
             detail: what,
         };
-        Ok(FaultPlan { changes: vec![Change::CatalogTable { before: Box::new(before), after: Box::new(after) }], ground_truth })
+        Ok(FaultPlan {
+            changes: vec![Change::CatalogTable { before: Box::new(before), after: Box::new(after) }],
+            ground_truth,
+        })
     }
 
     fn column_to_drift(&self, ctx: &mut FaultContext<'_>) -> Result<String, FaultError> {

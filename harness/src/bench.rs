@@ -57,6 +57,12 @@ pub struct BenchReport {
     pub checks_decoding_pages: usize,
     pub checks_reading_footers: usize,
     pub not_passed: usize,
+    /// Runs skipped because the target lacks a capability (not failures).
+    pub skipped: usize,
+    /// What triggered each first detection (`s3_event`, `fs_event`, `reconcile`, `scan`).
+    pub detections_by_trigger: BTreeMap<String, usize>,
+    /// Event-triggered detections: from the change's own event time to the incident.
+    pub event_to_detect: Option<Percentiles>,
 }
 
 /// The class a result is reported under: page corruption separately, since it has its own aim.
@@ -83,12 +89,18 @@ pub async fn bench(
     let mut repair: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut failures: BTreeMap<String, usize> = BTreeMap::new();
     let mut tiers: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut pages, mut footers, mut not_passed) = (0, 0, 0);
+    let (mut pages, mut footers, mut not_passed, mut skipped) = (0, 0, 0, 0);
+    let mut triggers: BTreeMap<String, usize> = BTreeMap::new();
+    let mut from_event = Vec::new();
     for s in &suites {
         for r in &s.scenarios {
             let class = class_of(&r.fault_class, &r.fault_mode);
             detect.entry(class.clone()).or_default().extend(r.time_to_detect_ms);
             repair.entry(class.clone()).or_default().extend(r.time_to_repair_ms);
+            if r.status == Status::Skipped {
+                skipped += 1;
+                continue;
+            }
             if r.status != Status::Passed {
                 not_passed += 1;
                 *failures.entry(class.clone()).or_default() += 1;
@@ -96,6 +108,10 @@ pub async fn bench(
             if let Some(t) = &r.detection_tier {
                 *tiers.entry(t.clone()).or_default() += 1;
             }
+            if let Some(t) = &r.detected_via {
+                *triggers.entry(t.clone()).or_default() += 1;
+            }
+            from_event.extend(r.event_to_detect_ms);
             pages += r.pages_decoded;
             footers += r.footers_read;
         }
@@ -124,6 +140,9 @@ pub async fn bench(
             checks_decoding_pages: pages,
             checks_reading_footers: footers,
             not_passed,
+            skipped,
+            detections_by_trigger: triggers,
+            event_to_detect: percentiles(from_event),
         },
         suites,
     ))
@@ -179,12 +198,24 @@ pub fn render(r: &BenchReport) -> String {
     );
     let tiers: Vec<String> = r.detections_by_tier.iter().map(|(t, n)| format!("{t} {n}")).collect();
     let _ = writeln!(out, "detections by tier: {}", tiers.join(", "));
+    let triggers: Vec<String> = r.detections_by_trigger.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let _ = writeln!(out, "detections triggered by: {}", triggers.join(", "));
+    if let Some(p) = &r.event_to_detect {
+        let _ = writeln!(
+            out,
+            "event-triggered detections, from the event's own time: p50 {:.1}ms, p95 {:.1}ms (n={})",
+            p.p50_ms, p.p95_ms, p.samples
+        );
+    }
     let _ = writeln!(
         out,
         "file checks after injection: {} read only the footer, {} decoded pages",
         r.checks_reading_footers.saturating_sub(r.checks_decoding_pages),
         r.checks_decoding_pages
     );
+    if r.skipped > 0 {
+        let _ = writeln!(out, "{} scenario run(s) skipped: the target lacks a capability they need", r.skipped);
+    }
     if r.not_passed > 0 {
         let _ = writeln!(out, "WARNING: {} scenario run(s) did not pass; their timings are partial", r.not_passed);
     }

@@ -89,12 +89,13 @@ impl Target {
     /// How often the healer reconciles on this target. Object changes arrive as events
     /// (file-system events locally, S3 notifications through SQS on the emulators), so the
     /// reconcile pass is only for what has no event; on the emulators that includes Glue
-    /// catalog drift, hence the shorter interval there. On AWS, without an events queue in the
+    /// catalog drift (and, on moto, deletes in versioned buckets, which it sends no event for),
+    /// hence the shorter interval there. On AWS, without an events queue in the
     /// guard configuration, it is the only trigger.
     pub fn reconcile_every(self) -> Duration {
         match self {
             Target::Local => Duration::from_secs(1),
-            Target::Moto | Target::Localstack => Duration::from_millis(250),
+            Target::Moto | Target::Localstack => Duration::from_millis(100),
             Target::Aws => Duration::from_millis(500),
         }
     }

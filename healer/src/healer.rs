@@ -100,11 +100,16 @@ impl Healer {
     /// again: their last verdict stands.
     pub async fn scan(&self) -> Result<ScanReport, HealerError> {
         let started = Instant::now();
-        let mut report = ScanReport::default();
         let tables = self.tables().await?;
+        self.scan_tables(&tables, started).await
+    }
+
+    /// [`Healer::scan`] over tables already read from the catalog.
+    async fn scan_tables(&self, tables: &[TableDef], started: Instant) -> Result<ScanReport, HealerError> {
+        let mut report = ScanReport::default();
         let mut state = self.state.lock().await;
         let mut live = std::collections::HashSet::new();
-        for table in &tables {
+        for table in tables {
             report.findings.extend(detect::catalog_schema::detect(table));
             let listing = list_table(self.lake.store.as_ref(), table).await?;
             report.findings.extend(detect::partitions::detect(&listing));
@@ -153,7 +158,10 @@ impl Healer {
 
     /// [`Healer::pass`], recording in each new incident what made the healer look.
     pub async fn pass_triggered(&self, trigger: &Trigger) -> Result<PassReport, HealerError> {
-        let scan = self.scan().await?;
+        let started = Instant::now();
+        // One catalog read serves the scan and the repairs.
+        let table_list = self.tables().await?;
+        let scan = self.scan_tables(&table_list, started).await?;
         let mut report = PassReport::default();
         (self.sink)(HealerEvent::Scan {
             files_checked: scan.files_checked,
@@ -163,7 +171,7 @@ impl Healer {
             duration_ms: scan.duration.as_secs_f64() * 1000.0,
             at: Utc::now(),
         });
-        let tables: HashMap<String, TableDef> = self.tables().await?.into_iter().map(|t| (t.name.clone(), t)).collect();
+        let tables: HashMap<String, TableDef> = table_list.into_iter().map(|t| (t.name.clone(), t)).collect();
         let mut state = self.state.lock().await;
 
         let current: std::collections::HashSet<(FindingKind, String)> =

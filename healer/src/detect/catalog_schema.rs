@@ -26,25 +26,13 @@ pub fn detect(table: &TableDef) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lakechaos_lake::{ColumnDef, DeclaredColumn};
+    use lakechaos_lake::DeclaredColumn;
 
     fn table(declared: Option<Vec<(&str, &str)>>) -> TableDef {
-        let col = |n: &str, t: &str| ColumnDef {
-            name: n.into(),
-            data_type: t.into(),
-            nullable: true,
-            max_null_fraction: 0.1,
-        };
-        TableDef {
-            name: "orders".into(),
-            location: "orders".into(),
-            partition_keys: vec!["dt".into()],
-            columns: vec![col("id", "int64"), col("at", "timestamp[us, UTC]")],
-            partitions: Default::default(),
-            landing: None,
-            declared: declared
-                .map(|d| d.into_iter().map(|(n, t)| DeclaredColumn { name: n.into(), data_type: t.into() }).collect()),
-        }
+        let mut table = crate::detect::test_table("orders", &[("id", "int64"), ("at", "timestamp[us, UTC]")]);
+        table.declared = declared
+            .map(|d| d.into_iter().map(|(n, t)| DeclaredColumn { name: n.into(), data_type: t.into() }).collect());
+        table
     }
 
     #[test]

@@ -120,3 +120,26 @@ pub async fn check_file(
     check.finding = page_decode::detect(store, table, &meta.key, !stats.complete).await?;
     Ok(check)
 }
+
+/// A table over `t` with the given contract columns, for detector tests.
+#[cfg(test)]
+pub(crate) fn test_table(name: &str, columns: &[(&str, &str)]) -> TableDef {
+    let columns = columns
+        .iter()
+        .map(|(n, t)| lakechaos_lake::ColumnDef {
+            name: n.to_string(),
+            data_type: t.to_string(),
+            nullable: true,
+            max_null_fraction: 0.1,
+        })
+        .collect();
+    TableDef {
+        name: name.into(),
+        location: name.into(),
+        partition_keys: vec!["dt".into()],
+        columns,
+        partitions: Default::default(),
+        landing: None,
+        declared: None,
+    }
+}

@@ -54,24 +54,9 @@ pub fn detect(table: &TableDef, key: &str, schema: &Schema) -> Option<Finding> {
 mod tests {
     use super::*;
     use arrow_schema::{DataType, Field};
-    use lakechaos_lake::ColumnDef;
 
     fn table() -> TableDef {
-        let col = |n: &str, t: &str| ColumnDef {
-            name: n.into(),
-            data_type: t.into(),
-            nullable: true,
-            max_null_fraction: 0.1,
-        };
-        TableDef {
-            name: "t".into(),
-            location: "t".into(),
-            partition_keys: vec!["dt".into()],
-            columns: vec![col("id", "int64"), col("s", "string")],
-            partitions: Default::default(),
-            landing: None,
-            declared: None,
-        }
+        crate::detect::test_table("t", &[("id", "int64"), ("s", "string")])
     }
 
     #[test]
