@@ -173,7 +173,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LAKECHAOS_LOG")
-                .unwrap_or_else(|_| "warn,lakehealer=error".into()),
+                .unwrap_or_else(|_| "warn,lakehealer=error,aws_config=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -135,7 +135,8 @@ fn main() -> ExitCode {
     lakechaos_lake::parquet_io::quiet_decoder_panics();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LAKEHEALER_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("LAKEHEALER_LOG")
+                .unwrap_or_else(|_| "warn,aws_config=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();
