@@ -3,17 +3,21 @@
 //! Three providers:
 //! - [`LocalProcessProvider`]: starts the installed moto / LocalStack (host mode) on a free
 //!   127.0.0.1 port and stops it by PID (`scripts/setup` installs them);
-//! - [`ContainersProvider`]: starts their images with testcontainers when a Docker engine answers;
+//! - `ContainersProvider`: starts their images with testcontainers when a Docker engine answers
+//!   (cargo feature `containers`);
 //! - [`ExternalProvider`]: endpoints that are already running (a Compose stack, a shared emulator),
 //!   from `LAKECHAOS_MOTO_ENDPOINT` / `LAKECHAOS_LOCALSTACK_ENDPOINT`.
 //!
 //! [`ProviderKind::Auto`] picks external when its variable is set, else containers when a Docker
 //! engine answers, else local processes.
 
+#[cfg(feature = "containers")]
 pub mod containers;
+pub mod docker;
 pub mod local_process;
 
 use async_trait::async_trait;
+#[cfg(feature = "containers")]
 pub use containers::ContainersProvider;
 pub use local_process::LocalProcess;
 use std::time::Duration;
@@ -104,17 +108,25 @@ pub async fn start(service: Service, kind: ProviderKind) -> Result<Box<dyn Runni
 pub fn provider_for(service: Service, kind: ProviderKind) -> Box<dyn Provider> {
     match kind {
         ProviderKind::LocalProcess => Box::new(LocalProcessProvider),
-        ProviderKind::Containers => Box::new(ContainersProvider::from_env()),
+        ProviderKind::Containers => containers_provider(),
         ProviderKind::External => Box::new(ExternalProvider),
         ProviderKind::Auto => {
             if std::env::var_os(service.endpoint_variable()).is_some() {
                 tracing::info!(service = service.name(), "using the endpoint in {}", service.endpoint_variable());
                 return Box::new(ExternalProvider);
             }
-            match containers::engine_answers() {
-                Ok(engine) => {
+            match docker::engine_answers() {
+                Ok(engine) if cfg!(feature = "containers") => {
                     tracing::info!(service = service.name(), %engine, "a Docker engine answered; using containers");
-                    Box::new(ContainersProvider::from_env())
+                    containers_provider()
+                }
+                Ok(engine) => {
+                    tracing::info!(
+                        service = service.name(),
+                        %engine,
+                        "a Docker engine answered, but this build has no containers provider; using local processes"
+                    );
+                    Box::new(LocalProcessProvider)
                 }
                 Err(why) => {
                     tracing::info!(service = service.name(), "{why}; using local processes");
@@ -122,6 +134,35 @@ pub fn provider_for(service: Service, kind: ProviderKind) -> Box<dyn Provider> {
                 }
             }
         }
+    }
+}
+
+#[cfg(feature = "containers")]
+fn containers_provider() -> Box<dyn Provider> {
+    Box::new(ContainersProvider::from_env())
+}
+
+#[cfg(not(feature = "containers"))]
+fn containers_provider() -> Box<dyn Provider> {
+    Box::new(NoContainers)
+}
+
+/// Stands in for the containers provider in builds without it, and says how to get it.
+#[cfg(not(feature = "containers"))]
+struct NoContainers;
+
+#[cfg(not(feature = "containers"))]
+#[async_trait]
+impl Provider for NoContainers {
+    fn name(&self) -> &'static str {
+        "containers"
+    }
+
+    async fn start(&self, service: Service) -> Result<Box<dyn Running>, ProvisionError> {
+        Err(ProvisionError::NotConfigured {
+            what: service.name(),
+            reason: "this build has no containers provider: build with `--features containers`".into(),
+        })
     }
 }
 
