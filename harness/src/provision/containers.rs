@@ -9,6 +9,7 @@ use super::{Provider, ProvisionError, Running, Service};
 use async_trait::async_trait;
 use std::time::Duration;
 use testcontainers_modules::localstack::LocalStack;
+use testcontainers_modules::postgres::Postgres;
 use testcontainers_modules::testcontainers::core::{ContainerPort, IntoContainerPort, WaitFor};
 use testcontainers_modules::testcontainers::runners::AsyncRunner;
 use testcontainers_modules::testcontainers::{ContainerAsync, ContainerRequest, GenericImage, ImageExt};
@@ -18,6 +19,8 @@ pub const MOTO_IMAGE: (&str, &str) = ("motoserver/moto", "5.1.0");
 pub const MOTO_PORT: u16 = 5000;
 /// LocalStack's gateway port inside the container.
 pub const LOCALSTACK_PORT: u16 = 4566;
+/// PostgreSQL's port inside the container.
+pub const POSTGRES_PORT: u16 = 5432;
 
 /// Images and the auth token to use, from the environment (`LAKECHAOS_MOTO_IMAGE=name:tag`,
 /// `LAKECHAOS_LOCALSTACK_IMAGE=name:tag`, `LOCALSTACK_AUTH_TOKEN`).
@@ -52,6 +55,11 @@ impl ContainersProvider {
             .with_wait_for(WaitFor::message_on_stderr("Running on"))
             .with_env_var("MOTO_PORT", MOTO_PORT.to_string())
             .with_startup_timeout(Duration::from_secs(120))
+    }
+
+    /// The container request for PostgreSQL 15 (user and password `postgres`).
+    pub fn postgres_request(&self) -> ContainerRequest<Postgres> {
+        Postgres::default().with_tag("15-alpine").with_startup_timeout(Duration::from_secs(120))
     }
 
     /// The container request for LocalStack, with the auth token passed through when set.
@@ -120,6 +128,13 @@ impl Provider for ContainersProvider {
                 let endpoint = endpoint_of(what, &container, LOCALSTACK_PORT.tcp()).await?;
                 Ok(Box::new(Container { _container: container, endpoint }))
             }
+            Service::Postgres => {
+                let container = self.postgres_request().start().await.map_err(err)?;
+                let http = endpoint_of(what, &container, POSTGRES_PORT.tcp()).await?;
+                let host_port = http.trim_start_matches("http://");
+                let endpoint = format!("postgresql://postgres:postgres@{host_port}/postgres");
+                Ok(Box::new(Container { _container: container, endpoint }))
+            }
         }
     }
 }
@@ -140,6 +155,13 @@ mod tests {
         assert_eq!(request.image().tag(), "5.1.0");
         assert_eq!(request.image().expose_ports(), &[MOTO_PORT.tcp()]);
         assert_eq!(request.startup_timeout(), Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn postgres_request_pins_version_15() {
+        let request = ContainersProvider::default().postgres_request();
+        assert_eq!(request.descriptor(), "postgres:15-alpine");
+        assert_eq!(env_of(&request, "POSTGRES_USER").as_deref(), Some("postgres"));
     }
 
     #[test]

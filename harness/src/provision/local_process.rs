@@ -11,6 +11,15 @@ use std::time::{Duration, Instant};
 
 use super::ProvisionError;
 
+/// How to tell that a started server is ready.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ready<'a> {
+    /// It answers an HTTP GET on this path.
+    Http(&'a str),
+    /// Its log contains this line.
+    LogLine(&'a str),
+}
+
 /// A server process this run started. Stopped (by PID) when dropped.
 #[derive(Debug)]
 pub struct LocalProcess {
@@ -20,7 +29,7 @@ pub struct LocalProcess {
     log: PathBuf,
     _log_dir: tempfile::TempDir,
     /// The server's own state directory, removed after it stops.
-    state: Option<tempfile::TempDir>,
+    pub(crate) state: Option<tempfile::TempDir>,
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released for the server to take).
@@ -29,7 +38,7 @@ pub fn free_port() -> std::io::Result<u16> {
 }
 
 /// The first existing candidate, else the name looked up on PATH.
-fn find_binary(candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
+pub(crate) fn find_binary(candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
     if let Some(p) = candidates.iter().find(|p| p.is_file()) {
         return Some(p.clone());
     }
@@ -44,6 +53,17 @@ pub(crate) fn answers_url(endpoint: &str) -> bool {
     use std::net::ToSocketAddrs;
     let Some(addr) = authority.to_socket_addrs().ok().and_then(|mut a| a.next()) else { return false };
     answers_http(addr, "/")
+}
+
+/// Whether something accepts TCP connections at the host and port of a URL
+/// (`scheme://[user@]host:port/...`).
+pub(crate) fn accepts_tcp(url: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let Some(addr) = host_port.to_socket_addrs().ok().and_then(|mut a| a.next()) else { return false };
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
 }
 
 /// Whether an HTTP server answers a GET on `path` at `addr`.
@@ -79,7 +99,7 @@ impl LocalProcess {
         let port = free_port().map_err(|source| ProvisionError::Io { what: "moto", source })?;
         let mut cmd = Command::new(bin);
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        Self::spawn("moto", cmd, port, "/moto-api/", Duration::from_secs(30))
+        Self::spawn("moto", cmd, port, Ready::Http("/moto-api/"), Duration::from_secs(30))
     }
 
     /// Starts LocalStack community in host mode (no Docker) on a free loopback port. Looks for
@@ -116,16 +136,19 @@ impl LocalProcess {
             .env("DISABLE_EVENTS", "1")
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")
             .env("SQS_ENDPOINT_STRATEGY", "path");
-        let mut server = Self::spawn("localstack", cmd, port, "/_localstack/health", Duration::from_secs(90))?;
+        let mut server =
+            Self::spawn("localstack", cmd, port, Ready::Http("/_localstack/health"), Duration::from_secs(90))?;
         server.state = Some(state);
         Ok(server)
     }
 
-    fn spawn(
+    /// Spawns `cmd` in its own process group, logging to a temporary file, and waits until it is
+    /// `ready` (or exits, or `wait` passes).
+    pub(crate) fn spawn(
         what: &'static str,
         mut cmd: Command,
         port: u16,
-        ready_path: &str,
+        ready: Ready<'_>,
         wait: Duration,
     ) -> Result<LocalProcess, ProvisionError> {
         let io = |source| ProvisionError::Io { what, source };
@@ -146,7 +169,11 @@ impl LocalProcess {
         };
         let started = Instant::now();
         while started.elapsed() < wait {
-            if answers_http(([127, 0, 0, 1], port).into(), ready_path) {
+            let is_ready = match ready {
+                Ready::Http(path) => answers_http(([127, 0, 0, 1], port).into(), path),
+                Ready::LogLine(line) => std::fs::read_to_string(&server.log).is_ok_and(|t| t.contains(line)),
+            };
+            if is_ready {
                 tracing::info!(server = what, endpoint = %server.endpoint, "ready after {:?}", started.elapsed());
                 return Ok(server);
             }
@@ -163,9 +190,14 @@ impl LocalProcess {
         Err(ProvisionError::NotReady { what, endpoint, waited: started.elapsed(), log, tail })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (a `postgresql://` URL for PostgreSQL).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Replaces the endpoint (for servers not spoken to over HTTP).
+    pub(crate) fn set_endpoint(&mut self, endpoint: String) {
+        self.endpoint = endpoint;
     }
 
     fn log_tail(&self) -> String {

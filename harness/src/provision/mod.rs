@@ -15,6 +15,7 @@
 pub mod containers;
 pub mod docker;
 pub mod local_process;
+pub mod postgres_process;
 
 use async_trait::async_trait;
 #[cfg(feature = "containers")]
@@ -52,6 +53,8 @@ pub enum Service {
     Moto,
     /// LocalStack community: S3, SQS, SNS, STS; no Glue.
     LocalStack,
+    /// PostgreSQL (a throwaway cluster, trust authentication).
+    Postgres,
 }
 
 impl Service {
@@ -60,6 +63,7 @@ impl Service {
         match self {
             Service::Moto => "moto",
             Service::LocalStack => "localstack",
+            Service::Postgres => "postgresql",
         }
     }
 
@@ -68,13 +72,14 @@ impl Service {
         match self {
             Service::Moto => "LAKECHAOS_MOTO_ENDPOINT",
             Service::LocalStack => "LAKECHAOS_LOCALSTACK_ENDPOINT",
+            Service::Postgres => "LAKECHAOS_POSTGRES_URL",
         }
     }
 }
 
 /// A started (or borrowed) service. Dropping it stops what the provider started.
 pub trait Running: Send + Sync {
-    /// `http://HOST:PORT`.
+    /// `http://HOST:PORT`, or a `postgresql://` URL.
     fn endpoint(&self) -> &str;
     /// Which provider runs it, for reports.
     fn provider(&self) -> &'static str;
@@ -179,6 +184,7 @@ impl Provider for LocalProcessProvider {
         let started = tokio::task::spawn_blocking(move || match service {
             Service::Moto => LocalProcess::start_moto(),
             Service::LocalStack => LocalProcess::start_localstack(),
+            Service::Postgres => LocalProcess::start_postgres(),
         })
         .await
         .map_err(|e| ProvisionError::Io { what: service.name(), source: std::io::Error::other(e) })??;
@@ -219,10 +225,17 @@ impl Provider for ExternalProvider {
         let var = service.endpoint_variable();
         let endpoint = std::env::var(var).map_err(|_| ProvisionError::NotConfigured {
             what: service.name(),
-            reason: format!("the external provider needs {var}=http://HOST:PORT"),
+            reason: match service {
+                Service::Postgres => format!("the external provider needs {var}=postgresql://USER@HOST:PORT/DB"),
+                _ => format!("the external provider needs {var}=http://HOST:PORT"),
+            },
         })?;
         let endpoint = endpoint.trim_end_matches('/').to_string();
-        if !local_process::answers_url(&endpoint) {
+        let reachable = match service {
+            Service::Postgres => local_process::accepts_tcp(&endpoint),
+            _ => local_process::answers_url(&endpoint),
+        };
+        if !reachable {
             return Err(ProvisionError::Unreachable { what: service.name(), endpoint });
         }
         Ok(Box::new(External(endpoint)))
