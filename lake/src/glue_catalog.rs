@@ -83,11 +83,7 @@ impl GlueCatalog {
         what: &str,
         e: SdkError<E, R>,
     ) -> LakeError {
-        LakeError::Remote {
-            service: "Glue",
-            endpoint: self.endpoint.clone(),
-            message: format!("{what} in database {}: {}", self.database, DisplayErrorContext(&e)),
-        }
+        crate::error::sdk_error("Glue", &self.endpoint, format!("{what} in database {}", self.database), e)
     }
 
     /// Whether Glue answers at `conn`: `Err` with the service's answer when it does not (LocalStack

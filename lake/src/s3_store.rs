@@ -8,7 +8,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::MetadataDirective;
 use bytes::Bytes;
@@ -142,11 +142,7 @@ impl S3Store {
         what: &str,
         e: SdkError<E, R>,
     ) -> LakeError {
-        LakeError::Remote {
-            service: "S3",
-            endpoint: self.endpoint.clone(),
-            message: format!("{what} in bucket {}: {}", self.bucket, DisplayErrorContext(&e)),
-        }
+        crate::error::sdk_error("S3", &self.endpoint, format!("{what} in bucket {}", self.bucket), e)
     }
 
     /// Reads a whole response body; a broken stream is a remote error naming the object.
