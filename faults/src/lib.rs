@@ -12,6 +12,7 @@ mod error;
 pub mod journal;
 pub mod missing_partition;
 pub mod null_flood;
+pub mod pg;
 pub mod registry;
 mod rewrite;
 pub mod schema_drift;
@@ -112,6 +113,8 @@ impl GroundTruth {
         match self.kind {
             _ if !self.catalog.is_empty() => &self.catalog,
             FaultClass::MissingPartition => &self.partitions,
+            // Damage to rows of a table (PostgreSQL) rather than to files is located by partition.
+            _ if self.files.is_empty() => &self.partitions,
             _ => &self.files,
         }
     }
@@ -121,6 +124,11 @@ impl GroundTruth {
 /// damage to the entry itself).
 pub fn catalog_location(table: &str) -> String {
     format!("catalog:{table}")
+}
+
+/// The location of a PostgreSQL table's definition (its columns in the system catalog).
+pub(crate) fn catalog_location_of(layout: &lakechaos_lake::pg::PgLayout) -> String {
+    layout.table_location()
 }
 
 /// One planned change with its before and after state.

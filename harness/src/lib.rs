@@ -12,9 +12,11 @@
 
 pub mod aws_guard;
 pub mod bench;
+pub mod dbt_probe;
 pub mod provision;
 pub mod report;
 pub mod result;
+pub mod pg_runner;
 pub mod runner;
 pub mod scenario;
 pub mod scoring;

@@ -72,6 +72,10 @@ pub struct ScenarioResult {
     /// Whether the harness reverted the fault from its journal because the lake was not healed.
     pub reverted: bool,
     pub journal: Option<PathBuf>,
+    /// PostgreSQL scenarios: the dbt steady-state probe before injection, after it, and after
+    /// repair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dbt_probe: Option<crate::dbt_probe::ProbeTimeline>,
     pub duration_ms: f64,
 }
 

@@ -116,7 +116,7 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<Suit
     })
 }
 
-fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
+pub(crate) fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
     ScenarioResult {
         name: scenario.name.clone(),
         source: scenario.source.clone(),
@@ -149,6 +149,7 @@ fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
         verification: None,
         reverted: false,
         journal: None,
+        dbt_probe: None,
         duration_ms: 0.0,
     }
 }
@@ -166,12 +167,24 @@ pub async fn run_scenario(scenario: &Scenario, opts: &RunOptions, dir: &Path) ->
 pub async fn run_scenario_in(env: &TargetEnv, scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
     let started = Instant::now();
     let mut result = blank(scenario, opts);
-    if let Some((cap, why)) = env.missing(&scenario.needs) {
+    // On PostgreSQL a scenario's faults are SQL on tables, so object-store and catalog needs do
+    // not apply; what decides is whether the fault has a meaning there.
+    let skip = match env.target() {
+        Target::Postgres => crate::pg_runner::skip_reason(scenario),
+        _ => env
+            .missing(&scenario.needs)
+            .map(|(cap, why)| format!("needs {}, which target {} lacks: {why}", cap.name(), opts.target.name())),
+    };
+    if let Some(reason) = skip {
         result.status = Status::Skipped;
-        result.reason = Some(format!("needs {}, which target {} lacks: {why}", cap.name(), opts.target.name()));
+        result.reason = Some(reason);
         return result;
     }
-    if let Err(reason) = run_inner(env, scenario, opts, dir, &mut result).await {
+    let ran = match env.target() {
+        Target::Postgres => crate::pg_runner::run_inner(env, scenario, opts, dir, &mut result).await,
+        _ => run_inner(env, scenario, opts, dir, &mut result).await,
+    };
+    if let Err(reason) = ran {
         result.status = Status::Error;
         result.reason = Some(reason);
     }
@@ -209,16 +222,16 @@ async fn run_inner(
 
     // Steady state: the healer must find nothing, and the harness must agree.
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, HealerEvent)>();
-    let observe: lakehealer::EventSink = Arc::new(move |event| {
+    let observer: lakehealer::EventSink = Arc::new(move |event| {
         let _ = tx.send((Instant::now(), event));
     });
     let (sink, publisher) = match (&opts.sns_topic, env.connection()) {
         (Some(arn), Some(conn)) => {
             let (publish, task) = lakehealer::publish::sns_sink(lakechaos_lake::Topic::connect(conn, arn).await);
-            (lakehealer::publish::fanout(vec![observe, publish]), Some(task))
+            (lakehealer::publish::fanout(vec![observer, publish]), Some(task))
         }
         (Some(_), None) => return Err(format!("--sns-topic needs an AWS target; {} has no SNS", opts.target.name())),
-        (None, _) => (observe, None),
+        (None, _) => (observer, None),
     };
     let mode = if opts.no_heal { Mode::DetectOnly } else { Mode::Heal };
     let config = HealerConfig {
@@ -262,55 +275,13 @@ async fn run_inner(
     // Start the healer, wait for its first (clean) pass, then inject.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watcher = tokio::spawn(lakehealer::watch::watch(healer.clone(), stop_rx));
-    let ready_deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match tokio::time::timeout_at(ready_deadline.into(), rx.recv()).await {
-            Ok(Some((_, HealerEvent::Scan { .. }))) => break,
-            Ok(Some(_)) => continue,
-            _ => return Err("healer did not complete its first pass within 30 s".into()),
-        }
-    }
+    first_pass(&mut rx).await?;
     let t0 = Instant::now();
     apply(&lake, &plan).await.map_err(|e| format!("inject: {e}"))?;
 
-    let mut obs = Observation::default();
-    let deadline = t0
-        + match scenario.expect.outcome {
-            ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
-            ExpectedOutcome::Detected => scenario.slo.detect_within,
-        };
-    loop {
-        let now = Instant::now();
-        if now >= deadline {
-            break;
-        }
-        if let Ok(Some((at, event))) = tokio::time::timeout((deadline - now).min(VERIFY_EVERY), rx.recv()).await {
-            obs.record(at, t0, event, &truth);
-            while let Ok((at, event)) = rx.try_recv() {
-                obs.record(at, t0, event, &truth);
-            }
-        }
-        match scenario.expect.outcome {
-            ExpectedOutcome::Repaired => {
-                if verifier.verify(&lake).await.map_err(|e| format!("verify: {e}"))?.healed {
-                    obs.time_to_repair = Some(Instant::now() - t0);
-                    break;
-                }
-            }
-            ExpectedOutcome::Detected if obs.detected_locations.len() == truth.locations().len() => break,
-            ExpectedOutcome::Unrepairable if obs.unrepairable_locations.len() == truth.locations().len() => break,
-            ExpectedOutcome::Detected | ExpectedOutcome::Unrepairable => {}
-        }
-    }
-    // Late incidents still count against the healer.
-    tokio::time::sleep(opts.settle).await;
-    let _ = stop_tx.send(true);
-    match tokio::time::timeout(Duration::from_secs(10), watcher).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "healer stopped with an error"),
-        Ok(Err(e)) => return Err(format!("healer task panicked: {e}")),
-        Err(_) => return Err("healer did not stop within 10 s".into()),
-    }
+    let mut checker = LakeChecker { verifier: &mut verifier, lake: &lake };
+    let mut obs = observe(&mut rx, t0, scenario, &truth, &mut checker).await?;
+    stop_healer(opts.settle, stop_tx, watcher).await?;
     while let Ok((at, event)) = rx.try_recv() {
         obs.record(at, t0, event, &truth);
     }
@@ -323,15 +294,127 @@ async fn run_inner(
     // The harness's own verdict, from the lake itself.
     let fin = verifier.verify(&lake).await.map_err(|e| format!("verify: {e}"))?;
     let (kept, damaged) = damaged_objects_kept(&lake, &journal, &truth).await.map_err(|e| format!("verify: {e}"))?;
+    score(result, scenario, &obs, &fin, truth.locations().len(), (kept, damaged));
+    // Revert what the healer left, from the journal: the lake ends as it started.
+    if !fin.healed {
+        let journal = Journal::read(result.journal.as_deref().expect("set above")).map_err(|e| e.to_string())?;
+        journal.revert(&lake).await.map_err(|e| format!("revert: {e}"))?;
+        result.reverted = true;
+    }
+    result.verification = Some(fin);
+    Ok(())
+}
+
+/// Re-checks the lake against golden while the runner waits for repair.
+#[async_trait::async_trait]
+pub(crate) trait Checker: Send {
+    async fn check(&mut self) -> Result<Verification, String>;
+}
+
+struct LakeChecker<'a> {
+    verifier: &'a mut Verifier,
+    lake: &'a lakechaos_lake::Lake,
+}
+
+#[async_trait::async_trait]
+impl Checker for LakeChecker<'_> {
+    async fn check(&mut self) -> Result<Verification, String> {
+        self.verifier.verify(self.lake).await.map_err(|e| format!("verify: {e}"))
+    }
+}
+
+/// Waits for the healer's first completed pass (before injection: it must be clean).
+pub(crate) async fn first_pass(rx: &mut mpsc::UnboundedReceiver<(Instant, HealerEvent)>) -> Result<(), String> {
+    let ready_deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(ready_deadline.into(), rx.recv()).await {
+            Ok(Some((_, HealerEvent::Scan { .. }))) => return Ok(()),
+            Ok(Some(_)) => continue,
+            _ => return Err("healer did not complete its first pass within 30 s".into()),
+        }
+    }
+}
+
+/// Records healer events from injection (`t0`) until the scenario's expectation is met or its
+/// deadline passes: for `repaired`, until `checker` finds the lake equal to golden.
+pub(crate) async fn observe(
+    rx: &mut mpsc::UnboundedReceiver<(Instant, HealerEvent)>,
+    t0: Instant,
+    scenario: &Scenario,
+    truth: &lakechaos_faults::GroundTruth,
+    checker: &mut dyn Checker,
+) -> Result<Observation, String> {
+    let mut obs = Observation::default();
+    let deadline = t0
+        + match scenario.expect.outcome {
+            ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
+            ExpectedOutcome::Detected => scenario.slo.detect_within,
+        };
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        if let Ok(Some((at, event))) = tokio::time::timeout((deadline - now).min(VERIFY_EVERY), rx.recv()).await {
+            obs.record(at, t0, event, truth);
+            while let Ok((at, event)) = rx.try_recv() {
+                obs.record(at, t0, event, truth);
+            }
+        }
+        match scenario.expect.outcome {
+            ExpectedOutcome::Repaired => {
+                if checker.check().await?.healed {
+                    obs.time_to_repair = Some(Instant::now() - t0);
+                    break;
+                }
+            }
+            ExpectedOutcome::Detected if obs.detected_locations.len() == truth.locations().len() => break,
+            ExpectedOutcome::Unrepairable if obs.unrepairable_locations.len() == truth.locations().len() => break,
+            ExpectedOutcome::Detected | ExpectedOutcome::Unrepairable => {}
+        }
+    }
+    Ok(obs)
+}
+
+/// Waits `settle` (late incidents still count against the healer), then stops it.
+pub(crate) async fn stop_healer(
+    settle: Duration,
+    stop: tokio::sync::watch::Sender<bool>,
+    watcher: tokio::task::JoinHandle<Result<(), lakehealer::HealerError>>,
+) -> Result<(), String> {
+    tokio::time::sleep(settle).await;
+    let _ = stop.send(true);
+    match tokio::time::timeout(Duration::from_secs(30), watcher).await {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(error = %e, "healer stopped with an error");
+            Ok(())
+        }
+        Ok(Err(e)) => Err(format!("healer task panicked: {e}")),
+        Err(_) => Err("healer did not stop within 30 s".into()),
+    }
+}
+
+/// Scores what was observed and verified into `result`. `objects` is (damaged objects kept,
+/// damaged objects).
+pub(crate) fn score(
+    result: &mut ScenarioResult,
+    scenario: &Scenario,
+    obs: &Observation,
+    fin: &Verification,
+    locations_total: usize,
+    objects: (usize, usize),
+) {
+    let (kept, damaged) = objects;
     let measured = Measured {
         time_to_detect: obs.time_to_detect,
         time_to_repair: if fin.healed { obs.time_to_repair } else { None },
         locations_detected: obs.detected_locations.len(),
-        locations_total: truth.locations().len(),
+        locations_total,
         rows_lost: fin.rows_lost,
         false_incidents: obs.false_incidents.len(),
-        unhealed_because: (!fin.healed).then(|| describe_unhealed(&fin)),
-        time_to_unrepairable: (obs.unrepairable_locations.len() == truth.locations().len())
+        unhealed_because: (!fin.healed).then(|| describe_unhealed(fin)),
+        time_to_unrepairable: (obs.unrepairable_locations.len() == locations_total)
             .then_some(obs.time_to_unrepairable)
             .flatten(),
         damaged_objects_kept: kept,
@@ -341,28 +424,19 @@ async fn run_inner(
     result.status = if result.failures.is_empty() { Status::Passed } else { Status::Failed };
     result.time_to_detect_ms = measured.time_to_detect.map(|d| d.as_secs_f64() * 1000.0);
     result.time_to_repair_ms = measured.time_to_repair.map(|d| d.as_secs_f64() * 1000.0);
-    result.detection_tier = obs.detection_tier;
-    result.detected_via = obs.detected_via;
+    result.detection_tier = obs.detection_tier.clone();
+    result.detected_via = obs.detected_via.clone();
     result.event_to_detect_ms = obs.event_to_detect.map(|d| d.as_secs_f64() * 1000.0);
     result.locations_detected = measured.locations_detected;
     result.rows_lost = Some(fin.rows_lost);
     result.incidents = obs.incidents;
-    result.false_incidents = obs.false_incidents;
+    result.false_incidents = obs.false_incidents.clone();
     result.repairs = obs.repairs;
     result.pages_decoded = obs.pages_decoded;
     result.footers_read = obs.footers_read;
     result.time_to_unrepairable_ms = measured.time_to_unrepairable.map(|d| d.as_secs_f64() * 1000.0);
     result.damaged_objects = damaged;
     result.damaged_objects_kept = kept;
-
-    // Revert what the healer left, from the journal: the lake ends as it started.
-    if !fin.healed {
-        let journal = Journal::read(result.journal.as_deref().expect("set above")).map_err(|e| e.to_string())?;
-        journal.revert(&lake).await.map_err(|e| format!("revert: {e}"))?;
-        result.reverted = true;
-    }
-    result.verification = Some(fin);
-    Ok(())
 }
 
 /// Of the objects the fault wrote (the damaged versions), how many are still in the lake, in
@@ -426,7 +500,7 @@ fn describe_unhealed(v: &Verification) -> String {
 
 /// Healer events as the runner sees them.
 #[derive(Default)]
-struct Observation {
+pub(crate) struct Observation {
     time_to_detect: Option<Duration>,
     time_to_repair: Option<Duration>,
     detection_tier: Option<String>,
@@ -444,7 +518,7 @@ struct Observation {
 }
 
 impl Observation {
-    fn record(&mut self, at: Instant, t0: Instant, event: HealerEvent, truth: &lakechaos_faults::GroundTruth) {
+    pub(crate) fn record(&mut self, at: Instant, t0: Instant, event: HealerEvent, truth: &lakechaos_faults::GroundTruth) {
         match event {
             HealerEvent::Incident { kind, location, tier, message, trigger, at: raised, .. } => {
                 self.incidents += 1;

@@ -22,6 +22,9 @@ pub enum Target {
     Localstack,
     /// A real AWS account, guarded: allowed accounts only, everything under the run's prefix.
     Aws,
+    /// PostgreSQL: a raw schema and a served table partitioned by day, with a dbt project as the
+    /// steady-state probe (corrupt-Parquet scenarios are skipped).
+    Postgres,
 }
 
 /// A lake provisioned for one scenario.
@@ -75,6 +78,7 @@ impl Target {
             Target::Moto => "moto",
             Target::Localstack => "localstack",
             Target::Aws => "aws",
+            Target::Postgres => "postgres",
         }
     }
 
@@ -82,6 +86,7 @@ impl Target {
         match self {
             Target::Moto => Some(Service::Moto),
             Target::Localstack => Some(Service::LocalStack),
+            Target::Postgres => Some(Service::Postgres),
             Target::Local | Target::Aws => None,
         }
     }
@@ -95,7 +100,8 @@ impl Target {
     pub fn reconcile_every(self) -> Duration {
         match self {
             Target::Local => Duration::from_secs(1),
-            Target::Moto | Target::Localstack => Duration::from_millis(100),
+            // PostgreSQL sends no change events: the healer polls.
+            Target::Moto | Target::Localstack | Target::Postgres => Duration::from_millis(100),
             Target::Aws => Duration::from_millis(500),
         }
     }
@@ -107,7 +113,9 @@ impl Target {
         let mut env = TargetEnv { target: self, service: None, conn: None, lacking: Vec::new(), aws: None };
         if let Some(service) = self.service() {
             let running = provision::start(service, opts.provider).await?;
-            env.conn = Some(AwsConnection::emulator(running.endpoint()));
+            if service != Service::Postgres {
+                env.conn = Some(AwsConnection::emulator(running.endpoint()));
+            }
             env.service = Some(running);
         }
         match self {
@@ -126,7 +134,7 @@ impl Target {
                 env.conn = Some(run.connection().clone());
                 env.aws = Some(run);
             }
-            Target::Local | Target::Moto => {}
+            Target::Local | Target::Moto | Target::Postgres => {}
         }
         Ok(env)
     }
@@ -142,6 +150,14 @@ impl Target {
 pub(crate) fn resource_name(scenario: &str, sep: char) -> String {
     let name = format!("lakechaos{sep}{}", slug(scenario, sep));
     name.chars().take(63).collect::<String>().trim_end_matches(sep).to_string()
+}
+
+/// `url` with its database (the path) replaced by `database`.
+pub(crate) fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url.split_once('?').map(|(b, q)| (b, format!("?{q}"))).unwrap_or((url, String::new()));
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[authority_start..].find('/').map(|i| authority_start + i).unwrap_or(base.len());
+    format!("{}/{database}{query}", &base[..host_end])
 }
 
 /// A scenario name as lowercase letters, digits and `sep`.
@@ -178,6 +194,20 @@ impl TargetEnv {
     /// The first capability in `needs` the target lacks, with the reason.
     pub fn missing(&self, needs: &[Capability]) -> Option<(Capability, String)> {
         needs.iter().find_map(|need| self.lacking.iter().find(|(c, _)| c == need).cloned())
+    }
+
+    /// Provisions an empty database for one scenario on the `postgres` target (dropped first if a
+    /// previous run left it) and returns its URL.
+    pub async fn provision_database(&self, scenario: &str) -> Result<String, TargetError> {
+        let base = self.endpoint().filter(|_| self.target == Target::Postgres).ok_or_else(|| {
+            lakechaos_lake::LakeError::Catalog(format!("target {} has no PostgreSQL", self.target.name()))
+        })?;
+        let name = resource_name(scenario, '_');
+        let admin = lakechaos_lake::pg::connect(base, "lakechaos").await?;
+        for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")] {
+            admin.batch_execute(&sql).await.map_err(|e| lakechaos_lake::pg::sql_error(base, &sql, e))?;
+        }
+        Ok(with_database(base, &name))
     }
 
     /// Provisions an empty lake for one scenario:
@@ -225,6 +255,13 @@ mod tests {
         assert_eq!(resource_name("corrupt-parquet-bad-magic", '-'), "lakechaos-corrupt-parquet-bad-magic");
         assert_eq!(resource_name("corrupt-parquet-bad-magic", '_'), "lakechaos_corrupt_parquet_bad_magic");
         assert!(resource_name(&"x".repeat(100), '-').len() <= 63);
+    }
+
+    #[test]
+    fn database_urls_get_the_scenario_database() {
+        assert_eq!(with_database("postgresql://postgres@127.0.0.1:5/postgres", "x"), "postgresql://postgres@127.0.0.1:5/x");
+        assert_eq!(with_database("postgresql://u:p@h:5", "x"), "postgresql://u:p@h:5/x");
+        assert_eq!(with_database("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
     }
 
     #[test]

@@ -100,6 +100,17 @@ pub enum RepairAction {
     CatalogResync,
     /// Rewrote the catalog's declared columns from the contract.
     CatalogRedeclare,
+    /// Gave a database table back its source's columns: renamed back, re-added or retyped, with
+    /// values refilled from the source (anything removed is copied to quarantine first).
+    RestoreColumns,
+    /// Re-attached a detached partition.
+    AttachPartition,
+    /// Re-created a dropped partition and refilled it from the source.
+    RecreatePartition,
+    /// Copied rows or values missing from a partition back from the source.
+    RefillFromSource,
+    /// Re-built downstream models (dbt) for the repaired days.
+    RematerializeModels,
 }
 
 /// Where events go. Cheap to clone; called from the healer's task.

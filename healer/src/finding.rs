@@ -37,6 +37,8 @@ pub enum Tier {
     Listing,
     Footer,
     Pages,
+    /// A targeted query of a database table (row and null counts per partition).
+    Query,
 }
 
 /// Structured evidence, kept alongside the human-readable text so repairs can act on it.
@@ -61,6 +63,8 @@ pub enum Evidence {
         /// Whether any data file is present.
         has_data: bool,
     },
+    /// A partition serves fewer rows than its source of truth holds.
+    Rows { partition: String, expected: u64, served: u64 },
 }
 
 /// One piece of damage found in the lake.

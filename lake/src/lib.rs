@@ -14,6 +14,7 @@ pub mod layout;
 pub mod local_store;
 pub mod notifications;
 pub mod parquet_io;
+pub mod pg;
 pub mod s3_store;
 pub mod storage;
 

@@ -50,6 +50,26 @@ fn testcase(r: &ScenarioResult) -> TestCase {
         property("false_incidents", r.false_incidents.len()),
         property("detection_tier", r.detection_tier.clone().unwrap_or_else(|| "none".into())),
     ]);
+    if let Some(probe) = &r.dbt_probe {
+        // passed / failed / not_run at each point, plus the whole story in system-out.
+        let verdict = |p: &Option<crate::dbt_probe::ProbeResult>| match p {
+            Some(p) if p.passed => "passed",
+            Some(_) => "failed",
+            None => "not_run",
+        };
+        tc.add_properties([
+            property("dbt_probe_before", verdict(&probe.before)),
+            property("dbt_probe_after_injection", verdict(&probe.after_injection)),
+            property("dbt_probe_after_repair", verdict(&probe.after_repair)),
+        ]);
+        let mut out = format!("dbt probe: {}\n", probe.describe());
+        if let Some(p) = &probe.after_injection {
+            for f in &p.failing {
+                out.push_str(&format!("  after injection: {f}\n"));
+            }
+        }
+        tc.set_system_out(out);
+    }
     tc
 }
 

@@ -42,6 +42,13 @@ pub fn render(suite: &SuiteReport) -> String {
             r.false_incidents.len(),
         );
     }
+    let probed: Vec<_> = suite.scenarios.iter().filter_map(|r| r.dbt_probe.as_ref().map(|p| (r, p))).collect();
+    if !probed.is_empty() {
+        let _ = writeln!(out, "\ndbt build (steady-state probe):");
+        for (r, p) in probed {
+            let _ = writeln!(out, "  {:<44} {}", r.name, p.describe());
+        }
+    }
     for r in &suite.scenarios {
         if !r.failures.is_empty() || r.reason.is_some() {
             let _ = writeln!(out, "\n{} ({}):", r.name, r.source.display());

@@ -185,6 +185,11 @@ fn printer(format: Format) -> lakehealer::EventSink {
                     }
                     RepairAction::CatalogResync => format!("registered {location} in the catalog ({source})"),
                     RepairAction::CatalogRedeclare => format!("rewrote the declared columns of {location} ({source})"),
+                    RepairAction::RestoreColumns => format!("gave {location} the columns of {source}"),
+                    RepairAction::AttachPartition => format!("attached {source} as {location}"),
+                    RepairAction::RecreatePartition => format!("re-created {location} from {source}"),
+                    RepairAction::RefillFromSource => format!("refilled {location} from {source}"),
+                    RepairAction::RematerializeModels => format!("rebuilt {location} ({source})"),
                 };
                 println!("REPAIR   {incident} {what}");
             }

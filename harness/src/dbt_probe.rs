@@ -1,0 +1,148 @@
+//! The steady-state probe of PostgreSQL scenarios: a real `dbt build` (models and tests) of the
+//! project in `fixtures/dbt/`, judged by dbt's own `target/run_results.json`. It must pass before
+//! injection, fail after it (evidence the fault was real to a consumer), and pass after repair.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where dbt and the project are.
+#[derive(Clone, Debug)]
+pub struct Dbt {
+    pub executable: PathBuf,
+    pub project_dir: PathBuf,
+}
+
+/// One `dbt build`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeResult {
+    /// dbt exited 0 and every node succeeded or passed.
+    pub passed: bool,
+    pub duration_ms: f64,
+    /// Nodes dbt ran (models and tests).
+    pub nodes: usize,
+    /// Nodes that failed or errored: `unique_id: status (message)`.
+    pub failing: Vec<String>,
+    /// Nodes dbt skipped because something upstream of them failed.
+    pub skipped: usize,
+}
+
+/// The probe at the three points of a scenario.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbeTimeline {
+    pub before: Option<ProbeResult>,
+    pub after_injection: Option<ProbeResult>,
+    pub after_repair: Option<ProbeResult>,
+}
+
+impl ProbeTimeline {
+    /// One line for people: `before passed · after injection failed (3) · after repair passed`.
+    pub fn describe(&self) -> String {
+        let one = |name: &str, p: &Option<ProbeResult>| match p {
+            None => format!("{name} not run"),
+            Some(p) if p.passed => format!("{name} passed ({:.1} s)", p.duration_ms / 1000.0),
+            Some(p) => format!("{name} failed: {} failing node(s) ({:.1} s)", p.failing.len(), p.duration_ms / 1000.0),
+        };
+        [one("before", &self.before), one("after injection", &self.after_injection), one("after repair", &self.after_repair)]
+            .join(" · ")
+    }
+}
+
+#[derive(Deserialize)]
+struct RunResults {
+    results: Vec<NodeResult>,
+}
+
+#[derive(Deserialize)]
+struct NodeResult {
+    unique_id: String,
+    status: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl Dbt {
+    /// `$LAKECHAOS_DBT` and `$LAKECHAOS_DBT_PROJECT` when set; otherwise `.venv-dbt/bin/dbt` (as
+    /// `scripts/setup` installs it) and `fixtures/dbt/` in the current directory or one above it.
+    pub fn locate() -> Result<Dbt, String> {
+        let roots: Vec<PathBuf> = std::env::current_dir().map(|d| d.ancestors().map(Path::to_path_buf).collect()).unwrap_or_default();
+        let find = |var: &str, relative: &str| -> Option<PathBuf> {
+            if let Some(v) = std::env::var_os(var) {
+                return Some(PathBuf::from(v));
+            }
+            roots.iter().map(|r| r.join(relative)).find(|p| p.exists())
+        };
+        let executable = find("LAKECHAOS_DBT", ".venv-dbt/bin/dbt")
+            .ok_or("dbt not found: run scripts/setup (it installs .venv-dbt) or set LAKECHAOS_DBT")?;
+        let project_dir = find("LAKECHAOS_DBT_PROJECT", "fixtures/dbt/dbt_project.yml")
+            .map(|p| if p.ends_with("dbt_project.yml") { p.parent().map(Path::to_path_buf).unwrap_or(p) } else { p })
+            .ok_or("dbt project not found: run from the repository or set LAKECHAOS_DBT_PROJECT")?;
+        Ok(Dbt { executable, project_dir })
+    }
+
+    /// Runs `dbt build` against the database at `url`, with dbt's target and logs in `work`.
+    pub async fn build(&self, url: &str, work: &Path) -> Result<ProbeResult, String> {
+        let started = Instant::now();
+        let results = work.join("run_results.json");
+        let _ = std::fs::remove_file(&results);
+        let env = lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?;
+        let out = tokio::process::Command::new(&self.executable)
+            .args(["--no-use-colors", "build", "--project-dir"])
+            .arg(&self.project_dir)
+            .arg("--profiles-dir")
+            .arg(&self.project_dir)
+            .arg("--target-path")
+            .arg(work)
+            .arg("--log-path")
+            .arg(work.join("logs"))
+            .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+            .envs(env)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .map_err(|e| format!("{}: {e}", self.executable.display()))?;
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let text = std::fs::read(&results).map_err(|e| {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let tail: Vec<&str> = stdout.lines().rev().take(10).collect();
+            format!(
+                "dbt build wrote no {} ({e}); it exited with {}: {}",
+                results.display(),
+                out.status,
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            )
+        })?;
+        let parsed: RunResults =
+            serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", results.display()))?;
+        let failing: Vec<String> = parsed
+            .results
+            .iter()
+            .filter(|r| !matches!(r.status.as_str(), "success" | "pass" | "skipped"))
+            .map(|r| {
+                let message = r.message.as_deref().unwrap_or("").lines().next().unwrap_or("");
+                format!("{}: {} ({message})", r.unique_id, r.status)
+            })
+            .collect();
+        let skipped = parsed.results.iter().filter(|r| r.status == "skipped").count();
+        Ok(ProbeResult {
+            passed: out.status.success() && failing.is_empty() && skipped == 0,
+            duration_ms,
+            nodes: parsed.results.len(),
+            failing,
+            skipped,
+        })
+    }
+
+    /// The downstream models the healer rebuilds after repairs, through the same project.
+    pub fn models(&self, url: &str, work: &Path) -> Result<lakehealer::pg::dbt::DbtModels, String> {
+        Ok(lakehealer::pg::dbt::DbtModels {
+            executable: self.executable.clone(),
+            project_dir: self.project_dir.clone(),
+            profiles_dir: self.project_dir.clone(),
+            target_path: work.to_path_buf(),
+            select: "marts".into(),
+            env: lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?,
+        })
+    }
+}
