@@ -1,8 +1,11 @@
-//! `lakehealer`: detect and repair damage in a Parquet data lake.
+//! `lakehealer`: detect and repair damage in a Parquet data lake or a PostgreSQL table.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use lakechaos_lake::pg::PgLayout;
 use lakechaos_lake::Lake;
-use lakehealer::events::{HealerEvent, RepairAction};
+use lakehealer::events::{HealerEvent, RepairAction, Trigger, TriggerKind};
+use lakehealer::pg::dbt::DbtModels;
+use lakehealer::pg::{PgHealer, PgHealerConfig};
 use lakehealer::{Depth, Healer, HealerConfig, Mode};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -28,8 +31,10 @@ enum Format {
 /// Where the lake and its catalog are.
 #[derive(clap::Args)]
 struct Location {
-    /// Lake root: a directory, or s3://BUCKET/PREFIX (credentials and region the usual AWS way).
-    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    /// Lake root: a directory, s3://BUCKET/PREFIX (credentials and region the usual AWS way), or
+    /// a PostgreSQL database (postgresql://USER@HOST:PORT/DB: the served table partitioned by day,
+    /// healed from the same table in the `raw` schema).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX|postgresql://…")]
     lake: String,
     /// Table catalog: `file` (JSON documents under _catalog/ in the lake) or `glue:DATABASE`.
     #[arg(long, value_name = "file|glue:DATABASE", default_value = "file")]
@@ -64,6 +69,46 @@ struct LakeArgs {
     /// `event` attribute).
     #[arg(long, value_name = "ARN")]
     sns_topic: Option<String>,
+    /// PostgreSQL: a dbt project whose models to rebuild for the repaired days (its profile reads
+    /// the connection from LAKECHAOS_PG_* variables, which are set from --lake).
+    #[arg(long, value_name = "DIR")]
+    dbt_project: Option<std::path::PathBuf>,
+    /// PostgreSQL: the dbt executable.
+    #[arg(long, value_name = "PATH", default_value = "dbt")]
+    dbt: std::path::PathBuf,
+    /// PostgreSQL: the models to rebuild (`dbt run --select`).
+    #[arg(long, value_name = "SELECTOR", default_value = "marts")]
+    dbt_select: String,
+}
+
+impl LakeArgs {
+    /// The PostgreSQL URL, when the lake is a PostgreSQL database.
+    fn postgres(&self) -> Option<&str> {
+        let lake = self.location.lake.as_str();
+        (lake.starts_with("postgresql://") || lake.starts_with("postgres://")).then_some(lake)
+    }
+
+    /// A PostgreSQL healer for `url`: `--table` names the table (default `orders`).
+    fn pg_healer(&self, url: &str, mode: Mode, poll_every: Duration, sink: lakehealer::EventSink) -> Result<PgHealer, String> {
+        let mut layout = PgLayout::default();
+        match self.tables.as_slice() {
+            [] => {}
+            [one] => layout.table = one.clone(),
+            _ => return Err("a PostgreSQL lake is healed one --table at a time".into()),
+        }
+        let dbt = match &self.dbt_project {
+            None => None,
+            Some(dir) => Some(DbtModels {
+                executable: self.dbt.clone(),
+                project_dir: dir.clone(),
+                profiles_dir: dir.clone(),
+                target_path: std::env::temp_dir().join(format!("lakehealer-dbt-{}", std::process::id())),
+                select: self.dbt_select.clone(),
+                env: lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?,
+            }),
+        };
+        Ok(PgHealer::new(url, layout, PgHealerConfig { mode, poll_every, dbt }, sink))
+    }
 }
 
 impl LakeArgs {
@@ -202,6 +247,23 @@ fn printer(format: Format) -> lakehealer::EventSink {
     })
 }
 
+/// Prints PostgreSQL findings (the file healer's scan prints its own report with file counts).
+fn print_findings(format: Format, findings: &[lakehealer::Finding]) -> Result<(), String> {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "findings": findings })).map_err(|e| e.to_string())?
+        ),
+        Format::Text => {
+            for f in findings {
+                println!("{:<17} {:<50} [{:?}] {}", f.kind.as_str(), f.location, f.tier, f.message);
+            }
+            println!("{} finding(s)", findings.len());
+        }
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Discover { at, table, location, landing, format } => {
@@ -236,6 +298,41 @@ async fn run(cli: Cli) -> Result<u8, String> {
                     }
                 }
             }
+            Ok(0)
+        }
+        Command::Scan(args) if args.postgres().is_some() => {
+            let url = args.postgres().expect("guarded");
+            let healer = args.pg_healer(url, Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard())?;
+            let findings = healer.scan().await.map_err(|e| e.to_string())?;
+            print_findings(args.format, &findings)?;
+            Ok(if findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Heal(args) if args.postgres().is_some() => {
+            let url = args.postgres().expect("guarded");
+            let healer = args.pg_healer(url, Mode::Heal, Duration::from_secs(1), printer(args.format))?;
+            // Each pass repairs what it finds; a repair can uncover more (a column restored
+            // makes the per-day checks possible), so pass until clean or five passes.
+            for _ in 0..5 {
+                if healer.pass(Trigger::of(TriggerKind::Scan)).await.map_err(|e| e.to_string())?.findings.is_empty() {
+                    break;
+                }
+            }
+            let left = healer.scan().await.map_err(|e| e.to_string())?;
+            if args.format == Format::Text {
+                println!("{} finding(s) left", left.len());
+            }
+            Ok(if left.is_empty() { 0 } else { 1 })
+        }
+        Command::Watch { args, reconcile_every, detect_only, .. } if args.postgres().is_some() => {
+            let url = args.postgres().expect("guarded");
+            let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
+            let healer = Arc::new(args.pg_healer(url, mode, reconcile_every, printer(args.format))?);
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                let _ = stop_tx.send(true);
+            });
+            lakehealer::pg::watch(healer, stop_rx).await.map_err(|e| e.to_string())?;
             Ok(0)
         }
         Command::Scan(args) => {
