@@ -63,6 +63,9 @@ pub struct BenchReport {
     pub detections_by_trigger: BTreeMap<String, usize>,
     /// Event-triggered detections: from the change's own event time to the incident.
     pub event_to_detect: Option<Percentiles>,
+    /// PostgreSQL: wall time of each `dbt build` steady-state probe (before, after injection,
+    /// after repair).
+    pub dbt_build: Option<Percentiles>,
 }
 
 /// The class a result is reported under: page corruption separately, since it has its own aim.
@@ -92,6 +95,7 @@ pub async fn bench(
     let (mut pages, mut footers, mut not_passed, mut skipped) = (0, 0, 0, 0);
     let mut triggers: BTreeMap<String, usize> = BTreeMap::new();
     let mut from_event = Vec::new();
+    let mut dbt_builds = Vec::new();
     for s in &suites {
         for r in &s.scenarios {
             let class = class_of(&r.fault_class, &r.fault_mode);
@@ -112,6 +116,9 @@ pub async fn bench(
                 *triggers.entry(t.clone()).or_default() += 1;
             }
             from_event.extend(r.event_to_detect_ms);
+            if let Some(p) = &r.dbt_probe {
+                dbt_builds.extend([&p.before, &p.after_injection, &p.after_repair].into_iter().flatten().map(|b| b.duration_ms));
+            }
             pages += r.pages_decoded;
             footers += r.footers_read;
         }
@@ -143,6 +150,7 @@ pub async fn bench(
             skipped,
             detections_by_trigger: triggers,
             event_to_detect: percentiles(from_event),
+            dbt_build: percentiles(dbt_builds),
         },
         suites,
     ))
@@ -207,6 +215,13 @@ pub fn render(r: &BenchReport) -> String {
             p.p50_ms, p.p95_ms, p.samples
         );
     }
+    if let Some(p) = &r.dbt_build {
+        let _ = writeln!(
+            out,
+            "dbt build (steady-state probe): p50 {:.0}ms, p95 {:.0}ms (n={})",
+            p.p50_ms, p.p95_ms, p.samples
+        );
+    }
     let _ = writeln!(
         out,
         "file checks after injection: {} read only the footer, {} decoded pages",
@@ -214,7 +229,7 @@ pub fn render(r: &BenchReport) -> String {
         r.checks_decoding_pages
     );
     if r.skipped > 0 {
-        let _ = writeln!(out, "{} scenario run(s) skipped: the target lacks a capability they need", r.skipped);
+        let _ = writeln!(out, "{} scenario run(s) skipped: the target lacks a capability they need, or the fault has no meaning there", r.skipped);
     }
     if r.not_passed > 0 {
         let _ = writeln!(out, "WARNING: {} scenario run(s) did not pass; their timings are partial", r.not_passed);

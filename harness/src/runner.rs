@@ -309,6 +309,11 @@ async fn run_inner(
 #[async_trait::async_trait]
 pub(crate) trait Checker: Send {
     async fn check(&mut self) -> Result<Verification, String>;
+
+    /// How often to check when nothing happens; a repair event triggers a check at once.
+    fn every(&self) -> Duration {
+        VERIFY_EVERY
+    }
 }
 
 struct LakeChecker<'a> {
@@ -350,19 +355,24 @@ pub(crate) async fn observe(
             ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
             ExpectedOutcome::Detected => scenario.slo.detect_within,
         };
+    let mut last_check: Option<Instant> = None;
     loop {
         let now = Instant::now();
         if now >= deadline {
             break;
         }
+        let repairs_before = obs.repairs;
         if let Ok(Some((at, event))) = tokio::time::timeout((deadline - now).min(VERIFY_EVERY), rx.recv()).await {
             obs.record(at, t0, event, truth);
             while let Ok((at, event)) = rx.try_recv() {
                 obs.record(at, t0, event, truth);
             }
         }
+        let due = obs.repairs > repairs_before || last_check.is_none_or(|t| t.elapsed() >= checker.every());
         match scenario.expect.outcome {
+            ExpectedOutcome::Repaired if !due => {}
             ExpectedOutcome::Repaired => {
+                last_check = Some(Instant::now());
                 if checker.check().await?.healed {
                     obs.time_to_repair = Some(Instant::now() - t0);
                     break;

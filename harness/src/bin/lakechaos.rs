@@ -90,7 +90,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
     },
-    /// Undo a fault from its journal (after a killed run, or after `inject`).
+    /// Undo a fault from its journal (after a killed run, or after `inject`); PostgreSQL journals
+    /// carry their database URL and the SQL that reverts them.
     Revert {
         #[arg(long, value_name = "FILE")]
         journal: PathBuf,
@@ -317,6 +318,23 @@ async fn run(cli: Cli) -> Result<u8, String> {
             Ok(0)
         }
         Command::Revert { journal, endpoint_url } => {
+            // A PostgreSQL journal names its database and holds the SQL that undoes the fault.
+            if let Ok(pg) = lakechaos_faults::pg::PgJournal::read(&journal) {
+                let mut client = lakechaos_lake::pg::connect(&pg.database, "lakechaos")
+                    .await
+                    .map_err(|e| format!("error: {e}"))?;
+                lakechaos_faults::pg::revert(&mut client, &pg.database, &pg.plan)
+                    .await
+                    .map_err(|e| format!("error: {e}"))?;
+                println!(
+                    "reverted {} ({}) in {}: {} statement(s)",
+                    pg.scenario,
+                    pg.plan.ground_truth.detail,
+                    lakechaos_lake::pg::redact(&pg.database),
+                    pg.plan.revert.len()
+                );
+                return Ok(0);
+            }
             let journal = Journal::read(&journal).map_err(|e| format!("error: {e}"))?;
             if !journal.lake.starts_with("s3://") && !std::path::Path::new(&journal.lake).is_dir() {
                 return Err(format!("error: the journaled lake {} does not exist", journal.lake));
