@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
+use tokio_postgres::Client;
 
 /// The `application_name` the healer's connections carry (visible in `pg_stat_activity`).
 pub const APPLICATION_NAME: &str = "lakehealer";
@@ -61,30 +62,49 @@ pub struct PgHealer {
     config: PgHealerConfig,
     sink: EventSink,
     state: Mutex<State>,
+    /// Kept between passes (a new backend starts with cold catalog caches); replaced when the
+    /// server has closed it.
+    client: Mutex<Option<Client>>,
 }
 
 impl PgHealer {
     pub fn new(url: impl Into<String>, layout: PgLayout, config: PgHealerConfig, sink: EventSink) -> Self {
-        PgHealer { url: url.into(), layout, config, sink, state: Mutex::new(State::default()) }
+        PgHealer {
+            url: url.into(),
+            layout,
+            config,
+            sink,
+            state: Mutex::new(State::default()),
+            client: Mutex::new(None),
+        }
     }
 
     pub fn config(&self) -> &PgHealerConfig {
         &self.config
     }
 
+    /// The kept connection, or a new one if there is none or the server closed it.
+    async fn client(&self) -> Result<tokio::sync::MappedMutexGuard<'_, Client>, HealerError> {
+        let mut slot = self.client.lock().await;
+        if slot.as_ref().is_none_or(|c| c.is_closed()) {
+            *slot = Some(connect(&self.url, APPLICATION_NAME).await?);
+        }
+        Ok(tokio::sync::MutexGuard::map(slot, |c| c.as_mut().expect("set above")))
+    }
+
     /// Detects only: no incidents, no repairs, no events.
     pub async fn scan(&self) -> Result<Vec<crate::Finding>, HealerError> {
-        let client = connect(&self.url, APPLICATION_NAME).await?;
+        let client = self.client().await?;
         let found = detect::detect(&client, &self.layout).await.map_err(|e| sql_error(&self.url, "detecting", e))?;
         Ok(found.findings.into_iter().map(|f| f.finding).collect())
     }
 
     /// One pass: detect, raise incidents once per damage, repair (in `Heal` mode), rebuild
-    /// downstream models for what was repaired, and resolve incidents that check clean. Each
-    /// pass opens its own connection, so a connection lost during one pass does not outlive it.
+    /// downstream models for what was repaired, and resolve incidents that check clean. A pass
+    /// whose connection is lost fails; the next one connects again.
     pub async fn pass(&self, trigger: Trigger) -> Result<PgPassReport, HealerError> {
         let started = Instant::now();
-        let mut client = connect(&self.url, APPLICATION_NAME).await?;
+        let mut client = self.client().await?;
         let found = detect::detect(&client, &self.layout).await.map_err(|e| sql_error(&self.url, "detecting", e))?;
         let mut report = PgPassReport::default();
         let mut state = self.state.lock().await;

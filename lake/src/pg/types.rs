@@ -1,7 +1,7 @@
 //! Contract (logical) types as PostgreSQL types, and back.
 
-/// The PostgreSQL type a contract column is stored as, as `format_type` and
-/// `information_schema` spell it; `None` for logical types with no mapping here.
+/// The PostgreSQL type a contract column is stored as, as `format_type` spells it; `None` for
+/// logical types with no mapping here.
 pub fn pg_type(logical: &str) -> Option<String> {
     Some(
         match logical {
@@ -22,14 +22,6 @@ pub fn pg_type(logical: &str) -> Option<String> {
     )
 }
 
-/// A column type as `information_schema.columns` describes it, in [`pg_type`]'s spelling.
-pub fn from_information_schema(data_type: &str, precision: Option<i32>, scale: Option<i32>) -> String {
-    match (data_type, precision, scale) {
-        ("numeric", Some(p), Some(s)) => format!("numeric({p},{s})"),
-        (other, _, _) => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +32,5 @@ mod tests {
         assert_eq!(pg_type("timestamp[us, UTC]").as_deref(), Some("timestamp with time zone"));
         assert_eq!(pg_type("int64").as_deref(), Some("bigint"));
         assert_eq!(pg_type("list<int64>"), None);
-        assert_eq!(from_information_schema("numeric", Some(10), Some(2)), "numeric(10,2)");
     }
 }
