@@ -119,7 +119,8 @@ pub fn plan(spec: &FaultSpec, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) 
                     ];
                     p.revert = vec![format!("ALTER TABLE {served} DROP COLUMN IF EXISTS {c}")];
                     p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
-                    p.ground_truth.detail = format!("column {column} {new_type} added, filled on {} day(s)", days.len());
+                    p.ground_truth.detail =
+                        format!("column {column} {new_type} added, filled on {} day(s)", days.len());
                 }
                 DriftMode::DropColumn | DriftMode::ChangeType => {
                     let original = pg_of(&contract_column(table, &column)?.data_type)?;
@@ -135,8 +136,11 @@ pub fn plan(spec: &FaultSpec, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) 
                         if new_type == original {
                             return Err(FaultError::NotApplicable(format!("{column} is already {original}")));
                         }
-                        p.inject = vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {new_type} USING {c}::{new_type}")];
-                        p.revert = vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {original} USING NULL"), restore];
+                        p.inject = vec![format!(
+                            "ALTER TABLE {served} ALTER COLUMN {c} TYPE {new_type} USING {c}::{new_type}"
+                        )];
+                        p.revert =
+                            vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {original} USING NULL"), restore];
                         p.ground_truth.detail = format!("column {column} retyped {original} → {new_type}");
                     }
                 }
@@ -169,14 +173,16 @@ pub fn plan(spec: &FaultSpec, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) 
             p.revert = vec![format!("UPDATE {served} s SET {c} = j.{c} FROM {journal} j WHERE s.{key} = j.{key}")];
             p.ground_truth.columns = vec![column.clone()];
             p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
-            p.ground_truth.detail = format!("{:.0}% of {column} set to NULL on {} day(s)", f.fraction * 100.0, days.len());
+            p.ground_truth.detail =
+                format!("{:.0}% of {column} set to NULL on {} day(s)", f.fraction * 100.0, days.len());
         }
         FaultSpec::MissingPartition(f) => {
             let days = draw_days(table, f.partitions, rng)?;
             p.count = format!("SELECT count(*) FROM {served} WHERE {}", in_days(l, &days));
             match f.mode {
                 MissingMode::Files | MissingMode::Both => {
-                    p.snapshot.push(format!("CREATE TABLE {journal} AS SELECT * FROM {served} WHERE {}", in_days(l, &days)));
+                    p.snapshot
+                        .push(format!("CREATE TABLE {journal} AS SELECT * FROM {served} WHERE {}", in_days(l, &days)));
                     let refill = format!("INSERT INTO {served} SELECT * FROM {journal}");
                     if f.mode == MissingMode::Files {
                         p.inject = vec![format!("DELETE FROM {served} WHERE {}", in_days(l, &days))];
@@ -190,8 +196,10 @@ pub fn plan(spec: &FaultSpec, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) 
                     }
                 }
                 MissingMode::Catalog => {
-                    p.inject =
-                        days.iter().map(|d| format!("ALTER TABLE {served} DETACH PARTITION {}", l.partition(*d))).collect();
+                    p.inject = days
+                        .iter()
+                        .map(|d| format!("ALTER TABLE {served} DETACH PARTITION {}", l.partition(*d)))
+                        .collect();
                     p.revert = days
                         .iter()
                         .map(|d| format!("ALTER TABLE {served} ATTACH PARTITION {} {}", l.partition(*d), l.bounds(*d)))
@@ -218,20 +226,15 @@ fn contract_column<'a>(table: &'a PgTable, column: &str) -> Result<&'a ColumnDef
             table.layout.served()
         )));
     }
-    table
-        .contract
-        .iter()
-        .find(|c| c.name == column)
-        .ok_or_else(|| FaultError::NotApplicable(format!("column {column} is not in the contract of {}", table.layout.table)))
+    table.contract.iter().find(|c| c.name == column).ok_or_else(|| {
+        FaultError::NotApplicable(format!("column {column} is not in the contract of {}", table.layout.table))
+    })
 }
 
 /// A contract column that is neither the key nor the partition column.
 fn draw_column(table: &PgTable, rng: &mut ChaCha8Rng) -> Result<String, FaultError> {
-    let candidates: Vec<&ColumnDef> = table
-        .contract
-        .iter()
-        .filter(|c| c.name != table.key && c.name != table.layout.partition_column)
-        .collect();
+    let candidates: Vec<&ColumnDef> =
+        table.contract.iter().filter(|c| c.name != table.key && c.name != table.layout.partition_column).collect();
     if candidates.is_empty() {
         return Err(FaultError::NotApplicable("no column to damage".into()));
     }
@@ -271,7 +274,8 @@ pub struct PgJournal {
 impl PgJournal {
     pub fn write(&self, path: &Path) -> Result<(), FaultError> {
         let json = serde_json::to_vec_pretty(self).expect("journal serializes");
-        std::fs::write(path, json).map_err(|e| FaultError::Journal { path: path.display().to_string(), reason: e.to_string() })
+        std::fs::write(path, json)
+            .map_err(|e| FaultError::Journal { path: path.display().to_string(), reason: e.to_string() })
     }
 
     pub fn read(path: &Path) -> Result<PgJournal, FaultError> {
@@ -301,7 +305,12 @@ pub async fn revert(client: &mut Client, url: &str, plan: &PgFaultPlan) -> Resul
     run_in_transaction(client, url, "dropping journal tables", &plan.cleanup).await
 }
 
-async fn run_in_transaction(client: &mut Client, url: &str, what: &str, statements: &[String]) -> Result<(), FaultError> {
+async fn run_in_transaction(
+    client: &mut Client,
+    url: &str,
+    what: &str,
+    statements: &[String],
+) -> Result<(), FaultError> {
     let tx = client.transaction().await.map_err(|e| sql_error(url, what, e))?;
     for s in statements {
         tx.batch_execute(s).await.map_err(|e| sql_error(url, format!("{what}: {s}"), e))?;

@@ -117,7 +117,9 @@ pub async fn bench(
             }
             from_event.extend(r.event_to_detect_ms);
             if let Some(p) = &r.dbt_probe {
-                dbt_builds.extend([&p.before, &p.after_injection, &p.after_repair].into_iter().flatten().map(|b| b.duration_ms));
+                dbt_builds.extend(
+                    [&p.before, &p.after_injection, &p.after_repair].into_iter().flatten().map(|b| b.duration_ms),
+                );
             }
             pages += r.pages_decoded;
             footers += r.footers_read;
@@ -229,7 +231,11 @@ pub fn render(r: &BenchReport) -> String {
         r.checks_decoding_pages
     );
     if r.skipped > 0 {
-        let _ = writeln!(out, "{} scenario run(s) skipped: the target lacks a capability they need, or the fault has no meaning there", r.skipped);
+        let _ = writeln!(
+            out,
+            "{} scenario run(s) skipped: the target lacks a capability they need, or the fault has no meaning there",
+            r.skipped
+        );
     }
     if r.not_passed > 0 {
         let _ = writeln!(out, "WARNING: {} scenario run(s) did not pass; their timings are partial", r.not_passed);

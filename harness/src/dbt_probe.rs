@@ -43,8 +43,12 @@ impl ProbeTimeline {
             Some(p) if p.passed => format!("{name} passed ({:.1} s)", p.duration_ms / 1000.0),
             Some(p) => format!("{name} failed: {} failing node(s) ({:.1} s)", p.failing.len(), p.duration_ms / 1000.0),
         };
-        [one("before", &self.before), one("after injection", &self.after_injection), one("after repair", &self.after_repair)]
-            .join(" · ")
+        [
+            one("before", &self.before),
+            one("after injection", &self.after_injection),
+            one("after repair", &self.after_repair),
+        ]
+        .join(" · ")
     }
 }
 
@@ -65,7 +69,8 @@ impl Dbt {
     /// `$LAKECHAOS_DBT` and `$LAKECHAOS_DBT_PROJECT` when set; otherwise `.venv-dbt/bin/dbt` (as
     /// `scripts/setup` installs it) and `fixtures/dbt/` in the current directory or one above it.
     pub fn locate() -> Result<Dbt, String> {
-        let roots: Vec<PathBuf> = std::env::current_dir().map(|d| d.ancestors().map(Path::to_path_buf).collect()).unwrap_or_default();
+        let roots: Vec<PathBuf> =
+            std::env::current_dir().map(|d| d.ancestors().map(Path::to_path_buf).collect()).unwrap_or_default();
         let find = |var: &str, relative: &str| -> Option<PathBuf> {
             if let Some(v) = std::env::var_os(var) {
                 return Some(PathBuf::from(v));
@@ -113,8 +118,7 @@ impl Dbt {
                 tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
             )
         })?;
-        let parsed: RunResults =
-            serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", results.display()))?;
+        let parsed: RunResults = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", results.display()))?;
         let failing: Vec<String> = parsed
             .results
             .iter()

@@ -13,10 +13,10 @@
 pub mod aws_guard;
 pub mod bench;
 pub mod dbt_probe;
+pub mod pg_runner;
 pub mod provision;
 pub mod report;
 pub mod result;
-pub mod pg_runner;
 pub mod runner;
 pub mod scenario;
 pub mod scoring;

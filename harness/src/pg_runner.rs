@@ -124,9 +124,15 @@ pub(crate) async fn run_inner(
     let mut plan = pg_faults::plan(&scenario.fault, &table, &mut rng, "1").map_err(|e| format!("fault: {e}"))?;
     let journal_path = dir.join("journal.json");
     let write_journal = |plan: &pg_faults::PgFaultPlan| {
-        PgJournal { format: 1, scenario: scenario.name.clone(), seed: opts.seed, database: url.clone(), plan: plan.clone() }
-            .write(&journal_path)
-            .map_err(|e| e.to_string())
+        PgJournal {
+            format: 1,
+            scenario: scenario.name.clone(),
+            seed: opts.seed,
+            database: url.clone(),
+            plan: plan.clone(),
+        }
+        .write(&journal_path)
+        .map_err(|e| e.to_string())
     };
     write_journal(&plan)?;
     result.journal = Some(journal_path.clone());

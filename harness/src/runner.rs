@@ -528,7 +528,13 @@ pub(crate) struct Observation {
 }
 
 impl Observation {
-    pub(crate) fn record(&mut self, at: Instant, t0: Instant, event: HealerEvent, truth: &lakechaos_faults::GroundTruth) {
+    pub(crate) fn record(
+        &mut self,
+        at: Instant,
+        t0: Instant,
+        event: HealerEvent,
+        truth: &lakechaos_faults::GroundTruth,
+    ) {
         match event {
             HealerEvent::Incident { kind, location, tier, message, trigger, at: raised, .. } => {
                 self.incidents += 1;

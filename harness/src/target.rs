@@ -259,7 +259,10 @@ mod tests {
 
     #[test]
     fn database_urls_get_the_scenario_database() {
-        assert_eq!(with_database("postgresql://postgres@127.0.0.1:5/postgres", "x"), "postgresql://postgres@127.0.0.1:5/x");
+        assert_eq!(
+            with_database("postgresql://postgres@127.0.0.1:5/postgres", "x"),
+            "postgresql://postgres@127.0.0.1:5/x"
+        );
         assert_eq!(with_database("postgresql://u:p@h:5", "x"), "postgresql://u:p@h:5/x");
         assert_eq!(with_database("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
     }

@@ -33,7 +33,12 @@ async fn damaged(env: &lakechaos::target::TargetEnv, name: &str, fault: &FaultSp
     let mut client = connect(&url, "test").await.unwrap();
     let spec = OrdersSpec { days: 3, rows_per_day: 3000, ..OrdersSpec::default() };
     let seeded = seed_postgres(&client, &url, &layout, "orders", &spec, 11).await.unwrap();
-    let table = PgTable { layout: layout.clone(), days: seeded.days, key: seeded.key, contract: seeded.golden.contract.clone() };
+    let table = PgTable {
+        layout: layout.clone(),
+        days: seeded.days,
+        key: seeded.key,
+        contract: seeded.golden.contract.clone(),
+    };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
     let mut plan = pg_faults::plan(fault, &table, &mut rng, "t").unwrap();
     pg_faults::record(&mut client, &url, &mut plan).await.unwrap();
@@ -120,14 +125,18 @@ async fn lakehealer_scans_and_heals_a_postgres_lake() {
     // The healer's binary sits next to ours; `cargo test -p lakechaos` alone does not build it.
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_lakechaos")).with_file_name("lakehealer");
     if !bin.exists() {
-        let built = std::process::Command::new(env!("CARGO")).args(["build", "-q", "-p", "lakehealer"]).status().unwrap();
+        let built =
+            std::process::Command::new(env!("CARGO")).args(["build", "-q", "-p", "lakehealer"]).status().unwrap();
         assert!(built.success() && bin.exists(), "{} could not be built", bin.display());
     }
     let bin = bin.as_path();
     let scan = std::process::Command::new(bin).args(["scan", "--lake", &url]).output().unwrap();
     let out = String::from_utf8_lossy(&scan.stdout);
     assert_eq!(scan.status.code(), Some(1), "{out}");
-    assert!(out.contains("schema_drift") && out.contains("catalog:public.orders") && out.contains("missing amount"), "{out}");
+    assert!(
+        out.contains("schema_drift") && out.contains("catalog:public.orders") && out.contains("missing amount"),
+        "{out}"
+    );
     let heal = std::process::Command::new(bin).args(["heal", "--lake", &url]).output().unwrap();
     let out = String::from_utf8_lossy(&heal.stdout);
     assert_eq!(heal.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&heal.stderr));
@@ -136,7 +145,10 @@ async fn lakehealer_scans_and_heals_a_postgres_lake() {
     assert!(verifier.verify(&client).await.unwrap().healed);
 
     // An unreachable database is named, with exit 2.
-    let bad = std::process::Command::new(bin).args(["scan", "--lake", "postgresql://postgres@127.0.0.1:1/x"]).output().unwrap();
+    let bad = std::process::Command::new(bin)
+        .args(["scan", "--lake", "postgresql://postgres@127.0.0.1:1/x"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("127.0.0.1:1"), "{}", String::from_utf8_lossy(&bad.stderr));
 }

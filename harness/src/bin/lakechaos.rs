@@ -320,9 +320,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
         Command::Revert { journal, endpoint_url } => {
             // A PostgreSQL journal names its database and holds the SQL that undoes the fault.
             if let Ok(pg) = lakechaos_faults::pg::PgJournal::read(&journal) {
-                let mut client = lakechaos_lake::pg::connect(&pg.database, "lakechaos")
-                    .await
-                    .map_err(|e| format!("error: {e}"))?;
+                let mut client =
+                    lakechaos_lake::pg::connect(&pg.database, "lakechaos").await.map_err(|e| format!("error: {e}"))?;
                 lakechaos_faults::pg::revert(&mut client, &pg.database, &pg.plan)
                     .await
                     .map_err(|e| format!("error: {e}"))?;

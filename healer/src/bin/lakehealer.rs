@@ -89,7 +89,13 @@ impl LakeArgs {
     }
 
     /// A PostgreSQL healer for `url`: `--table` names the table (default `orders`).
-    fn pg_healer(&self, url: &str, mode: Mode, poll_every: Duration, sink: lakehealer::EventSink) -> Result<PgHealer, String> {
+    fn pg_healer(
+        &self,
+        url: &str,
+        mode: Mode,
+        poll_every: Duration,
+        sink: lakehealer::EventSink,
+    ) -> Result<PgHealer, String> {
         let mut layout = PgLayout::default();
         match self.tables.as_slice() {
             [] => {}
@@ -302,7 +308,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Scan(args) if args.postgres().is_some() => {
             let url = args.postgres().expect("guarded");
-            let healer = args.pg_healer(url, Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard())?;
+            let healer =
+                args.pg_healer(url, Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard())?;
             let findings = healer.scan().await.map_err(|e| e.to_string())?;
             print_findings(args.format, &findings)?;
             Ok(if findings.is_empty() { 0 } else { 1 })

@@ -44,13 +44,18 @@ pub async fn run(client: &mut Client, l: &PgLayout, repair: &PgRepair) -> Result
             PgRepairDone { action: RepairAction::RestoreColumns, source: raw.clone(), rows }
         }
         PgRepair::AttachPartition(day) => {
-            tx.batch_execute(&format!("ALTER TABLE {served} ATTACH PARTITION {} {}", l.partition(*day), l.bounds(*day)))
-                .await?;
+            tx.batch_execute(&format!(
+                "ALTER TABLE {served} ATTACH PARTITION {} {}",
+                l.partition(*day),
+                l.bounds(*day)
+            ))
+            .await?;
             PgRepairDone { action: RepairAction::AttachPartition, source: l.partition(*day), rows: 0 }
         }
         PgRepair::RecreatePartition(day) => {
             tx.batch_execute(&l.create_partition(*day)).await?;
-            let sql = format!("INSERT INTO {served} ({names}) SELECT {names} FROM {raw} r WHERE {}", l.day_range("r", *day));
+            let sql =
+                format!("INSERT INTO {served} ({names}) SELECT {names} FROM {raw} r WHERE {}", l.day_range("r", *day));
             let rows = tx.execute(&sql, &[]).await?;
             PgRepairDone { action: RepairAction::RecreatePartition, source: raw.clone(), rows }
         }
@@ -66,7 +71,8 @@ pub async fn run(client: &mut Client, l: &PgLayout, repair: &PgRepair) -> Result
         }
         PgRepair::RestoreNulls(day, columns) => {
             let set: Vec<String> = columns.iter().map(|c| format!("{0} = coalesce(s.{0}, r.{0})", ident(c))).collect();
-            let any: Vec<String> = columns.iter().map(|c| format!("(s.{0} IS NULL AND r.{0} IS NOT NULL)", ident(c))).collect();
+            let any: Vec<String> =
+                columns.iter().map(|c| format!("(s.{0} IS NULL AND r.{0} IS NOT NULL)", ident(c))).collect();
             let sql = format!(
                 "UPDATE {served} s SET {} FROM {raw} r WHERE {} AND {matched} AND ({})",
                 set.join(", "),
@@ -152,7 +158,8 @@ mod tests {
             retyped: vec![("unit_price".into(), "numeric(10,2)".into(), "text".into())],
         };
         let (sql, refill) = column_statements(&PgLayout::default(), &diff, &["order_id".into()]);
-        let pos = |needle: &str| sql.iter().position(|s| s.contains(needle)).unwrap_or_else(|| panic!("{needle}: {sql:?}"));
+        let pos =
+            |needle: &str| sql.iter().position(|s| s.contains(needle)).unwrap_or_else(|| panic!("{needle}: {sql:?}"));
         assert!(pos("orders__ingest_source__") < pos("DROP COLUMN \"ingest_source\""));
         assert!(pos("orders__unit_price__") < pos("ALTER COLUMN \"unit_price\" TYPE numeric(10,2)"));
         assert!(sql.iter().any(|s| s.contains("ADD COLUMN \"customer_id\" bigint")));

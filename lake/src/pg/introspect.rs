@@ -169,7 +169,9 @@ impl ColumnDiff {
         for e in expected {
             match actual.iter().find(|a| a.name == e.name) {
                 None => diff.missing.push(e.clone()),
-                Some(a) if a.pg_type != e.pg_type => diff.retyped.push((e.name.clone(), e.pg_type.clone(), a.pg_type.clone())),
+                Some(a) if a.pg_type != e.pg_type => {
+                    diff.retyped.push((e.name.clone(), e.pg_type.clone(), a.pg_type.clone()))
+                }
                 Some(_) => {}
             }
         }
@@ -186,7 +188,10 @@ impl std::fmt::Display for ColumnDiff {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();
         if !self.missing.is_empty() {
-            parts.push(format!("missing {}", self.missing.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")));
+            parts.push(format!(
+                "missing {}",
+                self.missing.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
         }
         if !self.extra.is_empty() {
             parts.push(format!("extra {}", self.extra.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")));

@@ -39,7 +39,11 @@ pub fn create_statements(
         format!("CREATE SCHEMA IF NOT EXISTS {}", ident(&layout.raw_schema)),
         format!("CREATE SCHEMA IF NOT EXISTS {}", ident(&layout.served_schema)),
         format!("CREATE TABLE {} ({columns}, PRIMARY KEY ({}))", layout.raw(), ident(key)),
-        format!("CREATE TABLE {} ({columns}) PARTITION BY RANGE ({})", layout.served(), ident(&layout.partition_column)),
+        format!(
+            "CREATE TABLE {} ({columns}) PARTITION BY RANGE ({})",
+            layout.served(),
+            ident(&layout.partition_column)
+        ),
     ];
     sql.extend(days.iter().map(|d| layout.create_partition(*d)));
     Ok(sql)

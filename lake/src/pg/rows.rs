@@ -4,8 +4,8 @@
 use super::{ident, PgLayout};
 use crate::contract::{arrow_type, ColumnDef};
 use crate::LakeError;
-use arrow_array::builder::{Decimal128Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder};
 use arrow_array::builder::{ArrayBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::{Decimal128Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono::NaiveDate;
@@ -116,8 +116,9 @@ pub async fn read_days(
     let mut fields = Vec::with_capacity(contract.len());
     let mut selects = vec![layout.day_expr()];
     for c in contract {
-        let dt = arrow_type(&c.data_type)
-            .ok_or_else(|| LakeError::Catalog(format!("contract type {} of {} is not readable", c.data_type, c.name)))?;
+        let dt = arrow_type(&c.data_type).ok_or_else(|| {
+            LakeError::Catalog(format!("contract type {} of {} is not readable", c.data_type, c.name))
+        })?;
         let reader = Reader::for_type(&dt)
             .ok_or_else(|| LakeError::Catalog(format!("no PostgreSQL reader for {} ({})", c.name, c.data_type)))?;
         selects.push(reader.select(&c.name));
