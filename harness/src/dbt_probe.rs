@@ -32,6 +32,15 @@ pub struct ProbeResult {
 pub struct ProbeTimeline {
     pub before: Option<ProbeResult>,
     pub after_injection: Option<ProbeResult>,
+    /// After the marts were rebuilt from the damaged table: `dbt test` of the marts against `raw`
+    /// (fails where the damage reaches the marts: null floods).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marts_after_injection: Option<ProbeResult>,
+    /// After the healer stopped and before anything rebuilds the marts again: `dbt test` of the
+    /// marts against `raw`, so only the healer's own re-materialization can make it pass (the
+    /// evidence build left the marts built from damaged rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marts_after_healing: Option<ProbeResult>,
     pub after_repair: Option<ProbeResult>,
 }
 
@@ -43,12 +52,15 @@ impl ProbeTimeline {
             Some(p) if p.passed => format!("{name} passed ({:.1} s)", p.duration_ms / 1000.0),
             Some(p) => format!("{name} failed: {} failing node(s) ({:.1} s)", p.failing.len(), p.duration_ms / 1000.0),
         };
-        [
-            one("before", &self.before),
-            one("after injection", &self.after_injection),
-            one("after repair", &self.after_repair),
-        ]
-        .join(" · ")
+        let mut parts = vec![one("before", &self.before), one("after injection", &self.after_injection)];
+        if self.marts_after_injection.is_some() {
+            parts.push(one("marts after injection", &self.marts_after_injection));
+        }
+        if self.marts_after_healing.is_some() {
+            parts.push(one("marts after healing", &self.marts_after_healing));
+        }
+        parts.push(one("after repair", &self.after_repair));
+        parts.join(" · ")
     }
 }
 
@@ -87,12 +99,28 @@ impl Dbt {
 
     /// Runs `dbt build` against the database at `url`, with dbt's target and logs in `work`.
     pub async fn build(&self, url: &str, work: &Path) -> Result<ProbeResult, String> {
+        self.invoke(&["build"], url, work).await
+    }
+
+    /// Runs `dbt run --select <select>` (models only, no tests).
+    pub async fn run(&self, select: &str, url: &str, work: &Path) -> Result<ProbeResult, String> {
+        self.invoke(&["run", "--select", select], url, work).await
+    }
+
+    /// Runs `dbt test --select <select>` (tests only: nothing is rebuilt).
+    pub async fn test(&self, select: &str, url: &str, work: &Path) -> Result<ProbeResult, String> {
+        self.invoke(&["test", "--select", select], url, work).await
+    }
+
+    async fn invoke(&self, command: &[&str], url: &str, work: &Path) -> Result<ProbeResult, String> {
         let started = Instant::now();
         let results = work.join("run_results.json");
         let _ = std::fs::remove_file(&results);
         let env = lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?;
         let out = tokio::process::Command::new(&self.executable)
-            .args(["--no-use-colors", "build", "--project-dir"])
+            .arg("--no-use-colors")
+            .args(command)
+            .arg("--project-dir")
             .arg(&self.project_dir)
             .arg("--profiles-dir")
             .arg(&self.project_dir)
@@ -112,7 +140,8 @@ impl Dbt {
             let stdout = String::from_utf8_lossy(&out.stdout);
             let tail: Vec<&str> = stdout.lines().rev().take(10).collect();
             format!(
-                "dbt build wrote no {} ({e}); it exited with {}: {}",
+                "dbt {} wrote no {} ({e}); it exited with {}: {}",
+                command.join(" "),
                 results.display(),
                 out.status,
                 tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
@@ -145,7 +174,7 @@ impl Dbt {
             project_dir: self.project_dir.clone(),
             profiles_dir: self.project_dir.clone(),
             target_path: work.to_path_buf(),
-            select: "marts".into(),
+            select: crate::pg_runner::HEALED_MODELS.into(),
             env: lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?,
         })
     }

@@ -2,7 +2,9 @@
 //! steady state (healer clean, golden verified, `dbt build` passes) → **evidence**: inject, `dbt
 //! build` must fail, revert from the journal, golden verified again → start the healer → inject
 //! the same plan again and time detection and repair → verify against golden → `dbt build`
-//! must pass again → score.
+//! must pass again → score. Between the two, `dbt test` of the marts against `raw` shows whether
+//! the healer's own re-materialization brought the marts back (the evidence build left them
+//! built from damaged rows, and nothing else rebuilds them before that test).
 //!
 //! The evidence pass runs without the healer because a `dbt build` takes seconds and the healer
 //! repairs in milliseconds: with both running, the probe would race the repair. Injecting twice
@@ -26,6 +28,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
+
+/// The dbt test that compares the marts with `raw`, run after healing and before the last build.
+const MART_CHECK: &str = "daily_revenue_matches_raw";
+
+/// The marts (a scheduled run during an incident builds them from damaged rows).
+pub const MARTS: &str = "marts";
+
+/// What the healer rebuilds after repairs: every model downstream of the served table (the
+/// staging table, then the marts for the repaired days).
+pub const HEALED_MODELS: &str = "source:served.orders+";
 
 /// Why a scenario cannot run on PostgreSQL, if it cannot.
 pub fn skip_reason(scenario: &Scenario) -> Option<String> {
@@ -143,6 +155,12 @@ pub(crate) async fn run_inner(
     pg_faults::inject(&mut client, &url, &plan).await.map_err(|e| format!("inject: {e}"))?;
     probes.after_injection = Some(dbt.build(&url, &probe_dir).await?);
     result.dbt_probe = Some(probes.clone());
+    // As a scheduled run during the incident would, build the marts from the damaged table (the
+    // build above skips them when a test upstream fails): only the healer's re-materialization
+    // can then bring them back. Where the damage breaks the models, this run fails; that is fine.
+    let _ = dbt.run(MARTS, &url, &probe_dir).await?;
+    probes.marts_after_injection = Some(dbt.test(MART_CHECK, &url, &probe_dir).await?);
+    result.dbt_probe = Some(probes.clone());
     pg_faults::revert(&mut client, &url, &plan).await.map_err(|e| format!("revert after the dbt probe: {e}"))?;
     let reverted = verifier.verify(&client).await.map_err(|e| format!("verify: {e}"))?;
     if !reverted.healed {
@@ -169,6 +187,7 @@ pub(crate) async fn run_inner(
     // The harness's own verdict, from the tables themselves, then the consumer's.
     let fin = verifier.verify(&client).await.map_err(|e| format!("verify: {e}"))?;
     score(result, scenario, &obs, &fin, truth.locations().len(), (0, 0));
+    probes.marts_after_healing = Some(dbt.test(MART_CHECK, &url, &probe_dir).await?);
     probes.after_repair = Some(dbt.build(&url, &probe_dir).await?);
     if let Some(p) = probes.after_injection.as_ref().filter(|p| p.passed) {
         result.failures.push(format!(
@@ -177,6 +196,12 @@ pub(crate) async fn run_inner(
         ));
     }
     if scenario.expect.outcome == ExpectedOutcome::Repaired {
+        if let Some(p) = probes.marts_after_healing.as_ref().filter(|p| !p.passed) {
+            result.failures.push(format!(
+                "dbt probe: the marts disagree with raw after healing (before any rebuild by the probe): {}",
+                p.failing.join("; ")
+            ));
+        }
         if let Some(p) = probes.after_repair.as_ref().filter(|p| !p.passed) {
             result.failures.push(format!("dbt probe: dbt build fails after repair: {}", p.failing.join("; ")));
         }

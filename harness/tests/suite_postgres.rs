@@ -18,6 +18,7 @@ async fn postgres_scenarios_pass_and_the_dbt_probe_sees_each_fault() {
     suite.assert_all_passed();
 
     let mut modes = BTreeSet::new();
+    let mut marts_mended = BTreeSet::new();
     for r in &suite.scenarios {
         match r.fault_class.as_str() {
             "corrupt_parquet" => {
@@ -48,6 +49,21 @@ async fn postgres_scenarios_pass_and_the_dbt_probe_sees_each_fault() {
         assert!(before.passed && repaired.passed, "{}: {}", r.name, probe.describe());
         assert!(!after.passed && !after.failing.is_empty(), "{}: {}", r.name, probe.describe());
         assert!(before.nodes >= 10, "{}: dbt ran only {} nodes", r.name, before.nodes);
+        // Where the damage reached the marts, only the healer's re-materialization of the
+        // repaired days can have mended them before the final build.
+        let marts = |p: &Option<lakechaos::dbt_probe::ProbeResult>| p.as_ref().map(|p| p.passed);
+        assert_eq!(marts(&probe.marts_after_healing), Some(true), "{}: {}", r.name, probe.describe());
+        if marts(&probe.marts_after_injection) == Some(false) {
+            marts_mended.insert(r.name.clone());
+        }
+    }
+    // Null floods reach the marts; a day gone entirely does not (an incremental delete+insert
+    // by day keeps the old row of a day that has no rows now).
+    for polluting in ["null-flood-customer-id", "null-flood-nullable-discount"] {
+        assert!(
+            marts_mended.contains(polluting),
+            "{polluting}: the marts were not damaged, or not mended: {marts_mended:?}"
+        );
     }
     for expected in [
         "schema_drift/add_column",

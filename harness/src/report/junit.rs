@@ -60,6 +60,7 @@ fn testcase(r: &ScenarioResult) -> TestCase {
         tc.add_properties([
             property("dbt_probe_before", verdict(&probe.before)),
             property("dbt_probe_after_injection", verdict(&probe.after_injection)),
+            property("dbt_marts_after_healing", verdict(&probe.marts_after_healing)),
             property("dbt_probe_after_repair", verdict(&probe.after_repair)),
         ]);
         let mut out = format!("dbt probe: {}\n", probe.describe());

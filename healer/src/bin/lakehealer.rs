@@ -76,9 +76,11 @@ struct LakeArgs {
     /// PostgreSQL: the dbt executable.
     #[arg(long, value_name = "PATH", default_value = "dbt")]
     dbt: std::path::PathBuf,
-    /// PostgreSQL: the models to rebuild (`dbt run --select`).
-    #[arg(long, value_name = "SELECTOR", default_value = "marts")]
-    dbt_select: String,
+    /// PostgreSQL: the models to rebuild (`dbt run --select`), e.g. `source:served.orders+` for
+    /// everything downstream of the served table. Incremental models among them should take a
+    /// `days` variable (ISO dates) to rebuild only the repaired days.
+    #[arg(long, value_name = "SELECTOR", requires = "dbt_project")]
+    dbt_select: Option<String>,
 }
 
 impl LakeArgs {
@@ -105,11 +107,11 @@ impl LakeArgs {
         let dbt = match &self.dbt_project {
             None => None,
             Some(dir) => Some(DbtModels {
+                select: self.dbt_select.clone().ok_or("--dbt-project needs --dbt-select: the models to rebuild")?,
                 executable: self.dbt.clone(),
                 project_dir: dir.clone(),
                 profiles_dir: dir.clone(),
                 target_path: std::env::temp_dir().join(format!("lakehealer-dbt-{}", std::process::id())),
-                select: self.dbt_select.clone(),
                 env: lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?,
             }),
         };

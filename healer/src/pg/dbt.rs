@@ -16,7 +16,9 @@ pub struct DbtModels {
     pub profiles_dir: PathBuf,
     /// dbt's target and log directories (kept apart from anyone else's runs of the project).
     pub target_path: PathBuf,
-    /// The `--select` of models to rebuild (e.g. `daily_revenue`).
+    /// The `--select` of models to rebuild: everything downstream of the repaired table (e.g.
+    /// `source:served.orders+`), or a staging table built from damaged rows would feed the marts
+    /// again.
     pub select: String,
     /// Extra environment (the profile's connection settings).
     pub env: Vec<(String, String)>,
