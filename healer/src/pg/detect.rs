@@ -52,6 +52,20 @@ pub struct PgDetection {
     pub partitions_checked: usize,
 }
 
+impl PgFinding {
+    fn new(
+        l: &PgLayout,
+        kind: FindingKind,
+        location: String,
+        tier: Tier,
+        message: String,
+        evidence: Evidence,
+        repair: PgRepair,
+    ) -> Self {
+        PgFinding { finding: Finding { kind, table: l.table.clone(), location, tier, message, evidence }, repair }
+    }
+}
+
 /// Runs every detector. Column drift stops the pass there: the per-day query needs the
 /// source's columns, and the column repair comes first anyway.
 pub async fn detect(client: &Client, l: &PgLayout) -> Result<PgDetection, tokio_postgres::Error> {
@@ -60,21 +74,21 @@ pub async fn detect(client: &Client, l: &PgLayout) -> Result<PgDetection, tokio_
     let served = introspect::columns(client, &l.served_schema, &l.table).await?;
     let diff = ColumnDiff::between(&served, &source);
     if !diff.is_empty() {
-        out.findings.push(PgFinding {
-            finding: Finding {
-                kind: FindingKind::SchemaDrift,
-                table: l.table.clone(),
-                location: l.table_location(),
-                tier: Tier::Listing,
-                message: format!("{} differs from {}: {diff}", l.served(), l.raw()),
-                evidence: Evidence::Schema {
-                    missing: diff.missing.iter().map(|c| c.name.clone()).collect(),
-                    extra: diff.extra.iter().map(|c| c.name.clone()).collect(),
-                    retyped: diff.retyped.clone(),
-                },
-            },
-            repair: PgRepair::Columns(diff),
-        });
+        let evidence = Evidence::Schema {
+            missing: diff.missing.iter().map(|c| c.name.clone()).collect(),
+            extra: diff.extra.iter().map(|c| c.name.clone()).collect(),
+            retyped: diff.retyped.clone(),
+        };
+        let message = format!("{} differs from {}: {diff}", l.served(), l.raw());
+        out.findings.push(PgFinding::new(
+            l,
+            FindingKind::SchemaDrift,
+            l.table_location(),
+            Tier::Listing,
+            message,
+            evidence,
+            PgRepair::Columns(diff),
+        ));
         return Ok(out);
     }
     let key = introspect::primary_key(client, &l.raw_schema, &l.table).await?;
@@ -89,43 +103,45 @@ pub async fn detect(client: &Client, l: &PgLayout) -> Result<PgDetection, tokio_
     for day in expected.keys().filter(|d| !attached.contains(d)) {
         let name = l.partition_name(*day);
         let still_there = introspect::relation(client, &l.served_schema, &name).await?.is_some();
-        out.findings.push(PgFinding {
-            finding: Finding {
-                kind: FindingKind::MissingPartition,
-                table: l.table.clone(),
-                location: l.day_location(*day),
-                tier: Tier::Listing,
-                message: if still_there {
-                    format!("partition {name} exists but is not attached to {}", l.served())
-                } else {
-                    format!("partition {name} of {} does not exist; {} has the day", l.served(), l.raw())
-                },
-                evidence: Evidence::Partition {
-                    partition: format!("dt={day}"),
-                    registered: false,
-                    missing_files: Vec::new(),
-                    has_data: still_there,
-                },
-            },
-            repair: if still_there { PgRepair::AttachPartition(*day) } else { PgRepair::RecreatePartition(*day) },
-        });
+        let (message, repair) = if still_there {
+            (format!("partition {name} exists but is not attached to {}", l.served()), PgRepair::AttachPartition(*day))
+        } else {
+            (
+                format!("partition {name} of {} does not exist; {} has the day", l.served(), l.raw()),
+                PgRepair::RecreatePartition(*day),
+            )
+        };
+        let evidence = Evidence::Partition {
+            partition: format!("dt={day}"),
+            registered: false,
+            missing_files: Vec::new(),
+            has_data: still_there,
+        };
+        let location = l.day_location(*day);
+        out.findings.push(PgFinding::new(
+            l,
+            FindingKind::MissingPartition,
+            location,
+            Tier::Listing,
+            message,
+            evidence,
+            repair,
+        ));
     }
     let actual = introspect::day_stats(client, l, &l.served(), &value_columns).await?;
     out.partitions_checked = attached.len();
     for (day, want) in expected.iter().filter(|(d, _)| attached.contains(d)) {
         let got = actual.get(day).cloned().unwrap_or_default();
         if got.rows < want.rows {
-            out.findings.push(PgFinding {
-                finding: Finding {
-                    kind: FindingKind::MissingPartition,
-                    table: l.table.clone(),
-                    location: l.day_location(*day),
-                    tier: Tier::Query,
-                    message: format!("{} of {} rows of {day} are served", got.rows, want.rows),
-                    evidence: Evidence::Rows { partition: format!("dt={day}"), expected: want.rows, served: got.rows },
-                },
-                repair: PgRepair::RefillRows(*day),
-            });
+            out.findings.push(PgFinding::new(
+                l,
+                FindingKind::MissingPartition,
+                l.day_location(*day),
+                Tier::Query,
+                format!("{} of {} rows of {day} are served", got.rows, want.rows),
+                Evidence::Rows { partition: format!("dt={day}"), expected: want.rows, served: got.rows },
+                PgRepair::RefillRows(*day),
+            ));
         }
         let flooded: Vec<(String, u64, u64, f64)> = value_columns
             .iter()
@@ -136,17 +152,17 @@ pub async fn detect(client: &Client, l: &PgLayout) -> Result<PgDetection, tokio_
             .collect();
         if !flooded.is_empty() {
             let names: Vec<&str> = flooded.iter().map(|f| f.0.as_str()).collect();
-            out.findings.push(PgFinding {
-                finding: Finding {
-                    kind: FindingKind::NullFlood,
-                    table: l.table.clone(),
-                    location: l.day_location(*day),
-                    tier: Tier::Query,
-                    message: format!("more NULLs on {day} than {} has, in {}", l.raw(), names.join(", ")),
-                    evidence: Evidence::Nulls { columns: flooded.clone() },
-                },
-                repair: PgRepair::RestoreNulls(*day, flooded.into_iter().map(|f| f.0).collect()),
-            });
+            let message = format!("more NULLs on {day} than {} has, in {}", l.raw(), names.join(", "));
+            let repair = PgRepair::RestoreNulls(*day, flooded.iter().map(|f| f.0.clone()).collect());
+            out.findings.push(PgFinding::new(
+                l,
+                FindingKind::NullFlood,
+                l.day_location(*day),
+                Tier::Query,
+                message,
+                Evidence::Nulls { columns: flooded },
+                repair,
+            ));
         }
     }
     Ok(out)
