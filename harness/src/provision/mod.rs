@@ -32,7 +32,7 @@ pub enum ProvisionError {
     NotReady { what: &'static str, endpoint: String, waited: Duration, log: String, tail: String },
     #[error("{what}: {reason}")]
     NotConfigured { what: &'static str, reason: String },
-    #[error("{what} at {endpoint} does not answer HTTP")]
+    #[error("{what} at {endpoint} does not answer (nothing accepts connections there)")]
     Unreachable { what: &'static str, endpoint: String },
     #[error("containers: {0}")]
     NoEngine(String),
