@@ -108,7 +108,7 @@ pub(crate) async fn run_inner(
         poll_every: opts.reconcile_every.unwrap_or_else(|| opts.target.reconcile_every()),
         dbt: Some(dbt.models(&url, &dir.join("dbt-healer"))?),
     };
-    let healer = Arc::new(PgHealer::new(url.clone(), layout.clone(), config, sink));
+    let healer = Arc::new(PgHealer::new(url.clone(), layout.clone(), config, crate::runner::counted(sink, opts)));
     let steady = healer.scan().await.map_err(|e| format!("steady state: healer failed: {e}"))?;
     if !steady.is_empty() {
         let list: Vec<String> = steady.iter().map(|f| format!("{} at {}", f.kind, f.location)).collect();

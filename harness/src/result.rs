@@ -33,9 +33,15 @@ pub struct ScenarioResult {
     pub status: Status,
     /// Broken expectations, each with its numbers.
     pub failures: Vec<String>,
+    /// SLO phases (`detect`, `repair`) whose deadline was missed.
+    pub slo_breaches: Vec<String>,
     /// Why the scenario could not run, or was skipped.
     pub reason: Option<String>,
     pub slo: Slo,
+    /// What the scenario expects of the healer (`repaired`, `detected`, `unrepairable`).
+    pub expected_outcome: crate::scenario::ExpectedOutcome,
+    /// The most rows the scenario may lose; `None` where loss is not checked (nothing heals).
+    pub rows_lost_allowed: Option<u64>,
     /// From the start of injection to the first incident matching the ground truth.
     pub time_to_detect_ms: Option<f64>,
     /// From the start of injection to the first passing verification against golden.

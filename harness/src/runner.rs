@@ -38,6 +38,8 @@ pub struct RunOptions {
     /// The healer's reconcile interval (default: the target's, see [`Target::reconcile_every`]).
     /// A long one proves that detection comes from events.
     pub reconcile_every: Option<Duration>,
+    /// Count every healer event of the run in these metrics (see [`crate::metrics`]).
+    pub healer_metrics: Option<Arc<lakehealer::metrics::HealerMetrics>>,
 }
 
 impl Default for RunOptions {
@@ -52,7 +54,16 @@ impl Default for RunOptions {
             target_options: TargetOptions::default(),
             sns_topic: None,
             reconcile_every: None,
+            healer_metrics: None,
         }
+    }
+}
+
+/// `sink`, also feeding the run's healer metrics when the run keeps them.
+pub(crate) fn counted(sink: lakehealer::EventSink, opts: &RunOptions) -> lakehealer::EventSink {
+    match &opts.healer_metrics {
+        Some(metrics) => lakehealer::publish::fanout(vec![sink, metrics.sink()]),
+        None => sink,
     }
 }
 
@@ -126,8 +137,11 @@ pub(crate) fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
         seed: opts.seed,
         status: Status::Error,
         failures: Vec::new(),
+        slo_breaches: Vec::new(),
         reason: None,
         slo: scenario.slo,
+        expected_outcome: scenario.expect.outcome,
+        rows_lost_allowed: scenario.expect.rows_lost,
         time_to_detect_ms: None,
         time_to_repair_ms: None,
         time_to_unrepairable_ms: None,
@@ -240,7 +254,7 @@ async fn run_inner(
         event_queue: provisioned.events.clone(),
         ..HealerConfig::default()
     };
-    let healer = Arc::new(Healer::new(lake.clone(), config, sink));
+    let healer = Arc::new(Healer::new(lake.clone(), config, counted(sink, opts)));
     let steady = healer.scan().await.map_err(|e| format!("steady state: healer failed: {e}"))?;
     if !steady.findings.is_empty() {
         let list: Vec<String> = steady.findings.iter().map(|f| format!("{} at {}", f.kind, f.location)).collect();
@@ -431,6 +445,7 @@ pub(crate) fn score(
         damaged_objects: damaged,
     };
     result.failures = scoring::failures(scenario, &measured);
+    result.slo_breaches = scoring::slo_breaches(scenario, &measured);
     result.status = if result.failures.is_empty() { Status::Passed } else { Status::Failed };
     result.time_to_detect_ms = measured.time_to_detect.map(|d| d.as_secs_f64() * 1000.0);
     result.time_to_repair_ms = measured.time_to_repair.map(|d| d.as_secs_f64() * 1000.0);
@@ -561,7 +576,7 @@ impl Observation {
                     self.time_to_unrepairable = Some(at.saturating_duration_since(t0));
                 }
             }
-            HealerEvent::Resolved { .. } => {}
+            HealerEvent::Resolved { .. } | HealerEvent::PassFailed { .. } => {}
         }
     }
 }

@@ -32,55 +32,73 @@ fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// The detection deadline's breach, if any, with its numbers.
+fn detect_breach(scenario: &Scenario, m: &Measured) -> Option<String> {
+    let within = scenario.slo.detect_within;
+    match m.time_to_detect {
+        None => Some(format!("detect: no matching incident within detect_within {} (SLO breach)", ms(within))),
+        Some(t) if t > within => {
+            Some(format!("detect: time to detect {} exceeds detect_within {} (SLO breach)", ms(t), ms(within)))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The repair deadline's breach, if any: repaired too late (or never), or for an unrepairable
+/// fault, reported unrepairable too late (or never).
+fn repair_breach(scenario: &Scenario, m: &Measured) -> Option<String> {
+    let within = scenario.slo.repair_within;
+    match scenario.expect.outcome {
+        ExpectedOutcome::Repaired => match m.time_to_repair {
+            None => Some(format!(
+                "repair: lake not equal to golden within repair_within {} (SLO breach){}",
+                ms(within),
+                m.unhealed_because.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            )),
+            Some(t) if t > within => {
+                Some(format!("repair: time to repair {} exceeds repair_within {} (SLO breach)", ms(t), ms(within)))
+            }
+            Some(_) => None,
+        },
+        ExpectedOutcome::Unrepairable => match m.time_to_unrepairable {
+            None => Some(format!(
+                "unrepairable: the healer did not report every damaged location unrepairable within repair_within {}",
+                ms(within)
+            )),
+            Some(t) if t > within => Some(format!(
+                "unrepairable: reported after {}, beyond repair_within {} (SLO breach)",
+                ms(t),
+                ms(within)
+            )),
+            Some(_) => None,
+        },
+        ExpectedOutcome::Detected => None,
+    }
+}
+
+/// The SLO phases (`detect`, `repair`) whose deadline was missed.
+pub fn slo_breaches(scenario: &Scenario, m: &Measured) -> Vec<String> {
+    let mut phases = Vec::new();
+    if detect_breach(scenario, m).is_some() {
+        phases.push("detect".to_string());
+    }
+    if repair_breach(scenario, m).is_some() {
+        phases.push("repair".to_string());
+    }
+    phases
+}
+
 /// Every broken expectation, each naming its numbers. Empty means passed.
 pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
     let mut out = Vec::new();
-    let slo = scenario.slo;
-    match m.time_to_detect {
-        None => out
-            .push(format!("detect: no matching incident within detect_within {} (SLO breach)", ms(slo.detect_within))),
-        Some(t) if t > slo.detect_within => out.push(format!(
-            "detect: time to detect {} exceeds detect_within {} (SLO breach)",
-            ms(t),
-            ms(slo.detect_within)
-        )),
-        Some(_) => {}
-    }
+    out.extend(detect_breach(scenario, m));
     if m.locations_detected < m.locations_total {
         out.push(format!(
             "detect: {} of {} damaged locations raised a matching incident",
             m.locations_detected, m.locations_total
         ));
     }
-    if scenario.expect.outcome == ExpectedOutcome::Repaired {
-        match m.time_to_repair {
-            None => out.push(format!(
-                "repair: lake not equal to golden within repair_within {} (SLO breach){}",
-                ms(slo.repair_within),
-                m.unhealed_because.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
-            )),
-            Some(t) if t > slo.repair_within => out.push(format!(
-                "repair: time to repair {} exceeds repair_within {} (SLO breach)",
-                ms(t),
-                ms(slo.repair_within)
-            )),
-            Some(_) => {}
-        }
-    }
-    if scenario.expect.outcome == ExpectedOutcome::Unrepairable {
-        match m.time_to_unrepairable {
-            None => out.push(format!(
-                "unrepairable: the healer did not report every damaged location unrepairable within repair_within {}",
-                ms(slo.repair_within)
-            )),
-            Some(t) if t > slo.repair_within => out.push(format!(
-                "unrepairable: reported after {}, beyond repair_within {} (SLO breach)",
-                ms(t),
-                ms(slo.repair_within)
-            )),
-            Some(_) => {}
-        }
-    }
+    out.extend(repair_breach(scenario, m));
     if m.damaged_objects_kept < m.damaged_objects {
         out.push(format!(
             "quarantine: {} of {} damaged object(s) are gone from the lake (damage must be quarantined, never deleted)",

@@ -41,10 +41,18 @@ pub enum HealerEvent {
         files_checked: usize,
         footers_read: usize,
         pages_decoded: usize,
+        /// Bytes of the objects whose contents this pass read.
+        #[serde(default)]
+        bytes_read: u64,
         findings: usize,
         duration_ms: f64,
+        /// For a pass triggered by a change event: from the event's time to the pass's start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event_lag_ms: Option<f64>,
         at: DateTime<Utc>,
     },
+    /// A pass failed (lake unreachable, a repair interrupted); the next trigger retries it.
+    PassFailed { error: String, at: DateTime<Utc> },
 }
 
 /// Why the healer ran the pass that raised an incident.
@@ -79,6 +87,11 @@ impl Trigger {
     /// A pass run for no event.
     pub fn of(via: TriggerKind) -> Self {
         Trigger { via, key: None, event_time: None }
+    }
+
+    /// From the change's event time to now, for passes run because of an event.
+    pub fn lag_ms(&self) -> Option<f64> {
+        self.event_time.map(|t| (Utc::now() - t).num_microseconds().unwrap_or(i64::MAX) as f64 / 1000.0)
     }
 }
 

@@ -22,6 +22,8 @@ pub struct ScanReport {
     pub footers_read: usize,
     /// Files whose pages were decoded.
     pub pages_decoded: usize,
+    /// Bytes of the files whose contents were read (footer or pages).
+    pub bytes_read: u64,
     pub duration: Duration,
 }
 
@@ -80,6 +82,11 @@ impl Healer {
         &self.config
     }
 
+    /// Hands `event` to the healer's sink (for the watch loop's own events).
+    pub(crate) fn emit(&self, event: HealerEvent) {
+        (self.sink)(event)
+    }
+
     async fn tables(&self) -> Result<Vec<TableDef>, HealerError> {
         let names = if self.config.tables.is_empty() {
             self.lake.catalog.list_tables().await?
@@ -131,6 +138,9 @@ impl Healer {
                         };
                         report.footers_read += check.footer_read as usize;
                         report.pages_decoded += check.pages_decoded as usize;
+                        if check.footer_read || check.pages_decoded {
+                            report.bytes_read += meta.size;
+                        }
                         state.verdicts.insert(
                             meta.key.clone(),
                             Verdict {
@@ -167,8 +177,10 @@ impl Healer {
             files_checked: scan.files_checked,
             footers_read: scan.footers_read,
             pages_decoded: scan.pages_decoded,
+            bytes_read: scan.bytes_read,
             findings: scan.findings.len(),
             duration_ms: scan.duration.as_secs_f64() * 1000.0,
+            event_lag_ms: trigger.lag_ms().map(|now| now - started.elapsed().as_secs_f64() * 1000.0),
             at: Utc::now(),
         });
         let tables: HashMap<String, TableDef> = table_list.into_iter().map(|t| (t.name.clone(), t)).collect();

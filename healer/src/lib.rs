@@ -22,6 +22,7 @@ mod error;
 pub mod events;
 pub mod finding;
 mod healer;
+pub mod metrics;
 pub mod pg;
 pub mod publish;
 pub mod repair;

@@ -14,7 +14,7 @@ pub fn subject_of(event: &HealerEvent) -> Option<(&'static str, &'static str)> {
         HealerEvent::Repair { .. } => Some(("lakehealer repair", "repair")),
         HealerEvent::Unrepairable { .. } => Some(("lakehealer unrepairable", "unrepairable")),
         HealerEvent::Resolved { .. } => Some(("lakehealer resolved", "resolved")),
-        HealerEvent::Scan { .. } => None,
+        HealerEvent::Scan { .. } | HealerEvent::PassFailed { .. } => None,
     }
 }
 

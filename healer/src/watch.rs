@@ -38,6 +38,7 @@ pub async fn watch(healer: Arc<Healer>, mut shutdown: watch::Receiver<bool>) -> 
     loop {
         if let Err(e) = healer.pass_triggered(&trigger).await {
             tracing::warn!(error = %e, "pass failed; retrying on the next change");
+            healer.emit(crate::events::HealerEvent::PassFailed { error: e.to_string(), at: Utc::now() });
         }
         tokio::select! {
             biased;

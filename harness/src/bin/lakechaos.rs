@@ -15,6 +15,7 @@ use lakechaos_faults::{apply, FaultContext, Journal};
 use rand::SeedableRng;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +62,12 @@ enum Command {
         /// Write the JSON report here.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write a self-contained HTML report here (summary, time-to-detect/repair chart
+        /// against each SLO, failure details; opens without network).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        #[command(flatten)]
+        publish: PublishArgs,
     },
     /// Run the suite repeatedly; print time to detect / repair per fault class (p50, p95) and
     /// the suite's wall time against their aims.
@@ -136,6 +143,45 @@ struct RunArgs {
     sns_topic: Option<String>,
 }
 
+/// Where to publish the run's metrics.
+#[derive(clap::Args, Clone)]
+struct PublishArgs {
+    /// Push the run's metrics (and the healer's) to this Prometheus pushgateway at the end,
+    /// grouped by job=lakechaos, run_id and target.
+    #[arg(long, value_name = "URL")]
+    pushgateway: Option<String>,
+    /// Also publish the figures to CloudWatch (PutMetricData; the usual AWS credentials).
+    #[arg(long)]
+    cloudwatch: bool,
+    /// CloudWatch-compatible endpoint (an emulator); default: AWS.
+    #[arg(long, value_name = "URL", requires = "cloudwatch")]
+    cloudwatch_endpoint: Option<String>,
+    /// Also write the run's metrics (Prometheus text format) to this file.
+    #[arg(long, value_name = "FILE")]
+    metrics_file: Option<PathBuf>,
+    /// CloudWatch namespace.
+    #[arg(long, value_name = "NAME", default_value = lakechaos::metrics::cloudwatch::NAMESPACE)]
+    cloudwatch_namespace: String,
+}
+
+impl PublishArgs {
+    fn destinations(&self, run_id: Option<&str>) -> lakechaos::metrics::publish::Destinations {
+        let cloudwatch = self.cloudwatch.then(|| {
+            let conn = match &self.cloudwatch_endpoint {
+                Some(url) => lakechaos_lake::AwsConnection::emulator(url),
+                None => lakechaos_lake::AwsConnection::from_environment(None, None),
+            };
+            (conn, self.cloudwatch_namespace.clone())
+        });
+        lakechaos::metrics::publish::Destinations {
+            pushgateway: self.pushgateway.clone(),
+            cloudwatch,
+            textfile: self.metrics_file.clone(),
+            run_id: run_id.map(String::from).unwrap_or_else(aws_guard::default_run_id),
+        }
+    }
+}
+
 impl RunArgs {
     /// Run options, and the temporary work directory when none was given. Its path is printed
     /// so that a killed run can be reverted from the journals inside it.
@@ -195,6 +241,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn writing(path: &std::path::Path, e: std::io::Error) -> String {
+    format!("error: writing {}: {e}", path.display())
+}
+
 /// `run --dry-run`: the guard's checks, then the manifest on stdout; nothing is written.
 async fn dry_run(run: &RunArgs, scenarios: &[Scenario]) -> Result<u8, String> {
     if run.target != Target::Aws {
@@ -252,20 +302,41 @@ async fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(0)
         }
-        Command::Run { select: sel, run, junit, json } => {
+        Command::Run { select: sel, run, junit, json, html, publish } => {
             let scenarios = select(&sel)?;
             if run.dry_run {
                 return dry_run(&run, &scenarios).await;
             }
-            let (opts, _temp) = run.options()?;
+            // Metric destinations must answer before anything is injected.
+            let destinations = publish.destinations(run.run_id.as_deref());
+            destinations.check().await.map_err(|e| format!("error: {e}; nothing was run"))?;
+            let (mut opts, _temp) = run.options()?;
+            let healer_metrics = Arc::new(lakehealer::metrics::HealerMetrics::new());
+            opts.healer_metrics = Some(Arc::clone(&healer_metrics));
             let suite = lakechaos::run_suite(&scenarios, &opts).await.map_err(|e| format!("error: {e}"))?;
             print!("{}", report::summary::render(&suite));
             let suites = [suite];
             if let Some(path) = junit {
-                report::junit::write(&suites, &path).map_err(|e| format!("error: writing {}: {e}", path.display()))?;
+                report::junit::write(&suites, &path).map_err(|e| writing(&path, e))?;
             }
             if let Some(path) = json {
-                report::json::write(&suites, &path).map_err(|e| format!("error: writing {}: {e}", path.display()))?;
+                report::json::write(&suites, &path).map_err(|e| writing(&path, e))?;
+            }
+            if let Some(path) = html {
+                report::html::write(&suites, &path).map_err(|e| writing(&path, e))?;
+                eprintln!("html report: {}", path.display());
+            }
+            if destinations.any() {
+                let done = destinations
+                    .publish(&suites[0], Some(&healer_metrics))
+                    .await
+                    .map_err(|e| format!("error: publishing metrics: {e}"))?;
+                if let Some(url) = done.pushed_to {
+                    eprintln!("metrics pushed to {url}");
+                }
+                if let Some(n) = done.cloudwatch_data {
+                    eprintln!("{n} CloudWatch data point(s) sent to namespace {}", publish.cloudwatch_namespace);
+                }
             }
             Ok(if suites[0].all_passed() { 0 } else { 1 })
         }

@@ -16,6 +16,7 @@ pub mod containers;
 pub mod docker;
 pub mod local_process;
 pub mod postgres_process;
+pub mod prometheus_process;
 
 use async_trait::async_trait;
 #[cfg(feature = "containers")]

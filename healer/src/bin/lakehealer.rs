@@ -4,8 +4,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lakechaos_lake::pg::PgLayout;
 use lakechaos_lake::Lake;
 use lakehealer::events::{HealerEvent, RepairAction, Trigger, TriggerKind};
+use lakehealer::metrics::HealerMetrics;
 use lakehealer::pg::dbt::DbtModels;
 use lakehealer::pg::{PgHealer, PgHealerConfig};
+use lakehealer::publish::fanout;
 use lakehealer::{Depth, Healer, HealerConfig, Mode};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -181,7 +183,45 @@ enum Command {
         /// check at once.
         #[arg(long, value_name = "URL")]
         events_queue: Option<String>,
+        /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks a
+        /// free one, printed at start).
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
+}
+
+/// Starts the `/metrics` endpoint when asked, and returns the sink that feeds it (or a no-op).
+async fn metrics_endpoint(
+    listen: Option<std::net::SocketAddr>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<lakehealer::EventSink, String> {
+    let Some(addr) = listen else { return Ok(lakehealer::events::discard()) };
+    let metrics = Arc::new(HealerMetrics::new());
+    let (bound, _task) =
+        lakehealer::metrics::serve(addr, Arc::clone(&metrics), stop).await.map_err(|e| e.to_string())?;
+    eprintln!("metrics: http://{bound}/metrics");
+    Ok(metrics.sink())
+}
+
+/// A stop signal that turns true on Ctrl-C or SIGTERM (how a container or a test stops it).
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut t) => {
+                    t.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        let _ = stop_tx.send(true);
+    });
+    stop_rx
 }
 
 fn main() -> ExitCode {
@@ -250,6 +290,7 @@ fn printer(format: Format) -> lakehealer::EventSink {
                 println!("UNREPAIRABLE {incident} {location}: {reason}")
             }
             HealerEvent::Resolved { incident, location, .. } => println!("RESOLVED {incident} {location}"),
+            HealerEvent::PassFailed { error, .. } => eprintln!("PASS FAILED (retrying): {error}"),
             HealerEvent::Scan { .. } => {}
         },
     })
@@ -332,15 +373,13 @@ async fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(if left.is_empty() { 0 } else { 1 })
         }
-        Command::Watch { args, reconcile_every, detect_only, .. } if args.postgres().is_some() => {
+        Command::Watch { args, reconcile_every, detect_only, metrics_listen, .. } if args.postgres().is_some() => {
             let url = args.postgres().expect("guarded");
             let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
-            let healer = Arc::new(args.pg_healer(url, mode, reconcile_every, printer(args.format))?);
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = stop_tx.send(true);
-            });
+            let stop_rx = stop_on_signal();
+            let metrics = metrics_endpoint(metrics_listen, stop_rx.clone()).await?;
+            let sink = fanout(vec![printer(args.format), metrics]);
+            let healer = Arc::new(args.pg_healer(url, mode, reconcile_every, sink)?);
             lakehealer::pg::watch(healer, stop_rx).await.map_err(|e| e.to_string())?;
             Ok(0)
         }
@@ -388,7 +427,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(if left.findings.is_empty() { 0 } else { 1 })
         }
-        Command::Watch { args, reconcile_every, detect_only, events_queue } => {
+        Command::Watch { args, reconcile_every, detect_only, events_queue, metrics_listen } => {
             let lake = args.location.open().await?;
             let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
             let event_queue = match &events_queue {
@@ -399,12 +438,9 @@ async fn run(cli: Cli) -> Result<u8, String> {
             };
             let cfg = HealerConfig { reconcile_every, event_queue, ..config(&args, mode) };
             let (sink, publisher) = args.sink().await;
-            let healer = Arc::new(Healer::new(lake, cfg, sink));
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = stop_tx.send(true);
-            });
+            let stop_rx = stop_on_signal();
+            let metrics = metrics_endpoint(metrics_listen, stop_rx.clone()).await?;
+            let healer = Arc::new(Healer::new(lake, cfg, fanout(vec![sink, metrics])));
             lakehealer::watch::watch(healer, stop_rx).await.map_err(|e| e.to_string())?;
             flush(publisher).await;
             Ok(0)

@@ -199,8 +199,11 @@ impl PgHealer {
             files_checked: found.partitions_checked,
             footers_read: 0,
             pages_decoded: 0,
+            // Rows are counted in the database; no object bytes cross the wire.
+            bytes_read: 0,
             findings: report.findings.len(),
             duration_ms: report.duration.as_secs_f64() * 1000.0,
+            event_lag_ms: None,
             at: Utc::now(),
         });
         Ok(report)
@@ -217,6 +220,7 @@ pub async fn watch(healer: Arc<PgHealer>, mut stop: tokio::sync::watch::Receiver
         }
         if let Err(e) = healer.pass(trigger.clone()).await {
             tracing::warn!(error = %e, "healer pass failed; retrying");
+            (healer.sink)(HealerEvent::PassFailed { error: e.to_string(), at: Utc::now() });
         }
         trigger = Trigger::of(TriggerKind::Reconcile);
         tokio::select! {
