@@ -2,6 +2,8 @@
 //! repair leaves the table exactly as it was before the repair began, and the next pass
 //! completes it. Also `lakehealer scan | heal --lake postgresql://…` on the same kind of damage.
 
+mod common;
+
 use lakechaos::{Target, TargetOptions};
 use lakechaos_faults::pg::{self as pg_faults, PgTable};
 use lakechaos_faults::schema_drift::{DriftMode, DriftScope, SchemaDrift};
@@ -122,13 +124,7 @@ async fn a_repair_killed_midway_leaves_the_table_as_it_was_and_the_next_pass_com
 async fn lakehealer_scans_and_heals_a_postgres_lake() {
     let env = Target::Postgres.start(&TargetOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
     let (url, verifier) = damaged(&env, "cli-heal", &drop_column("amount")).await;
-    // The healer's binary sits next to ours; `cargo test -p lakechaos` alone does not build it.
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_lakechaos")).with_file_name("lakehealer");
-    if !bin.exists() {
-        let built =
-            std::process::Command::new(env!("CARGO")).args(["build", "-q", "-p", "lakehealer"]).status().unwrap();
-        assert!(built.success() && bin.exists(), "{} could not be built", bin.display());
-    }
+    let bin = common::lakehealer_bin();
     let bin = bin.as_path();
     let scan = std::process::Command::new(bin).args(["scan", "--lake", &url]).output().unwrap();
     let out = String::from_utf8_lossy(&scan.stdout);

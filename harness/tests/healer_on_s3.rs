@@ -11,16 +11,6 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn lakehealer_bin() -> PathBuf {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_lakechaos")).with_file_name("lakehealer");
-    assert!(
-        bin.exists(),
-        "{} is missing: `cargo test --workspace` builds it (or `cargo build -p lakehealer`)",
-        bin.display()
-    );
-    bin
-}
-
 fn writers_python() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-writers/bin/python");
     assert!(p.exists(), "{} is missing: run scripts/setup", p.display());
@@ -37,7 +27,7 @@ struct Healer<'a> {
 
 impl Healer<'_> {
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(lakehealer_bin());
+        let mut cmd = Command::new(common::lakehealer_bin());
         cmd.args(args)
             .args([
                 "--lake",

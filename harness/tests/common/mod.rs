@@ -27,3 +27,38 @@ pub fn every_mode() -> Vec<FaultSpec> {
     }));
     specs
 }
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A tool the project's `scripts/setup` installs: `repo_root()/<relative>` if there, else the
+/// name on PATH. Panics naming what to run when it is missing: a missing tool is a failed
+/// test, never a silent pass.
+pub fn setup_tool(relative: &str, name: &str) -> PathBuf {
+    let local = repo_root().join(relative);
+    if local.is_file() {
+        return local;
+    }
+    on_path(name)
+}
+
+/// `name` on PATH; panics naming scripts/setup when it is not there.
+pub fn on_path(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()))
+        .unwrap_or_else(|| panic!("{name} is not installed (not on PATH); run scripts/setup"))
+}
+
+/// The `lakehealer` binary, next to `lakechaos` (built first when `cargo test -p lakechaos`
+/// alone has not built it).
+pub fn lakehealer_bin() -> PathBuf {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_lakechaos")).with_file_name("lakehealer");
+    if !bin.exists() {
+        let built =
+            std::process::Command::new(env!("CARGO")).args(["build", "-q", "-p", "lakehealer"]).status().unwrap();
+        assert!(built.success() && bin.exists(), "{} could not be built", bin.display());
+    }
+    bin
+}
