@@ -131,7 +131,8 @@ struct RunArgs {
     /// The aws target's guard configuration (allowed accounts, bucket, prefix).
     #[arg(long, value_name = "FILE")]
     aws_config: Option<PathBuf>,
-    /// The aws target's run id: keys go under <prefix>/<run-id>/ (default: from the clock).
+    /// The run id: groups the pushed metrics, and on the aws target keys go under
+    /// <prefix>/<run-id>/ (default: from the clock).
     #[arg(long, value_name = "ID")]
     run_id: Option<String>,
     /// aws target: check the account, print the manifest of what the run would create or touch,

@@ -21,7 +21,7 @@ pub mod prometheus_process;
 use async_trait::async_trait;
 #[cfg(feature = "containers")]
 pub use containers::ContainersProvider;
-pub use local_process::LocalProcess;
+pub use local_process::{free_port, LocalProcess};
 use std::time::Duration;
 
 /// Why a server could not be provisioned.
