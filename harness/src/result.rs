@@ -85,6 +85,30 @@ pub struct ScenarioResult {
     pub duration_ms: f64,
 }
 
+#[cfg(test)]
+impl ScenarioResult {
+    /// A passed null-flood scenario (SLO 300 ms / 2 s) with plausible figures, for unit tests of
+    /// what consumes results.
+    pub(crate) fn example(name: &str) -> ScenarioResult {
+        let yaml = format!(
+            "name: {name:?}\nfixture: {{dataset: orders}}\nfault: {{kind: null_flood, fraction: 0.5}}\nslo: {{detect_within: 300ms, repair_within: 2s}}\nexpect: {{outcome: repaired}}\n"
+        );
+        let scenario = crate::scenario::load::parse_scenario(&yaml, std::path::Path::new("x.yaml")).expect("valid");
+        ScenarioResult {
+            status: Status::Passed,
+            time_to_repair_ms: Some(120.0),
+            locations_detected: 1,
+            locations_total: 1,
+            rows_expected: 10,
+            rows_lost: Some(0),
+            incidents: 1,
+            repairs: 1,
+            duration_ms: 500.0,
+            ..crate::runner::blank(&scenario, &crate::RunOptions::default())
+        }
+    }
+}
+
 /// The result of a suite on one target.
 #[derive(Clone, Debug, Serialize)]
 pub struct SuiteReport {

@@ -109,3 +109,61 @@ fn watch_repairs_a_change_as_it_happens() {
     assert!(seen.iter().any(|e| e["event"] == "repair" && e["action"] == "restore_from_landing"), "{seen:?}");
     assert_eq!(std::fs::read(&victim).unwrap(), original);
 }
+
+#[test]
+fn watch_refuses_a_metrics_address_it_cannot_listen_on() {
+    let dir = seeded();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let o = lakehealer(&["watch", "--lake", dir.path().to_str().unwrap(), "--metrics-listen", &addr]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains(&format!("cannot listen on {addr}")), "{}", text(&o));
+}
+
+#[test]
+fn watch_serves_its_metrics_and_stops_on_sigterm() {
+    let dir = seeded();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lakehealer"))
+        .args(["watch", "--lake", dir.path().to_str().unwrap(), "--metrics-listen", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Scrape until the first pass shows up, over plain HTTP/1.1.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let got = std::net::TcpStream::connect(&addr).ok().and_then(|mut s| {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
+            let mut out = String::new();
+            s.read_to_string(&mut out).ok()?;
+            Some(out)
+        });
+        if let Some(text) =
+            got.filter(|t| t.lines().any(|l| l.starts_with("lakehealer_passes_total ") && !l.ends_with(" 0")))
+        {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no pass counted at http://{addr}/metrics");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("text/plain; version=0.0.4"), "{body}");
+    assert!(body.lines().any(|l| l.starts_with("lakehealer_scanned_objects_total ") && !l.ends_with(" 0")), "{body}");
+    // SIGTERM is a clean stop (exit 0), as a container runtime sends it.
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "watch did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}

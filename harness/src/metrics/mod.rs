@@ -212,56 +212,13 @@ pub fn exposition(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Slo;
-    use std::time::Duration;
 
     fn result(name: &str, status: Status, ttd: Option<f64>, breaches: &[&str]) -> ScenarioResult {
-        let mut r = blank(name);
+        let mut r = ScenarioResult::example(name);
         r.status = status;
         r.time_to_detect_ms = ttd;
         r.slo_breaches = breaches.iter().map(|s| s.to_string()).collect();
         r
-    }
-
-    fn blank(name: &str) -> ScenarioResult {
-        ScenarioResult {
-            name: name.into(),
-            source: "x.yaml".into(),
-            target: "local".into(),
-            fault_class: "null_flood".into(),
-            fault_mode: "null_flood".into(),
-            seed: 7,
-            status: Status::Passed,
-            failures: vec![],
-            slo_breaches: vec![],
-            reason: None,
-            slo: Slo { detect_within: Duration::from_millis(300), repair_within: Duration::from_secs(2) },
-            expected_outcome: crate::scenario::ExpectedOutcome::Repaired,
-            rows_lost_allowed: Some(0),
-            time_to_detect_ms: None,
-            time_to_repair_ms: Some(120.0),
-            time_to_unrepairable_ms: None,
-            damaged_objects: 0,
-            damaged_objects_kept: 0,
-            detection_tier: None,
-            detected_via: None,
-            event_to_detect_ms: None,
-            locations_detected: 1,
-            locations_total: 1,
-            rows_expected: 10,
-            rows_lost: Some(0),
-            incidents: 1,
-            false_incidents: vec![],
-            repairs: 1,
-            pages_decoded: 0,
-            footers_read: 0,
-            ground_truth: None,
-            verification: None,
-            reverted: false,
-            journal: None,
-            dbt_probe: None,
-            duration_ms: 500.0,
-        }
     }
 
     fn suite(scenarios: Vec<ScenarioResult>) -> SuiteReport {
@@ -277,7 +234,7 @@ mod tests {
 
     #[test]
     fn slo_deadlines_become_bucket_boundaries() {
-        let b = buckets(&suite(vec![blank("a")]));
+        let b = buckets(&suite(vec![ScenarioResult::example("a")]));
         assert!(b.contains(&0.3) && b.contains(&2.0), "{b:?}");
         assert!(b.windows(2).all(|w| w[0] < w[1]), "sorted and unique: {b:?}");
     }

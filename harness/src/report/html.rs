@@ -191,3 +191,29 @@ pub fn write(suites: &[SuiteReport], path: &Path) -> std::io::Result<()> {
     }
     std::fs::write(path, render(suites))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_messages_are_escaped() {
+        let mut r = ScenarioResult::example("a");
+        // Loaded names are kebab-case; results built through the library API need not be.
+        r.name = "<script>alert(1)</script>".into();
+        r.status = Status::Failed;
+        r.failures = vec!["repair: \"quoted\" & <b>bold</b>".into()];
+        let suite = SuiteReport {
+            target: "local".into(),
+            seed: 7,
+            no_heal: false,
+            started_at: chrono::Utc::now(),
+            duration_ms: 10.0,
+            scenarios: vec![r],
+        };
+        let html = render(&[suite]);
+        assert!(!html.contains("<script>") && !html.contains("<b>bold"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(html.contains("&amp; &lt;b&gt;bold&lt;/b&gt;"), "{html}");
+    }
+}
