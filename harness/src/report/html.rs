@@ -3,6 +3,7 @@
 //! and SVG only, so it opens from a CI artifact without network.
 
 use crate::result::{ScenarioResult, Status, SuiteReport};
+use crate::scenario::ExpectedOutcome;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::path::Path;
 
@@ -37,37 +38,48 @@ fn status_word(s: Status) -> &'static str {
 }
 
 /// One bar (time to detect or repair) against its SLO mark, on the row's own scale so each
-/// scenario reads as "how far inside or beyond its deadline".
+/// scenario reads as "how far inside or beyond its deadline"; the deadline itself is written in
+/// the right-hand column.
 fn bar(y: f64, value: Option<f64>, slo_ms: f64, scale: f64, colour: &str, label: &str) -> Markup {
     let x_of = |v: f64| LABEL_W + (v / scale).min(1.0) * BAR_W;
     let over = value.is_some_and(|v| v > slo_ms);
     let fill = if over { "#cf222e" } else { colour };
+    let px = |v: f64| format!("{v:.1}");
     html! {
         @if let Some(v) = value {
-            rect x=(LABEL_W) y=(y) width=(format!("{:.1}", x_of(v) - LABEL_W).as_str()) height="12" fill=(fill) rx="2" {}
-            text x=(format!("{:.1}", x_of(v) + 4.0).as_str()) y=(y + 10.5) { (label) " " (ms(Some(v))) @if over { " (over SLO)" } }
+            rect x=(LABEL_W) y=(y) width=(px(x_of(v) - LABEL_W)) height="12" fill=(fill) rx="2" {}
+            text x=(px(x_of(v) + 4.0)) y=(y + 10.5) { (label) " " (ms(Some(v))) @if over { " (over SLO)" } }
         } @else {
             text x=(LABEL_W + 4.0) y=(y + 10.5) fill="#8a8f99" { (label) ": not reached" }
         }
-        line x1=(format!("{:.1}", x_of(slo_ms)).as_str()) x2=(format!("{:.1}", x_of(slo_ms)).as_str()) y1=(y - 2.0) y2=(y + 14.0)
+        line x1=(px(x_of(slo_ms))) x2=(px(x_of(slo_ms))) y1=(y - 2.0) y2=(y + 14.0)
             stroke="#1d2330" stroke-width="2" stroke-dasharray="3,2" {}
+        text x=(LABEL_W + BAR_W + 12.0) y=(y + 10.5) fill="#5b6475" { "SLO " (ms(Some(slo_ms))) }
     }
 }
 
 fn chart(scenarios: &[&ScenarioResult]) -> Markup {
     let height = ROW_H * scenarios.len() as f64 + 10.0;
     html! {
-        svg xmlns="http://www.w3.org/2000/svg" width=(LABEL_W + BAR_W + 170.0) height=(height) role="img"
+        svg xmlns="http://www.w3.org/2000/svg" width=(LABEL_W + BAR_W + 130.0) height=(height) role="img"
             aria-label="time to detect and repair per scenario against its SLO" {
             @for (i, r) in scenarios.iter().enumerate() {
                 @let y = i as f64 * ROW_H + 6.0;
                 @let detect_slo = r.slo.detect_within.as_secs_f64() * 1000.0;
                 @let repair_slo = r.slo.repair_within.as_secs_f64() * 1000.0;
-                @let scale = [detect_slo, repair_slo, r.time_to_detect_ms.unwrap_or(0.0), r.time_to_repair_ms.unwrap_or(0.0)]
+                // Where no repair is possible, the second bar is the time to report it so.
+                @let (second, second_label) = match r.expected_outcome {
+                    ExpectedOutcome::Unrepairable => (r.time_to_unrepairable_ms, "unrepairable reported"),
+                    _ => (r.time_to_repair_ms, "repair"),
+                };
+                @let scale = [detect_slo, repair_slo, r.time_to_detect_ms.unwrap_or(0.0), second.unwrap_or(0.0)]
                     .into_iter().fold(1.0, f64::max) * 1.1;
+                @if i % 2 == 1 {
+                    rect x="0" y=(y - 5.0) width=(LABEL_W + BAR_W + 130.0) height=(ROW_H) fill="#f6f8fa" {}
+                }
                 text x="0" y=(y + 17.0) { (r.name) }
                 (bar(y, r.time_to_detect_ms, detect_slo, scale, "#3b6fd8", "detect"))
-                (bar(y + 18.0, r.time_to_repair_ms, repair_slo, scale, "#1a7f37", "repair"))
+                (bar(y + 18.0, second, repair_slo, scale, "#1a7f37", second_label))
             }
         }
     }
@@ -89,7 +101,12 @@ fn scenario_row(r: &ScenarioResult) -> Markup {
                 (r.rows_lost.map(|n| n.to_string()).unwrap_or_else(|| "—".into()))
             }
             td.num { (r.false_incidents.len()) }
-            td { (r.reason.clone().unwrap_or_default()) }
+            td {
+                (r.reason.clone().unwrap_or_default())
+                @if r.expected_outcome == ExpectedOutcome::Unrepairable {
+                    "expected unrepairable (no source to heal from); reported in " (ms(r.time_to_unrepairable_ms))
+                }
+            }
         }
     }
 }
