@@ -49,6 +49,31 @@ async fn damaged(env: &lakechaos::target::TargetEnv, name: &str, fault: &FaultSp
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_killed_between_passes_is_replaced_without_a_failed_pass() {
+    let env = Target::Postgres.start(&TargetOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let (url, _verifier) = damaged(&env, "idle-kill", &drop_column("amount")).await;
+    let observer = connect(&url, "test-observer").await.unwrap();
+    let healer =
+        PgHealer::new(url.clone(), PgLayout::default(), PgHealerConfig::default(), lakehealer::events::discard());
+    assert_eq!(healer.scan().await.unwrap().len(), 1, "the healer's connection is up and sees the drift");
+    for _ in 0..5 {
+        // Terminate the healer's idle backend, then use the healer at once: the driver may not
+        // have noticed the close yet, and the pass must still succeed.
+        let killed: i64 = observer
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'lakehealer'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(killed, 1);
+        let found = healer.scan().await.unwrap_or_else(|e| panic!("a scan after the kill failed: {e}"));
+        assert_eq!(found.len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repair_killed_midway_leaves_the_table_as_it_was_and_the_next_pass_completes() {
     let env = Target::Postgres.start(&TargetOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
     let (url, verifier) = damaged(&env, "interrupted-repair", &drop_column("customer_id")).await;

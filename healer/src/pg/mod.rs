@@ -92,10 +92,30 @@ impl PgHealer {
         Ok(tokio::sync::MutexGuard::map(slot, |c| c.as_mut().expect("set above")))
     }
 
-    /// Detects only: no incidents, no repairs, no events.
-    pub async fn scan(&self) -> Result<Vec<crate::Finding>, HealerError> {
+    /// Detection on the kept connection. A connection the server closed (a terminated backend,
+    /// a restart) is often only noticed when it is next used, so detection, being read-only,
+    /// is retried once on a fresh connection when the kept one turns out to be closed.
+    async fn detect_on_live_connection(
+        &self,
+    ) -> Result<(tokio::sync::MappedMutexGuard<'_, Client>, detect::PgDetection), HealerError> {
+        let client = self.client().await?;
+        match detect::detect(&client, &self.layout).await {
+            Ok(found) => return Ok((client, found)),
+            Err(e) if !(connection_lost(&e) || client.is_closed()) => {
+                return Err(sql_error(&self.url, "detecting", e).into())
+            }
+            Err(e) => tracing::info!(error = %e, "the kept connection was closed; connecting again"),
+        }
+        drop(client);
+        *self.client.lock().await = None;
         let client = self.client().await?;
         let found = detect::detect(&client, &self.layout).await.map_err(|e| sql_error(&self.url, "detecting", e))?;
+        Ok((client, found))
+    }
+
+    /// Detects only: no incidents, no repairs, no events.
+    pub async fn scan(&self) -> Result<Vec<crate::Finding>, HealerError> {
+        let (_client, found) = self.detect_on_live_connection().await?;
         Ok(found.findings.into_iter().map(|f| f.finding).collect())
     }
 
@@ -104,8 +124,7 @@ impl PgHealer {
     /// whose connection is lost fails; the next one connects again.
     pub async fn pass(&self, trigger: Trigger) -> Result<PgPassReport, HealerError> {
         let started = Instant::now();
-        let mut client = self.client().await?;
-        let found = detect::detect(&client, &self.layout).await.map_err(|e| sql_error(&self.url, "detecting", e))?;
+        let (mut client, found) = self.detect_on_live_connection().await?;
         let mut report = PgPassReport::default();
         let mut state = self.state.lock().await;
         let mut to_repair: Vec<(String, PgFinding)> = Vec::new();
@@ -208,6 +227,13 @@ impl PgHealer {
         });
         Ok(report)
     }
+}
+
+/// Whether `e` means the session is gone: the socket closed, or the server ended it (SQLSTATE
+/// class 57P: terminated by an administrator, a crash or a shutdown) — which arrives as a
+/// server error before the driver marks the connection closed.
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
+    e.is_closed() || e.code().is_some_and(|c| c.code().starts_with("57P"))
 }
 
 /// Polls until `stop` turns true: a first pass at once, then one every `poll_every`. A failed
