@@ -1,0 +1,111 @@
+# The Glue catalog of the curated zone, a crawler for schema discovery, and Lake Formation: the
+# curated bucket is registered and the healer is granted what it repairs with.
+
+resource "aws_glue_catalog_database" "lake" {
+  name        = replace("${var.name}_lake", "-", "_")
+  description = "${var.name}: curated tables the healer watches"
+}
+
+resource "aws_glue_catalog_table" "fixture" {
+  for_each      = var.tables
+  database_name = aws_glue_catalog_database.lake.name
+  name          = each.key
+  table_type    = "EXTERNAL_TABLE"
+  parameters = {
+    classification = "parquet"
+    EXTERNAL       = "TRUE"
+  }
+
+  partition_keys {
+    name = "dt"
+    type = "string"
+  }
+
+  storage_descriptor {
+    location      = "s3://${aws_s3_bucket.zone["curated"].id}/${each.value}/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+    # The contract of the `orders` fixture; the healer rewrites drifted declarations to it.
+    columns {
+      name = "order_id"
+      type = "bigint"
+    }
+    columns {
+      name = "customer_id"
+      type = "bigint"
+    }
+    columns {
+      name = "order_ts"
+      type = "timestamp"
+    }
+    columns {
+      name = "amount"
+      type = "double"
+    }
+    columns {
+      name = "status"
+      type = "string"
+    }
+    columns {
+      name = "coupon_code"
+      type = "string"
+    }
+  }
+}
+
+resource "aws_glue_crawler" "curated" {
+  name          = "${var.name}-curated"
+  database_name = aws_glue_catalog_database.lake.name
+  role          = aws_iam_role.crawler.arn
+  description   = "Schema discovery over the curated zone; schema changes are logged, not applied (the healer owns the declared contract)."
+
+  dynamic "s3_target" {
+    for_each = var.tables
+    content {
+      path = "s3://${aws_s3_bucket.zone["curated"].id}/${s3_target.value}/"
+    }
+  }
+
+  schema_change_policy {
+    update_behavior = "LOG"
+    delete_behavior = "LOG"
+  }
+  recrawl_policy {
+    recrawl_behavior = "CRAWL_EVERYTHING"
+  }
+  tags = local.tags
+}
+
+resource "aws_lakeformation_resource" "curated" {
+  arn      = aws_s3_bucket.zone["curated"].arn
+  role_arn = aws_iam_role.lakeformation.arn
+}
+
+# The grants the healer relies on: it reads and re-declares tables, and registers partitions.
+resource "aws_lakeformation_permissions" "healer_database" {
+  principal   = aws_iam_role.healer.arn
+  permissions = ["DESCRIBE", "ALTER", "CREATE_TABLE"]
+  database {
+    name = aws_glue_catalog_database.lake.name
+  }
+}
+
+resource "aws_lakeformation_permissions" "healer_tables" {
+  principal   = aws_iam_role.healer.arn
+  permissions = ["SELECT", "DESCRIBE", "ALTER", "INSERT", "DELETE"]
+  table {
+    database_name = aws_glue_catalog_database.lake.name
+    wildcard      = true
+  }
+}
+
+resource "aws_lakeformation_permissions" "healer_location" {
+  principal   = aws_iam_role.healer.arn
+  permissions = ["DATA_LOCATION_ACCESS"]
+  data_location {
+    arn = aws_lakeformation_resource.curated.arn
+  }
+}

@@ -1,0 +1,171 @@
+# `terraform test` with a mocked AWS provider: the properties the stack must keep, checked
+# without an account. ARN-shaped defaults, because ARN validators reject the random strings a
+# bare mock fills computed attributes with.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::mock-bucket" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:mock" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:mock", id = "https://sqs.eu-west-1.amazonaws.com/123456789012/mock" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mock" }
+  }
+  mock_resource "aws_lakeformation_resource" {
+    defaults = { arn = "arn:aws:s3:::mock-bucket" }
+  }
+}
+
+variables {
+  name       = "lc-test"
+  healer_zip = "tests/placeholder.zip"
+  chaos_zip  = "tests/placeholder.zip"
+}
+
+run "buckets_are_versioned_encrypted_private_and_quarantine_expires" {
+  command = apply
+
+  assert {
+    condition     = length(aws_s3_bucket.zone) == 3 && alltrue([for z in ["raw", "curated", "quarantine"] : contains(keys(aws_s3_bucket.zone), z)])
+    error_message = "raw, curated and quarantine buckets"
+  }
+  assert {
+    condition     = alltrue([for v in aws_s3_bucket_versioning.zone : v.versioning_configuration[0].status == "Enabled"])
+    error_message = "versioning must be on for every lake bucket (the healer restores from versions)"
+  }
+  assert {
+    condition = alltrue([for b in aws_s3_bucket_public_access_block.zone :
+    b.block_public_acls && b.block_public_policy && b.ignore_public_acls && b.restrict_public_buckets])
+    error_message = "public access must be blocked on every lake bucket"
+  }
+  assert {
+    condition = alltrue([for e in aws_s3_bucket_server_side_encryption_configuration.zone :
+    one(one(e.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"])
+    error_message = "every bucket is encrypted with the lake's KMS key"
+  }
+  assert {
+    condition     = one([for r in aws_s3_bucket_lifecycle_configuration.zone["quarantine"].rule : r.expiration[0].days]) == 90
+    error_message = "quarantine expires after quarantine_expiration_days"
+  }
+  assert {
+    condition     = alltrue([for n in aws_s3_bucket_notification.zone : n.eventbridge])
+    error_message = "every bucket sends its object events to EventBridge"
+  }
+}
+
+run "the_healer_cannot_write_outside_the_lake" {
+  command = apply
+
+  assert {
+    # Every statement granting an S3 write names only objects of the three lake buckets.
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.healer.policy).Statement : [
+        for r in flatten([s.Resource]) : contains([
+          "arn:aws:s3:::lc-test-raw-123456789012/*",
+          "arn:aws:s3:::lc-test-curated-123456789012/*",
+          "arn:aws:s3:::lc-test-quarantine-123456789012/*",
+        ], r)
+      ] if length([for a in flatten([s.Action]) : a if can(regex("^s3:(Put|Delete)", a))]) > 0
+    ]))
+    error_message = "the healer's S3 writes must be limited to the lake buckets' objects"
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.healer.policy).Statement :
+      !contains(flatten([s.Resource]), "*") || alltrue([for a in flatten([s.Action]) : !startswith(a, "s3:") && !startswith(a, "glue:")])
+    ])
+    error_message = "no S3 or Glue action on Resource *"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.healer.policy).Statement : alltrue([for a in flatten([s.Action]) : !endswith(a, ":*") && a != "*"])])
+    error_message = "no wildcard actions"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.healer.policy).Statement : [
+        for r in flatten([s.Resource]) : can(regex(":glue:eu-west-1:123456789012:(catalog|database/lc_test_lake|table/lc_test_lake/)", r))
+      ] if length([for a in flatten([s.Action]) : a if startswith(a, "glue:")]) > 0
+    ]))
+    error_message = "the healer's Glue access is limited to its own database"
+  }
+}
+
+run "the_chaos_injector_writes_only_under_chaos" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.chaos.policy).Statement : [
+        for r in flatten([s.Resource]) : r == "arn:aws:s3:::lc-test-curated-123456789012/chaos/*"
+      ] if length([for a in flatten([s.Action]) : a if can(regex("^s3:(Put|Delete)", a))]) > 0
+    ]))
+    error_message = "the chaos injector may write only under chaos/ in the curated bucket"
+  }
+}
+
+run "functions_events_schedule_and_alarms_are_wired" {
+  command = apply
+
+  assert {
+    condition = alltrue([for f in [aws_lambda_function.healer, aws_lambda_function.chaos] :
+    f.runtime == "provided.al2023" && f.handler == "bootstrap"])
+    error_message = "both functions are provided.al2023 with a bootstrap handler"
+  }
+  assert {
+    condition     = aws_lambda_function.healer.role == aws_iam_role.healer.arn && aws_lambda_function.chaos.role == aws_iam_role.chaos.arn
+    error_message = "each function runs under its own role"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.healer_events.event_source_arn == aws_sqs_queue.healer_events.arn
+    error_message = "the healer consumes the lake-events queue"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.lake_objects.event_pattern).source == ["aws.s3"] && length(jsondecode(aws_cloudwatch_event_rule.lake_objects.event_pattern)["detail-type"]) == 2
+    error_message = "object created and deleted events from S3"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.gameday.state == "DISABLED"
+    error_message = "the game-day schedule is off until enabled"
+  }
+  assert {
+    condition     = alltrue([for a in [aws_cloudwatch_metric_alarm.unrepairable, aws_cloudwatch_metric_alarm.queue_age] : contains(a.alarm_actions, aws_sns_topic.incidents.arn)])
+    error_message = "alarms notify the incidents topic"
+  }
+  assert {
+    condition     = length(aws_lakeformation_permissions.healer_tables.permissions) > 0 && aws_lakeformation_permissions.healer_tables.principal == aws_iam_role.healer.arn
+    error_message = "Lake Formation grants the healer its table permissions"
+  }
+}
+
+run "a_bad_name_is_refused" {
+  command = plan
+  variables {
+    name = "Not_A_Name"
+  }
+  expect_failures = [var.name]
+}
