@@ -81,6 +81,16 @@ const VERIFY_EVERY: Duration = Duration::from_millis(10);
 
 /// Runs scenarios one after another on one target.
 pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<SuiteReport, RunError> {
+    run_suite_until(scenarios, opts, |_| None).await
+}
+
+/// [`run_suite`], stopping early: after each scenario `stop` may name a reason, and every
+/// scenario not yet run is then reported skipped with it (nothing more is injected).
+pub async fn run_suite_until(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    stop: impl Fn(&ScenarioResult) -> Option<String>,
+) -> Result<SuiteReport, RunError> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let (workdir, _guard) = match &opts.workdir {
@@ -109,12 +119,22 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<Suit
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
     let env = opts.target.start(&opts.target_options).await.map_err(|e| RunError::Target(e.to_string()))?;
     let mut results = Vec::with_capacity(scenarios.len());
+    let mut stopped: Option<String> = None;
     for scenario in scenarios {
+        if let Some(why) = &stopped {
+            results.push(ScenarioResult {
+                status: Status::Skipped,
+                reason: Some(why.clone()),
+                ..blank(scenario, opts)
+            });
+            continue;
+        }
         let dir = workdir.join(&scenario.name);
         let result = run_scenario_in(&env, scenario, opts, &dir).await;
         if !opts.keep_workdir {
             let _ = std::fs::remove_dir_all(&dir);
         }
+        stopped = stop(&result).map(|why| format!("not run: the run stopped after {}: {why}", result.name));
         results.push(result);
     }
     Ok(SuiteReport {

@@ -11,22 +11,12 @@ mod common;
 use lakechaos::provision::LocalProcess;
 use lakechaos_lake::{AwsConnection, ObjectStore, S3Store};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const BUCKET: &str = "staging-lake";
 const MOTO_ACCOUNT: &str = "123456789012";
 
-fn lakechaos(endpoint: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lakechaos"))
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap()
-}
+use common::lakechaos_against as lakechaos;
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))

@@ -297,6 +297,18 @@ impl Topic {
         &self.arn
     }
 
+    /// Checks that the topic exists and answers (`GetTopicAttributes`), before anything relies
+    /// on publishing to it.
+    pub async fn check(&self) -> Result<()> {
+        self.client
+            .get_topic_attributes()
+            .topic_arn(&self.arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("SNS", &self.endpoint, format!("topic {}", self.arn), e))?;
+        Ok(())
+    }
+
     /// Publishes `message` with a subject and one string message attribute per `attributes` entry.
     pub async fn publish(&self, subject: &str, message: &str, attributes: &[(&str, &str)]) -> Result<()> {
         use aws_sdk_sns::types::MessageAttributeValue;

@@ -97,6 +97,13 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         journal: Option<PathBuf>,
     },
+    /// Run a game day from its file: a named suite against a target (normally the guarded aws
+    /// staging account), stopping early on rows lost or an SLO missed by more than a factor;
+    /// metrics published, a summary sent to SNS, JUnit/JSON/HTML reports written.
+    Gameday {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Undo a fault from its journal (after a killed run, or after `inject`); PostgreSQL journals
     /// carry their database URL and the SQL that reverts them.
     Revert {
@@ -240,6 +247,57 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `gameday --config FILE`.
+async fn gameday(config: &std::path::Path) -> Result<u8, String> {
+    let day = lakechaos::gameday::Gameday::load(config).map_err(|e| format!("error: {e}"))?;
+    let scenarios = select(&Selection { paths: day.suite.clone(), tags: day.tags.clone() })?;
+    // Everything the game day reports to must answer before anything is injected.
+    day.destinations.check().await.map_err(|e| format!("error: {e}; nothing was run"))?;
+    let topic = match &day.sns_topic {
+        Some(arn) => {
+            let topic = lakechaos_lake::Topic::connect(&day.connection, arn).await;
+            topic.check().await.map_err(|e| format!("error: {e}; nothing was run"))?;
+            Some(topic)
+        }
+        None => None,
+    };
+    let healer_metrics = Arc::new(lakehealer::metrics::HealerMetrics::new());
+    let opts = RunOptions {
+        target: day.target,
+        seed: day.seed,
+        target_options: day.target_options.clone(),
+        healer_metrics: Some(Arc::clone(&healer_metrics)),
+        ..RunOptions::default()
+    };
+    eprintln!("game day {}: {} scenario(s) on {}", day.name, scenarios.len(), day.target.name());
+    let suite = lakechaos::runner::run_suite_until(&scenarios, &opts, |r| day.stop.check(r))
+        .await
+        .map_err(|e| format!("error: {e}"))?;
+    print!("{}", report::summary::render(&suite));
+    let suites = [suite];
+    let (junit, json, html) =
+        (day.reports.join("junit.xml"), day.reports.join("report.json"), day.reports.join("report.html"));
+    report::junit::write(&suites, &junit).map_err(|e| writing(&junit, e))?;
+    report::json::write(&suites, &json).map_err(|e| writing(&json, e))?;
+    report::html::write(&suites, &html).map_err(|e| writing(&html, e))?;
+    eprintln!("reports: {}", day.reports.display());
+    if day.destinations.any() {
+        day.destinations
+            .publish(&suites[0], Some(&healer_metrics))
+            .await
+            .map_err(|e| format!("error: publishing metrics: {e}"))?;
+    }
+    if let Some(topic) = topic {
+        let (subject, body) = day.summary(&suites[0]);
+        topic
+            .publish(&subject, &body.to_string(), &[("event", "gameday")])
+            .await
+            .map_err(|e| format!("error: sending the summary: {e}"))?;
+        eprintln!("summary sent to {}", topic.arn());
+    }
+    Ok(if suites[0].all_passed() { 0 } else { 1 })
 }
 
 fn writing(path: &std::path::Path, e: std::io::Error) -> String {
@@ -389,6 +447,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             println!("journal: {}", journal_path.display());
             Ok(0)
         }
+        Command::Gameday { config } => gameday(&config).await,
         Command::Revert { journal, endpoint_url } => {
             // A PostgreSQL journal names its database and holds the SQL that undoes the fault.
             if let Ok(pg) = lakechaos_faults::pg::PgJournal::read(&journal) {

@@ -26,17 +26,20 @@ impl LoadError {
     }
 }
 
+/// A YAML parse error of `file` as file:line:col and what was expected.
+pub fn yaml_error(file: &Path, e: serde_saphyr::Error) -> LoadError {
+    let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+    let mut message = e.without_snippet().to_string();
+    // The position is reported separately as file:line:col.
+    if let Some(i) = message.rfind(" at line ") {
+        message.truncate(i);
+    }
+    LoadError { file: file.to_path_buf(), line, column, message }
+}
+
 /// Parses and validates one scenario document.
 pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, LoadError> {
-    let raw: ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-        let mut message = e.without_snippet().to_string();
-        // The position is reported separately as file:line:col.
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
-        }
-        LoadError { file: file.to_path_buf(), line, column, message }
-    })?;
+    let raw: ScenarioFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
     resolve(raw, file)
 }
 

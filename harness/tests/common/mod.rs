@@ -62,3 +62,18 @@ pub fn lakehealer_bin() -> PathBuf {
     }
     bin
 }
+
+/// Runs `lakechaos` from the repository root against an AWS emulator standing in for AWS
+/// (`AWS_ENDPOINT_URL`, its dummy credentials, no profile).
+pub fn lakechaos_against(endpoint: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap()
+}

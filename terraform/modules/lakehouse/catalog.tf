@@ -56,11 +56,31 @@ resource "aws_glue_catalog_table" "fixture" {
   }
 }
 
+# Crawler logs encrypted with the lake's key.
+resource "aws_glue_security_configuration" "lake" {
+  name = "${var.name}-lake"
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = aws_kms_key.lake.arn
+    }
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = aws_kms_key.lake.arn
+    }
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = aws_kms_key.lake.arn
+    }
+  }
+}
+
 resource "aws_glue_crawler" "curated" {
-  name          = "${var.name}-curated"
-  database_name = aws_glue_catalog_database.lake.name
-  role          = aws_iam_role.crawler.arn
-  description   = "Schema discovery over the curated zone; schema changes are logged, not applied (the healer owns the declared contract)."
+  name                   = "${var.name}-curated"
+  security_configuration = aws_glue_security_configuration.lake.name
+  database_name          = aws_glue_catalog_database.lake.name
+  role                   = aws_iam_role.crawler.arn
+  description            = "Schema discovery over the curated zone; schema changes are logged, not applied (the healer owns the declared contract)."
 
   dynamic "s3_target" {
     for_each = var.tables

@@ -5,6 +5,7 @@ resource "aws_scheduler_schedule" "gameday" {
   description         = "lakechaos game day against this stack"
   schedule_expression = var.gameday_schedule
   state               = var.gameday_enabled ? "ENABLED" : "DISABLED"
+  kms_key_arn         = aws_kms_key.lake.arn
 
   flexible_time_window {
     mode = "OFF"

@@ -76,9 +76,9 @@ variable "alarm_actions" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the functions' CloudWatch log groups."
+  description = "Retention of the functions' CloudWatch log groups (a year by default: game-day evidence)."
   type        = number
-  default     = 30
+  default     = 365
 }
 
 variable "tags" {
