@@ -127,6 +127,23 @@ impl Checker {
         }
     }
 
+    /// `tests`, `failures`, `errors` and `skipped` on `n`, where present, equal what `cases` hold.
+    fn counts_agree(&mut self, n: Node, cases: &[Node]) {
+        let count = |tag: &str| cases.iter().filter(|c| c.children().any(|k| k.has_tag_name(tag))).count();
+        for (attr, actual) in [
+            ("tests", cases.len()),
+            ("failures", count("failure")),
+            ("errors", count("error")),
+            ("skipped", count("skipped")),
+        ] {
+            if let Some(v) = n.attribute(attr) {
+                if v.parse::<usize>().ok() != Some(actual) {
+                    self.problems.push(format!("{}: {attr}={v} but it holds {actual}", self.at(n)));
+                }
+            }
+        }
+    }
+
     fn testsuite(&mut self, n: Node) {
         self.attributes(
             n,
@@ -148,19 +165,7 @@ impl Checker {
         );
         self.children(n, &[("properties", false), ("testcase", true), ("system-out", false), ("system-err", false)]);
         let cases: Vec<Node> = n.children().filter(|c| c.has_tag_name("testcase")).collect();
-        let count = |tag: &str| cases.iter().filter(|c| c.children().any(|k| k.has_tag_name(tag))).count();
-        for (attr, actual) in [
-            ("tests", cases.len()),
-            ("failures", count("failure")),
-            ("errors", count("error")),
-            ("skipped", count("skipped")),
-        ] {
-            if let Some(v) = n.attribute(attr) {
-                if v.parse::<usize>().ok() != Some(actual) {
-                    self.problems.push(format!("{}: {attr}={v} but it holds {actual}", self.at(n)));
-                }
-            }
-        }
+        self.counts_agree(n, &cases);
         for c in n.children().filter(|c| c.is_element()) {
             match c.tag_name().name() {
                 "properties" => self.properties(c),
@@ -198,23 +203,9 @@ pub fn check(xml: &str) -> Vec<String> {
             );
             c.children(root, &[("testsuite", true)]);
             let suites: Vec<Node> = root.children().filter(|n| n.has_tag_name("testsuite")).collect();
-            for (attr, tag) in [
-                ("tests", None),
-                ("failures", Some("failure")),
-                ("errors", Some("error")),
-                ("skipped", Some("skipped")),
-            ] {
-                let actual: usize = suites
-                    .iter()
-                    .flat_map(|s| s.children().filter(|c| c.has_tag_name("testcase")))
-                    .filter(|case| tag.is_none_or(|t| case.children().any(|k| k.has_tag_name(t))))
-                    .count();
-                if let Some(v) = root.attribute(attr) {
-                    if v.parse::<usize>().ok() != Some(actual) {
-                        c.problems.push(format!("<testsuites>: {attr}={v} but it holds {actual}"));
-                    }
-                }
-            }
+            let cases: Vec<Node> =
+                suites.iter().flat_map(|s| s.children().filter(|c| c.has_tag_name("testcase"))).collect();
+            c.counts_agree(root, &cases);
             for s in suites {
                 c.testsuite(s);
             }
