@@ -77,24 +77,31 @@ pub struct AwsRun {
 impl AwsGuardConfig {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<AwsGuardConfig, GuardError> {
-        let err = |message: String| GuardError::Config { path: path.display().to_string(), message };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let config: AwsGuardConfig = serde_saphyr::from_str(&text).map_err(|e| err(e.to_string()))?;
-        if config.allow_accounts.is_empty() {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| GuardError::Config { path: origin.clone(), message: e.to_string() })?;
+        let config: AwsGuardConfig = serde_saphyr::from_str(&text)
+            .map_err(|e| GuardError::Config { path: origin.clone(), message: e.to_string() })?;
+        config.checked(&origin)
+    }
+
+    /// The configuration's own rules; `origin` (a file, or the environment) names it in errors.
+    pub fn checked(self, origin: &str) -> Result<AwsGuardConfig, GuardError> {
+        let err = |message: String| GuardError::Config { path: origin.to_string(), message };
+        if self.allow_accounts.is_empty() {
             return Err(err("allow_accounts is empty: no account may be touched".into()));
         }
-        if let Some(bad) =
-            config.allow_accounts.iter().find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        if let Some(bad) = self.allow_accounts.iter().find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
         {
             return Err(err(format!("allow_accounts: {bad:?} is not a 12-digit account id")));
         }
-        if config.prefix.trim_matches('/').is_empty() {
+        if self.prefix.trim_matches('/').is_empty() {
             return Err(err("prefix must not be empty: runs may not write at the bucket root".into()));
         }
-        if config.prefix.split('/').any(|seg| seg == "..") {
-            return Err(err(format!("prefix {:?} must not contain `..`", config.prefix)));
+        if self.prefix.split('/').any(|seg| seg == "..") {
+            return Err(err(format!("prefix {:?} must not contain `..`", self.prefix)));
         }
-        Ok(config)
+        Ok(self)
     }
 }
 
@@ -109,12 +116,23 @@ impl AwsRun {
     pub async fn start(config_path: &Path, run_id: Option<String>) -> Result<AwsRun, GuardError> {
         let config = AwsGuardConfig::load(config_path)?;
         let conn = AwsConnection::from_environment(config.profile.clone(), config.region.clone());
+        AwsRun::check(config, conn, run_id, &config_path.display().to_string()).await
+    }
+
+    /// [`AwsRun::start`] with a configuration already read (`origin` names where from) and a
+    /// connection: the account, then the bucket, are checked before anything is written.
+    pub async fn check(
+        config: AwsGuardConfig,
+        conn: AwsConnection,
+        run_id: Option<String>,
+        origin: &str,
+    ) -> Result<AwsRun, GuardError> {
         let account = caller_account(&conn).await.map_err(GuardError::Identity)?;
         if !config.allow_accounts.contains(&account) {
             return Err(GuardError::AccountNotAllowed {
                 account,
                 allowed: config.allow_accounts.clone(),
-                path: config_path.display().to_string(),
+                path: origin.to_string(),
             });
         }
         let store = S3Store::connect(&conn, &config.bucket, "").await;
@@ -131,7 +149,7 @@ impl AwsRun {
         let run_id = run_id.unwrap_or_else(default_run_id);
         if run_id.is_empty() || !run_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(GuardError::Config {
-                path: config_path.display().to_string(),
+                path: origin.to_string(),
                 message: format!("run id {run_id:?}: use letters, digits and `-`"),
             });
         }
@@ -140,6 +158,11 @@ impl AwsRun {
 
     pub fn connection(&self) -> &AwsConnection {
         &self.conn
+    }
+
+    /// The bucket every key goes to.
+    pub fn bucket(&self) -> &str {
+        &self.config.bucket
     }
 
     pub fn account(&self) -> &str {

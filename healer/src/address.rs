@@ -10,8 +10,17 @@ use std::sync::Arc;
 /// `glue:DATABASE`. For S3, credentials and region come from the usual AWS sources (environment,
 /// profile); `endpoint_url` points at an emulator or a compatible store.
 pub async fn open(lake: &str, catalog: &str, endpoint_url: Option<&str>) -> Result<Lake, HealerError> {
+    let conn = AwsConnection { endpoint_url: endpoint_url.map(str::to_string), ..Default::default() };
+    if S3Store::parse_url(lake).is_none() && endpoint_url.is_some() {
+        return Err(HealerError::Invalid("--endpoint-url applies to s3:// lakes only".into()));
+    }
+    open_with(lake, catalog, &conn).await
+}
+
+/// [`open`] with a given AWS connection (credentials, region, endpoint) for S3 lakes.
+pub async fn open_with(lake: &str, catalog: &str, conn: &AwsConnection) -> Result<Lake, HealerError> {
     if let Some((bucket, prefix)) = S3Store::parse_url(lake) {
-        let conn = AwsConnection { endpoint_url: endpoint_url.map(str::to_string), ..Default::default() };
+        let conn = conn.clone();
         let store = Arc::new(S3Store::connect(&conn, &bucket, &prefix).await);
         let catalog: Arc<dyn Catalog> = match catalog_kind(catalog)? {
             None => Arc::new(FileCatalog::new(store.clone())),
@@ -24,9 +33,6 @@ pub async fn open(lake: &str, catalog: &str, endpoint_url: Option<&str>) -> Resu
     }
     if lake.starts_with("s3://") {
         return Err(HealerError::Invalid(format!("{lake:?} is not an S3 address (expected s3://BUCKET/PREFIX)")));
-    }
-    if endpoint_url.is_some() {
-        return Err(HealerError::Invalid("--endpoint-url applies to s3:// lakes only".into()));
     }
     if catalog_kind(catalog)?.is_some() {
         return Err(HealerError::Invalid("a Glue catalog needs an s3:// lake".into()));

@@ -124,6 +124,8 @@ pub enum RepairAction {
     RefillFromSource,
     /// Re-built downstream models (dbt) for the repaired days.
     RematerializeModels,
+    /// Granted again the Lake Formation permissions of a declared grant.
+    Regrant,
 }
 
 /// Where events go. Cheap to clone; called from the healer's task.

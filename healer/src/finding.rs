@@ -10,6 +10,8 @@ pub enum FindingKind {
     CorruptParquet,
     NullFlood,
     MissingPartition,
+    /// A Lake Formation grant of the declared policy is missing.
+    MissingGrant,
 }
 
 impl FindingKind {
@@ -20,6 +22,7 @@ impl FindingKind {
             FindingKind::CorruptParquet => "corrupt_parquet",
             FindingKind::NullFlood => "null_flood",
             FindingKind::MissingPartition => "missing_partition",
+            FindingKind::MissingGrant => "missing_grant",
         }
     }
 }
@@ -63,6 +66,8 @@ pub enum Evidence {
         /// Whether any data file is present.
         has_data: bool,
     },
+    /// Permissions of a declared Lake Formation grant that the principal no longer holds.
+    Grant { principal: String, resource: String, missing: Vec<String> },
     /// A partition serves fewer rows than its source of truth holds.
     Rows { partition: String, expected: u64, served: u64 },
 }

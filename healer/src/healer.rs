@@ -39,6 +39,7 @@ pub struct PassReport {
 /// A file's last verdict, valid while its version token and the contract are unchanged.
 #[derive(Clone, Debug)]
 struct Verdict {
+    table: String,
     version_token: String,
     contract: Vec<ColumnDef>,
     finding: Option<Finding>,
@@ -47,6 +48,7 @@ struct Verdict {
 #[derive(Clone, Debug)]
 struct OpenIncident {
     id: String,
+    table: String,
     /// Set when the playbook found no source; retried only when the finding changes.
     unrepairable_for: Option<String>,
 }
@@ -87,11 +89,12 @@ impl Healer {
         (self.sink)(event)
     }
 
-    async fn tables(&self) -> Result<Vec<TableDef>, HealerError> {
-        let names = if self.config.tables.is_empty() {
-            self.lake.catalog.list_tables().await?
-        } else {
-            self.config.tables.clone()
+    /// The tables a pass covers: `only` if given, else the configured ones, else every table.
+    async fn tables(&self, only: Option<&[String]>) -> Result<Vec<TableDef>, HealerError> {
+        let names = match only {
+            Some(names) => names.to_vec(),
+            None if self.config.tables.is_empty() => self.lake.catalog.list_tables().await?,
+            None => self.config.tables.clone(),
         };
         let mut tables = Vec::with_capacity(names.len());
         for name in names {
@@ -107,7 +110,7 @@ impl Healer {
     /// again: their last verdict stands.
     pub async fn scan(&self) -> Result<ScanReport, HealerError> {
         let started = Instant::now();
-        let tables = self.tables().await?;
+        let tables = self.tables(None).await?;
         self.scan_tables(&tables, started).await
     }
 
@@ -144,6 +147,7 @@ impl Healer {
                         state.verdicts.insert(
                             meta.key.clone(),
                             Verdict {
+                                table: table.name.clone(),
                                 version_token: meta.version_token.clone(),
                                 contract: table.columns.clone(),
                                 finding: check.finding.clone(),
@@ -155,7 +159,9 @@ impl Healer {
                 report.findings.extend(finding);
             }
         }
-        state.verdicts.retain(|k, _| live.contains(k));
+        // Forget files that are gone from the scanned tables; other tables' verdicts stand.
+        let scanned: std::collections::HashSet<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        state.verdicts.retain(|k, v| live.contains(k) || !scanned.contains(v.table.as_str()));
         report.duration = started.elapsed();
         Ok(report)
     }
@@ -168,9 +174,19 @@ impl Healer {
 
     /// [`Healer::pass`], recording in each new incident what made the healer look.
     pub async fn pass_triggered(&self, trigger: &Trigger) -> Result<PassReport, HealerError> {
+        self.pass_over(None, trigger).await
+    }
+
+    /// A pass over the named tables only (an event names an object, and so its table):
+    /// incidents elsewhere stay open and other tables' files are not read.
+    pub async fn pass_tables(&self, tables: &[String], trigger: &Trigger) -> Result<PassReport, HealerError> {
+        self.pass_over(Some(tables), trigger).await
+    }
+
+    async fn pass_over(&self, only: Option<&[String]>, trigger: &Trigger) -> Result<PassReport, HealerError> {
         let started = Instant::now();
         // One catalog read serves the scan and the repairs.
-        let table_list = self.tables().await?;
+        let table_list = self.tables(only).await?;
         let scan = self.scan_tables(&table_list, started).await?;
         let mut report = PassReport::default();
         (self.sink)(HealerEvent::Scan {
@@ -188,7 +204,12 @@ impl Healer {
 
         let current: std::collections::HashSet<(FindingKind, String)> =
             scan.findings.iter().map(|f| (f.kind, f.location.clone())).collect();
-        let closed: Vec<(FindingKind, String)> = state.open.keys().filter(|k| !current.contains(*k)).cloned().collect();
+        let closed: Vec<(FindingKind, String)> = state
+            .open
+            .iter()
+            .filter(|(k, inc)| !current.contains(*k) && tables.contains_key(&inc.table))
+            .map(|(k, _)| k.clone())
+            .collect();
         for key in closed {
             if let Some(inc) = state.open.remove(&key) {
                 (self.sink)(HealerEvent::Resolved { incident: inc.id, location: key.1, at: Utc::now() });
@@ -215,7 +236,9 @@ impl Healer {
                     trigger: trigger.clone(),
                 });
                 report.new_incidents += 1;
-                state.open.insert(key.clone(), OpenIncident { id, unrepairable_for: None });
+                state
+                    .open
+                    .insert(key.clone(), OpenIncident { id, table: finding.table.clone(), unrepairable_for: None });
             }
             if self.config.mode == Mode::DetectOnly {
                 continue;

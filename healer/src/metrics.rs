@@ -171,6 +171,7 @@ impl RepairAction {
             RepairAction::RecreatePartition => "recreate_partition",
             RepairAction::RefillFromSource => "refill_from_source",
             RepairAction::RematerializeModels => "rematerialize_models",
+            RepairAction::Regrant => "regrant",
         }
     }
 }

@@ -104,6 +104,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Zip the healer and chaos functions for Lambda (runtime provided.al2023, the executable
+    /// as `bootstrap`; the chaos zip carries the scenario files) and create or update
+    /// `<name>-healer` and `<name>-chaos` with them.
+    Deploy(DeployArgs),
     /// Undo a fault from its journal (after a killed run, or after `inject`); PostgreSQL journals
     /// carry their database URL and the SQL that reverts them.
     Revert {
@@ -114,6 +118,52 @@ enum Command {
         #[arg(long, value_name = "URL")]
         endpoint_url: Option<String>,
     },
+}
+
+#[derive(clap::Args, Clone)]
+struct DeployArgs {
+    /// Function name prefix: the functions are `<name>-healer` and `<name>-chaos`.
+    #[arg(long)]
+    name: String,
+    /// Role of the healer function (needed to create it; an update keeps the current role).
+    #[arg(long, value_name = "ARN")]
+    healer_role: Option<String>,
+    /// Role of the chaos function (needed to create it).
+    #[arg(long, value_name = "ARN")]
+    chaos_role: Option<String>,
+    /// Where `lakehealer-lambda` and `lakechaos-chaos-lambda` were built (default: beside this
+    /// executable, e.g. target/release).
+    #[arg(long, value_name = "DIR")]
+    bin_dir: Option<PathBuf>,
+    /// Scenario files packed with the chaos function.
+    #[arg(long, value_name = "DIR", default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// Where the zips are written (healer.zip, chaos.zip).
+    #[arg(long, value_name = "DIR", default_value = "target/lambda")]
+    out: PathBuf,
+    /// `x86_64` or `arm64` (default: this machine's; the binaries must be built for it).
+    #[arg(long)]
+    architecture: Option<String>,
+    /// An environment variable of the healer function (repeatable), e.g.
+    /// LAKEHEALER_LAKE=s3://bucket.
+    #[arg(long = "healer-env", value_name = "KEY=VALUE", value_parser = key_value)]
+    healer_env: Vec<(String, String)>,
+    /// An environment variable of the chaos function (repeatable).
+    #[arg(long = "chaos-env", value_name = "KEY=VALUE", value_parser = key_value)]
+    chaos_env: Vec<(String, String)>,
+    /// Only write the zips (for Terraform's healer_zip / chaos_zip).
+    #[arg(long)]
+    zip_only: bool,
+    /// Lambda endpoint (an emulator); otherwise AWS_ENDPOINT_URL or AWS itself.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?}: expected KEY=VALUE")),
+    }
 }
 
 #[derive(clap::Args, Clone)]
@@ -247,6 +297,75 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `deploy`: zips, then creates or updates both functions.
+async fn deploy(args: DeployArgs) -> Result<u8, String> {
+    use lakechaos::lambda::deploy::{self as d, FunctionSpec};
+    let bin_dir = match args.bin_dir {
+        Some(dir) => dir,
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
+            .ok_or("error: cannot tell where this executable is; give --bin-dir")?,
+    };
+    let architecture = args.architecture.unwrap_or_else(|| d::native_architecture().to_string());
+    if !["x86_64", "arm64"].contains(&architecture.as_str()) {
+        return Err(format!("error: --architecture {architecture:?}: expected x86_64 or arm64"));
+    }
+    let healer_zip = d::function_zip(&bin_dir.join("lakehealer-lambda"), &[]).map_err(|e| format!("error: {e}"))?;
+    let scenarios = d::scenario_files(&args.scenarios).map_err(|e| format!("error: {e}"))?;
+    let chaos_zip =
+        d::function_zip(&bin_dir.join("lakechaos-chaos-lambda"), &scenarios).map_err(|e| format!("error: {e}"))?;
+    for (file, zip) in [("healer.zip", &healer_zip), ("chaos.zip", &chaos_zip)] {
+        let path = args.out.join(file);
+        let sha = d::write_zip(&path, zip).map_err(|e| format!("error: {e}"))?;
+        println!("wrote {} ({} bytes, sha256 {sha})", path.display(), zip.len());
+    }
+    if args.zip_only {
+        return Ok(0);
+    }
+    let mut conn = lakechaos_lake::AwsConnection::from_environment(None, None);
+    if let Some(url) = args.endpoint_url {
+        conn.endpoint_url = Some(url);
+    }
+    let specs = [
+        FunctionSpec {
+            name: format!("{}-healer", args.name),
+            description: "lakehealer: detects and repairs the object behind each S3 event".into(),
+            role: args.healer_role,
+            zip: healer_zip,
+            architecture: architecture.clone(),
+            environment: args.healer_env.into_iter().collect(),
+            timeout_seconds: 60,
+            memory_mb: 1024,
+        },
+        FunctionSpec {
+            name: format!("{}-chaos", args.name),
+            description: "lakechaos: injects a named scenario's fault, behind the aws target's guard".into(),
+            role: args.chaos_role,
+            zip: chaos_zip,
+            architecture,
+            environment: args.chaos_env.into_iter().collect(),
+            timeout_seconds: 300,
+            memory_mb: 1024,
+        },
+    ];
+    for spec in &specs {
+        let done = d::deploy(&conn, spec).await.map_err(|e| format!("error: {e}"))?;
+        println!(
+            "{} {} ({}, runtime {}, handler {}, role {}, code sha256 {}, {} bytes)",
+            if done.created { "created" } else { "updated" },
+            done.name,
+            done.arn,
+            d::RUNTIME,
+            d::HANDLER,
+            done.role,
+            done.code_sha256,
+            done.code_size
+        );
+    }
+    Ok(0)
 }
 
 /// `gameday --config FILE`.
@@ -448,6 +567,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             Ok(0)
         }
         Command::Gameday { config } => gameday(&config).await,
+        Command::Deploy(args) => deploy(args).await,
         Command::Revert { journal, endpoint_url } => {
             // A PostgreSQL journal names its database and holds the SQL that undoes the fault.
             if let Ok(pg) = lakechaos_faults::pg::PgJournal::read(&journal) {

@@ -283,6 +283,7 @@ fn printer(format: Format) -> lakehealer::EventSink {
                     RepairAction::RecreatePartition => format!("re-created {location} from {source}"),
                     RepairAction::RefillFromSource => format!("refilled {location} from {source}"),
                     RepairAction::RematerializeModels => format!("rebuilt {location} ({source})"),
+                    RepairAction::Regrant => format!("granted {location} again ({source})"),
                 };
                 println!("REPAIR   {incident} {what}");
             }

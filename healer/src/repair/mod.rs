@@ -114,5 +114,10 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
         (FindingKind::MissingPartition, _) => {
             Ok(Outcome::Unrepairable { done: Vec::new(), reason: "finding carries no partition evidence".into() })
         }
+        // Grants are kept by `governance::Governance`, which owns the Lake Formation client.
+        (FindingKind::MissingGrant, _) => Ok(Outcome::Unrepairable {
+            done: Vec::new(),
+            reason: "a missing grant is restored by the governance pass, not the lake playbook".into(),
+        }),
     }
 }

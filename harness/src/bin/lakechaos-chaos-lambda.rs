@@ -1,0 +1,30 @@
+//! `lakechaos-chaos-lambda`: the chaos injector as an AWS Lambda function (`bootstrap` of a
+//! `provided.al2023` zip, with the scenario files beside it). See [`lakechaos::lambda::chaos`].
+
+use lakechaos::lambda::chaos::{inject, ChaosConfig, ChaosRequest};
+use lakechaos_lake::AwsConnection;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lakechaos_lake::parquet_io::quiet_decoder_panics();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(false)
+        .without_time()
+        .init();
+    let config = Arc::new(ChaosConfig::from_env()?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ChaosRequest>| {
+        let config = config.clone();
+        async move {
+            inject(&config, AwsConnection::from_environment(None, None), &event.payload)
+                .await
+                .map_err(|e| Diagnostic { error_type: "lakechaos".into(), error_message: e.to_string() })
+        }
+    }))
+    .await
+}

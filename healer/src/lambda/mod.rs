@@ -1,0 +1,422 @@
+//! The healer as an AWS Lambda function (`lakehealer-lambda`, zipped as `bootstrap` for the
+//! `provided.al2023` runtime). Each invocation names objects that changed; the function runs a
+//! pass over the tables those objects belong to, repairs what it finds, publishes incidents and
+//! repairs to SNS and its counts to CloudWatch (the module's alarms watch `Unrepairable` and
+//! `PassFailures`), and answers an SQS batch with the messages to retry.
+//!
+//! The function is configured from its environment ([`FunctionConfig::from_env`]):
+//! - `LAKEHEALER_LAKE` — the standing lake, `s3://BUCKET[/PREFIX]`;
+//! - `LAKEHEALER_CATALOG` — `glue:DATABASE` (or `file`);
+//! - `LAKEHEALER_GAMEDAY_PREFIX` — optional: keys under `<prefix>/<run>/<scenario>/` in the same
+//!   bucket are game-day lakes the chaos function seeded, each with the file catalog in it;
+//! - `LAKEHEALER_SNS_TOPIC` — optional topic ARN;
+//! - `LAKEHEALER_METRICS_NAMESPACE` — CloudWatch namespace (default `Lakehealer`; `off` disables);
+//! - `LAKEHEALER_MODE` — `heal` (default) or `detect_only`;
+//! - `LAKEHEALER_LF_POLICY` — optional: the Lake Formation grants the healer keeps in place.
+//!
+//! A warm function keeps its healers between invocations, so unchanged files are not read again.
+
+pub mod invocation;
+mod metrics;
+
+use crate::events::{EventSink, HealerEvent, Trigger, TriggerKind};
+use crate::governance::Governance;
+use crate::{Healer, HealerConfig, HealerError, Mode};
+use aws_lambda_events::sqs::BatchItemFailure;
+use invocation::Invocation;
+use lakechaos_lake::{AwsConnection, FileCatalog, Lake, ObjectEvent, S3Store, Topic};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Mutex as AsyncMutex;
+
+/// The function's settings.
+#[derive(Clone, Debug)]
+pub struct FunctionConfig {
+    pub lake: String,
+    pub catalog: String,
+    pub gameday_prefix: Option<String>,
+    pub sns_topic: Option<String>,
+    /// `None`: no CloudWatch metrics.
+    pub metrics_namespace: Option<String>,
+    pub mode: Mode,
+    /// A Lake Formation policy file (YAML) the healer keeps granted.
+    pub lf_policy: Option<std::path::PathBuf>,
+    pub connection: AwsConnection,
+}
+
+impl FunctionConfig {
+    /// From the function's environment (see the module documentation).
+    pub fn from_env() -> Result<FunctionConfig, HealerError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let lake = var("LAKEHEALER_LAKE").ok_or_else(|| HealerError::Invalid("LAKEHEALER_LAKE is not set".into()))?;
+        let mode = match var("LAKEHEALER_MODE").as_deref() {
+            None | Some("heal") => Mode::Heal,
+            Some("detect_only") => Mode::DetectOnly,
+            Some(other) => {
+                return Err(HealerError::Invalid(format!("LAKEHEALER_MODE={other:?}: expected heal or detect_only")))
+            }
+        };
+        Ok(FunctionConfig {
+            lake,
+            catalog: var("LAKEHEALER_CATALOG").unwrap_or_else(|| "file".into()),
+            gameday_prefix: var("LAKEHEALER_GAMEDAY_PREFIX"),
+            sns_topic: var("LAKEHEALER_SNS_TOPIC"),
+            metrics_namespace: match var("LAKEHEALER_METRICS_NAMESPACE").as_deref() {
+                Some("off") => None,
+                Some(ns) => Some(ns.to_string()),
+                None => Some(metrics::NAMESPACE.to_string()),
+            },
+            mode,
+            lf_policy: var("LAKEHEALER_LF_POLICY").map(Into::into),
+            connection: AwsConnection::from_environment(None, None),
+        })
+    }
+}
+
+/// What one invocation did; also the SQS partial-batch answer (`batchItemFailures`).
+#[derive(Debug, Default, Serialize)]
+pub struct HealerResponse {
+    #[serde(rename = "batchItemFailures")]
+    pub batch_item_failures: Vec<BatchItemFailure>,
+    /// Object events read from the invocation.
+    pub objects: usize,
+    /// Events about nothing this healer looks after, with why.
+    pub ignored: Vec<Ignored>,
+    pub passes: Vec<PassOutcome>,
+    /// Incidents, repairs, unrepairable and resolved events, in order.
+    pub events: Vec<HealerEvent>,
+}
+
+/// An object event the healer did not act on.
+#[derive(Debug, Serialize)]
+pub struct Ignored {
+    pub bucket: String,
+    pub key: String,
+    pub why: String,
+}
+
+/// One pass over one lake.
+#[derive(Debug, Default, Serialize)]
+pub struct PassOutcome {
+    /// `s3://bucket/prefix` of the lake.
+    pub lake: String,
+    /// The tables covered (empty: all of them).
+    pub tables: Vec<String>,
+    pub findings: usize,
+    pub new_incidents: usize,
+    pub repaired: usize,
+    pub unrepairable: usize,
+    pub error: Option<String>,
+}
+
+/// Where an object event leads.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Route {
+    /// The standing lake.
+    Standing,
+    /// A game-day lake rooted at this bucket prefix.
+    GameDay(String),
+}
+
+/// The function: its healers and where it publishes.
+pub struct HealerFunction {
+    config: FunctionConfig,
+    bucket: String,
+    prefix: String,
+    standing: Arc<Healer>,
+    game_days: AsyncMutex<HashMap<String, Arc<Healer>>>,
+    collected: Arc<Mutex<Vec<HealerEvent>>>,
+    topic: Option<Topic>,
+    cloudwatch: Option<aws_sdk_cloudwatch::Client>,
+    governance: Option<Governance>,
+}
+
+impl HealerFunction {
+    /// Opens the standing lake and the publishing clients (once per cold start).
+    pub async fn start(config: FunctionConfig) -> Result<HealerFunction, HealerError> {
+        let (bucket, prefix) = S3Store::parse_url(&config.lake).ok_or_else(|| {
+            HealerError::Invalid(format!("LAKEHEALER_LAKE={:?}: expected s3://BUCKET[/PREFIX]", config.lake))
+        })?;
+        let lake = crate::address::open_with(&config.lake, &config.catalog, &config.connection).await?;
+        let collected = Arc::new(Mutex::new(Vec::new()));
+        let standing = Arc::new(Healer::new(lake, healer_config(&config), collector(&collected)));
+        let topic = match &config.sns_topic {
+            Some(arn) => Some(Topic::connect(&config.connection, arn).await),
+            None => None,
+        };
+        let cloudwatch = match &config.metrics_namespace {
+            Some(_) => Some(aws_sdk_cloudwatch::Client::new(&config.connection.sdk_config().await)),
+            None => None,
+        };
+        let governance = match &config.lf_policy {
+            Some(path) => Some(Governance::load(path, &config.connection).await?),
+            None => None,
+        };
+        Ok(HealerFunction {
+            config,
+            bucket,
+            prefix,
+            standing,
+            game_days: AsyncMutex::new(HashMap::new()),
+            collected,
+            topic,
+            cloudwatch,
+            governance,
+        })
+    }
+
+    /// Handles one invocation. An error is returned only for a payload that is not an event
+    /// (or, invoked directly, a pass that failed), so Lambda's retry and dead-letter queue take
+    /// over; SQS messages whose pass failed are listed in `batchItemFailures` instead.
+    pub async fn handle(&self, payload: serde_json::Value) -> Result<HealerResponse, HealerError> {
+        let invocation = invocation::read(&payload).map_err(HealerError::Invalid)?;
+        let mut response = HealerResponse::default();
+        // Which lakes (and tables) each message leads to.
+        let mut work: BTreeMap<Route, (Trigger, Vec<String>)> = BTreeMap::new();
+        let mut messages_by_route: BTreeMap<Route, Vec<String>> = BTreeMap::new();
+        let mut direct = false;
+        let mut reconcile = false;
+        let batches: Vec<(Option<String>, Vec<ObjectEvent>)> = match invocation {
+            Invocation::Queue(records) => records.into_iter().map(|(id, ev)| (Some(id), ev)).collect(),
+            Invocation::Direct(events) => {
+                direct = true;
+                vec![(None, events)]
+            }
+            Invocation::Reconcile => {
+                reconcile = true;
+                Vec::new()
+            }
+        };
+        for (message, events) in batches {
+            for event in events {
+                response.objects += 1;
+                let (route, key) = match self.route(&event) {
+                    Ok(r) => r,
+                    Err(why) => {
+                        response.ignored.push(Ignored { bucket: event.bucket, key: event.key, why });
+                        continue;
+                    }
+                };
+                let tables = match &route {
+                    Route::Standing => match self.tables_holding(&key).await {
+                        Ok(t) if t.is_empty() => {
+                            response.ignored.push(Ignored {
+                                bucket: event.bucket,
+                                key: event.key,
+                                why: "not in any table of the catalog".into(),
+                            });
+                            continue;
+                        }
+                        Ok(t) => t,
+                        Err(e) => {
+                            // The catalog did not answer: the pass below fails the same way.
+                            tracing::warn!(error = %e, "reading the catalog");
+                            Vec::new()
+                        }
+                    },
+                    Route::GameDay(_) => Vec::new(),
+                };
+                let entry = work.entry(route.clone()).or_insert_with(|| {
+                    let trigger = Trigger {
+                        via: TriggerKind::S3Event,
+                        key: Some(event.key.clone()),
+                        event_time: Some(event.time.unwrap_or_else(chrono::Utc::now)),
+                    };
+                    (trigger, Vec::new())
+                });
+                for t in tables {
+                    if !entry.1.contains(&t) {
+                        entry.1.push(t);
+                    }
+                }
+                if let Some(id) = &message {
+                    messages_by_route.entry(route).or_default().push(id.clone());
+                }
+            }
+        }
+
+        let mut failures: Vec<String> = Vec::new();
+        if reconcile {
+            let outcome = self.run_pass(&self.standing, &[], &Trigger::of(TriggerKind::Reconcile)).await;
+            failures.extend(outcome.error.clone());
+            response.passes.push(outcome);
+        }
+        for (route, (trigger, tables)) in &work {
+            let healer = match route {
+                Route::Standing => self.standing.clone(),
+                Route::GameDay(root) => self.game_day(root).await,
+            };
+            let outcome = self.run_pass(&healer, tables, trigger).await;
+            if let Some(error) = &outcome.error {
+                failures.push(error.clone());
+                for id in messages_by_route.get(route).into_iter().flatten() {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id.clone();
+                    response.batch_item_failures.push(failure);
+                }
+            }
+            response.passes.push(outcome);
+        }
+        // Grants are checked on every invocation: a revoked grant raises no S3 event.
+        if let Some(governance) = &self.governance {
+            let outcome = match governance.pass(self.config.mode, &collector(&self.collected)).await {
+                Ok(r) => PassOutcome {
+                    lake: "lakeformation".into(),
+                    findings: r.findings,
+                    new_incidents: r.new_incidents,
+                    repaired: r.repaired,
+                    unrepairable: r.unrepairable,
+                    ..PassOutcome::default()
+                },
+                Err(e) => {
+                    let error = format!("lakeformation: {e}");
+                    (collector(&self.collected))(HealerEvent::PassFailed {
+                        error: error.clone(),
+                        at: chrono::Utc::now(),
+                    });
+                    PassOutcome { lake: "lakeformation".into(), error: Some(error), ..PassOutcome::default() }
+                }
+            };
+            failures.extend(outcome.error.clone());
+            response.passes.push(outcome);
+        }
+
+        response.events = std::mem::take(&mut *self.collected.lock().expect("collector lock"));
+        self.publish(&response).await;
+        if (direct || reconcile) && !failures.is_empty() {
+            return Err(HealerError::Invalid(format!("pass failed: {}", failures.join("; "))));
+        }
+        Ok(response)
+    }
+
+    /// Which lake `event` is about and its key relative to that lake's root, or why it is about
+    /// none.
+    fn route(&self, event: &ObjectEvent) -> Result<(Route, String), String> {
+        if event.bucket != self.bucket {
+            return Err(format!("bucket {} is not the lake's ({})", event.bucket, self.bucket));
+        }
+        let quarantine = self.standing.config().quarantine_prefix.trim_end_matches('/').to_string();
+        let in_quarantine = |rel: &str| rel.starts_with(&format!("{quarantine}/"));
+        if let Some(gameday) = &self.config.gameday_prefix {
+            let gameday = gameday.trim_matches('/');
+            if let Some(rest) = event.key.strip_prefix(&format!("{gameday}/")) {
+                let mut parts = rest.splitn(3, '/');
+                return match (parts.next(), parts.next(), parts.next()) {
+                    (Some(run), Some(scenario), Some(rel)) if !run.is_empty() && !scenario.is_empty() => {
+                        if in_quarantine(rel) {
+                            Err("in quarantine".into())
+                        } else {
+                            Ok((Route::GameDay(format!("{gameday}/{run}/{scenario}")), rel.to_string()))
+                        }
+                    }
+                    _ => Err(format!("under {gameday}/ but not in a game-day lake ({gameday}/RUN/SCENARIO/...)")),
+                };
+            }
+        }
+        let rel = if self.prefix.is_empty() {
+            event.key.as_str()
+        } else {
+            match event.key.strip_prefix(&format!("{}/", self.prefix)) {
+                Some(rel) => rel,
+                None => return Err(format!("outside the lake's prefix {}/", self.prefix)),
+            }
+        };
+        if in_quarantine(rel) {
+            return Err("in quarantine".into());
+        }
+        Ok((Route::Standing, rel.to_string()))
+    }
+
+    /// The tables of the standing lake whose data holds `key` (relative to the lake root).
+    async fn tables_holding(&self, key: &str) -> Result<Vec<String>, HealerError> {
+        let catalog = &self.standing.lake().catalog;
+        let mut out = Vec::new();
+        for name in catalog.list_tables().await? {
+            if let Some(table) = catalog.get_table(&name).await? {
+                let location = table.location.trim_end_matches('/');
+                let landing = table.landing.as_deref().map(|p| p.trim_end_matches('/'));
+                let under = |p: &str| p.is_empty() || key.starts_with(&format!("{p}/"));
+                if under(location) || landing.is_some_and(under) {
+                    out.push(name);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The healer of the game-day lake at `root` (file catalog inside it), made on first use.
+    async fn game_day(&self, root: &str) -> Arc<Healer> {
+        let mut lakes = self.game_days.lock().await;
+        if let Some(h) = lakes.get(root) {
+            return h.clone();
+        }
+        let store = Arc::new(S3Store::connect(&self.config.connection, &self.bucket, root).await);
+        let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store };
+        let healer = Arc::new(Healer::new(lake, healer_config(&self.config), collector(&self.collected)));
+        lakes.insert(root.to_string(), healer.clone());
+        healer
+    }
+
+    async fn run_pass(&self, healer: &Healer, tables: &[String], trigger: &Trigger) -> PassOutcome {
+        let lake = healer.lake().store.describe();
+        let result = if tables.is_empty() {
+            healer.pass_triggered(trigger).await
+        } else {
+            healer.pass_tables(tables, trigger).await
+        };
+        match result {
+            Ok(r) => PassOutcome {
+                lake,
+                tables: tables.to_vec(),
+                findings: r.scan.findings.len(),
+                new_incidents: r.new_incidents,
+                repaired: r.repaired,
+                unrepairable: r.unrepairable,
+                error: None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, %lake, "pass failed");
+                let error = format!("{lake}: {e}");
+                (collector(&self.collected))(HealerEvent::PassFailed { error: error.clone(), at: chrono::Utc::now() });
+                PassOutcome { lake, tables: tables.to_vec(), error: Some(error), ..PassOutcome::default() }
+            }
+        }
+    }
+
+    /// SNS (every incident, repair, unrepairable and resolution, before the invocation ends:
+    /// a frozen function publishes nothing) and CloudWatch.
+    async fn publish(&self, response: &HealerResponse) {
+        if let Some(topic) = &self.topic {
+            for event in &response.events {
+                let Some((subject, kind)) = crate::publish::subject_of(event) else { continue };
+                let body = serde_json::to_string(event).unwrap_or_default();
+                if let Err(e) = topic.publish(subject, &body, &[("event", kind)]).await {
+                    tracing::warn!(error = %e, topic = topic.arn(), "publishing to SNS failed");
+                }
+            }
+        }
+        if let (Some(client), Some(namespace)) = (&self.cloudwatch, &self.config.metrics_namespace) {
+            if let Err(e) = metrics::put(client, namespace, response).await {
+                tracing::warn!(error = %e, %namespace, "publishing metrics to CloudWatch failed");
+            }
+        }
+    }
+}
+
+fn healer_config(config: &FunctionConfig) -> HealerConfig {
+    HealerConfig { mode: config.mode, ..HealerConfig::default() }
+}
+
+/// A sink keeping events for the invocation's answer, and logging them as JSON lines.
+fn collector(collected: &Arc<Mutex<Vec<HealerEvent>>>) -> EventSink {
+    let collected = collected.clone();
+    Arc::new(move |event: HealerEvent| {
+        if crate::publish::subject_of(&event).is_some() || matches!(event, HealerEvent::PassFailed { .. }) {
+            tracing::info!(event = %serde_json::to_string(&event).unwrap_or_default(), "healer event");
+        }
+        if let Ok(mut v) = collected.lock() {
+            v.push(event);
+        }
+    })
+}
