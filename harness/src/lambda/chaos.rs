@@ -1,7 +1,7 @@
 //! The chaos function: an invocation `{"scenario": NAME, "seed": 7, "run_id": "gd-1"}` seeds the
 //! scenario's fixture into a fresh game-day lake at `s3://BUCKET/PREFIX/<run-id>/<scenario>/`
 //! (the file catalog inside it, so the lake is self-contained and the function needs no Glue
-//! rights), writes the golden manifest and the journal under `_lakechaos/` there, and injects the
+//! rights), writes the golden manifest (with its row hashes) and the journal under `_lakechaos/` there, and injects the
 //! fault. The healer function heals what the lake's S3 events lead it to; `lakechaos` can verify
 //! against the golden manifest and revert from the journal afterwards.
 //!
@@ -136,7 +136,7 @@ pub async fn inject(
             .await
             .map_err(|e| failed("seed")(e.to_string()))?;
     let golden_key = format!("{RECORDS}/golden.json");
-    let golden = serde_json::to_vec_pretty(&seeded.golden).map_err(|e| failed("golden manifest")(e.to_string()))?;
+    let golden = serde_json::to_vec(&seeded.golden.record()).map_err(|e| failed("golden manifest")(e.to_string()))?;
     lake.store.put(&golden_key, Bytes::from(golden)).await.map_err(|e| failed("golden manifest")(e.to_string()))?;
 
     // Plan and journal before touching anything, as the runner does.

@@ -54,13 +54,21 @@ pub fn on_path(name: &str) -> PathBuf {
 /// The `lakehealer` binary, next to `lakechaos` (built first when `cargo test -p lakechaos`
 /// alone has not built it).
 pub fn lakehealer_bin() -> PathBuf {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_lakechaos")).with_file_name("lakehealer");
-    if !bin.exists() {
-        let built =
-            std::process::Command::new(env!("CARGO")).args(["build", "-q", "-p", "lakehealer"]).status().unwrap();
-        assert!(built.success() && bin.exists(), "{} could not be built", bin.display());
+    workspace_bin("lakehealer", "lakehealer")
+}
+
+/// A binary of another workspace package, built into this test's target directory if absent
+/// (cargo builds only this package's binaries for its tests).
+pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    let path = std::path::Path::new(env!("CARGO_BIN_EXE_lakechaos")).with_file_name(bin);
+    if !path.exists() {
+        let built = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", package, "--bin", bin])
+            .status()
+            .unwrap();
+        assert!(built.success() && path.exists(), "{} could not be built", path.display());
     }
-    bin
+    path
 }
 
 /// Runs `lakechaos` from the repository root against an AWS emulator standing in for AWS

@@ -1,0 +1,163 @@
+//! The chaos Lambda handler against moto standing in for the staging account: behind the aws
+//! target's guard it seeds a game-day lake under the prefix, records golden and journal there and
+//! injects the scenario's fault; the healer handler, fed the S3 events the bucket really sent,
+//! heals it — checked by the harness against the golden manifest the chaos function wrote.
+
+mod common;
+
+use lakechaos::aws_guard::{AwsGuardConfig, GuardError};
+use lakechaos::lambda::chaos::{inject, ChaosConfig, ChaosError, ChaosRequest};
+use lakechaos::provision::LocalProcess;
+use lakechaos_faults::Journal;
+use lakechaos_fixtures::manifest::Verifier;
+use lakechaos_fixtures::{GoldenManifest, GoldenRecord};
+use lakechaos_lake::notifications::notify_bucket_to_queue;
+use lakechaos_lake::{AwsConnection, EventQueue, FileCatalog, Lake, ObjectStore, S3Store};
+use lakehealer::events::HealerEvent;
+use lakehealer::lambda::{FunctionConfig, HealerFunction};
+use lakehealer::Mode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+const BUCKET: &str = "staging-curated";
+
+fn config(accounts: &[&str]) -> ChaosConfig {
+    ChaosConfig {
+        guard: AwsGuardConfig {
+            allow_accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            bucket: BUCKET.into(),
+            prefix: "chaos".into(),
+            region: None,
+            profile: None,
+            glue_database_prefix: "lakechaos_".into(),
+            events_queue_url: None,
+        }
+        .checked("test")
+        .unwrap(),
+        scenarios: common::scenarios_dir(),
+    }
+}
+
+fn request(scenario: &str, run_id: &str) -> ChaosRequest {
+    serde_json::from_value(json!({ "scenario": scenario, "seed": 7, "run_id": run_id })).unwrap()
+}
+
+async fn keys(conn: &AwsConnection) -> Vec<String> {
+    S3Store::connect(conn, BUCKET, "").await.list("").await.unwrap().into_iter().map(|o| o.key).collect()
+}
+
+/// An SQS batch as Lambda's event source mapping hands it over.
+fn sqs_batch(bodies: &[String]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| json!({ "messageId": format!("m{i}"), "body": body, "eventSource": "aws:sqs", "awsRegion": "us-east-1" }))
+        .collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_heals_it() {
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let conn = AwsConnection::emulator(moto.endpoint());
+    S3Store::connect(&conn, BUCKET, "").await.ensure_bucket(true).await.unwrap();
+    let queue = EventQueue::create(&conn, "healer-events").await.unwrap();
+    notify_bucket_to_queue(&conn, BUCKET, &queue).await.unwrap();
+    queue.drain().await.unwrap();
+
+    let chaos = config(&["123456789012"]);
+    let injected = inject(&chaos, conn.clone(), &request("corrupt-parquet-bad-magic", "gd-1")).await.unwrap();
+    let root = "chaos/gd-1/corrupt-parquet-bad-magic";
+    assert_eq!(injected.lake, format!("s3://{BUCKET}/{root}"));
+    assert_eq!((injected.account.as_str(), injected.catalog.as_str()), ("123456789012", "file"));
+    assert_eq!(injected.ground_truth.kind.as_str(), "corrupt_parquet");
+    let written = keys(&conn).await;
+    assert!(written.iter().all(|k| k.starts_with("chaos/gd-1/")), "the guard's prefix holds: {written:?}");
+
+    // The records the chaos function left, read back by the harness.
+    let store = Arc::new(S3Store::connect(&conn, BUCKET, root).await);
+    let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store: store.clone() };
+    let whole = S3Store::connect(&conn, BUCKET, "").await;
+    let golden: GoldenRecord = serde_json::from_slice(&whole.get(&injected.golden).await.unwrap()).unwrap();
+    let golden = GoldenManifest::from(golden);
+    let journal: Journal = serde_json::from_slice(&whole.get(&injected.journal).await.unwrap()).unwrap();
+    assert_eq!(journal.ground_truth, injected.ground_truth);
+    assert_eq!(golden.total_rows(), injected.rows);
+    let mut verifier = Verifier::new(golden);
+    assert!(!verifier.verify(&lake).await.unwrap().healed, "the fault is in the lake");
+
+    // The healer function, fed what the bucket sent to its queue (seeding and the fault).
+    let mut bodies = Vec::new();
+    loop {
+        let batch = queue.receive_raw(Duration::from_secs(1)).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        bodies.extend(batch);
+    }
+    assert!(!bodies.is_empty());
+    let healer = HealerFunction::start(FunctionConfig {
+        lake: format!("s3://{BUCKET}/lake"),
+        catalog: "file".into(),
+        gameday_prefix: Some("chaos".into()),
+        sns_topic: None,
+        metrics_namespace: None,
+        mode: Mode::Heal,
+        lf_policy: None,
+        connection: conn.clone(),
+    })
+    .await
+    .unwrap();
+    let response = healer.handle(sqs_batch(&bodies)).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let lakes: Vec<&str> = response.passes.iter().map(|p| p.lake.as_str()).collect();
+    assert_eq!(lakes, [injected.lake.as_str()], "one pass, over the game-day lake: {response:?}");
+    let found: Vec<(&str, &str)> = response
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            HealerEvent::Incident { kind, location, .. } => Some((kind.as_str(), location.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found, [("corrupt_parquet", injected.ground_truth.files[0].as_str())], "{response:?}");
+    let after = verifier.verify(&lake).await.unwrap();
+    assert!(after.healed, "healed, by the harness's own check: {after:?}\n{response:?}");
+
+    // The same run id again: refused, nothing written.
+    let before = keys(&conn).await;
+    let again = inject(&chaos, conn.clone(), &request("corrupt-parquet-bad-magic", "gd-1")).await.unwrap_err();
+    assert!(matches!(again, ChaosError::Exists(_)), "{again}");
+    assert_eq!(keys(&conn).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_refuses_before_anything_is_written() {
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let conn = AwsConnection::emulator(moto.endpoint());
+
+    // No bucket: named, nothing created.
+    let err =
+        inject(&config(&["123456789012"]), conn.clone(), &request("null-flood-customer-id", "r1")).await.unwrap_err();
+    assert!(matches!(err, ChaosError::Guard(GuardError::Bucket { .. })), "{err}");
+    assert!(err.to_string().contains(BUCKET), "{err}");
+
+    S3Store::connect(&conn, BUCKET, "").await.ensure_bucket(true).await.unwrap();
+    // Another account: refused.
+    let err =
+        inject(&config(&["000000000000"]), conn.clone(), &request("null-flood-customer-id", "r1")).await.unwrap_err();
+    assert!(matches!(err, ChaosError::Guard(GuardError::AccountNotAllowed { .. })), "{err}");
+    assert!(err.to_string().contains("123456789012"), "{err}");
+    // A scenario that is not packed: the known ones are listed.
+    let err = inject(&config(&["123456789012"]), conn.clone(), &request("no-such-scenario", "r1")).await.unwrap_err();
+    assert!(err.to_string().contains("null-flood-customer-id"), "{err}");
+    // A run id that could escape the prefix.
+    let err =
+        inject(&config(&["123456789012"]), conn.clone(), &request("null-flood-customer-id", "../x")).await.unwrap_err();
+    assert!(err.to_string().contains("run id"), "{err}");
+    assert!(keys(&conn).await.is_empty(), "nothing was written");
+
+    // An invocation with an unknown field is refused when it is read.
+    assert!(serde_json::from_value::<ChaosRequest>(json!({"scenario": "x", "bucket": "elsewhere"})).is_err());
+}
