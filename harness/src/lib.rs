@@ -14,6 +14,7 @@ pub mod aws_guard;
 pub mod bench;
 pub mod dbt_probe;
 pub mod gameday;
+pub mod governance;
 pub mod lambda;
 pub mod metrics;
 pub mod pg_runner;

@@ -37,12 +37,16 @@ impl Policy {
     pub fn load(path: &Path) -> Result<Policy, HealerError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| HealerError::Invalid(format!("policy {}: {e}", path.display())))?;
-        let policy: Policy = serde_saphyr::from_str(&text)
-            .map_err(|e| HealerError::Invalid(format!("policy {}: {e}", path.display())))?;
+        Policy::parse(&text, &path.display().to_string())
+    }
+
+    /// A policy from YAML or JSON text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Policy, HealerError> {
+        let policy: Policy =
+            serde_saphyr::from_str(text).map_err(|e| HealerError::Invalid(format!("policy {origin}: {e}")))?;
         if let Some(g) = policy.grants.iter().find(|g| g.permissions.is_empty() || g.principal.is_empty()) {
             return Err(HealerError::Invalid(format!(
-                "policy {}: the grant on {} needs a principal and at least one permission",
-                path.display(),
+                "policy {origin}: the grant on {} needs a principal and at least one permission",
                 g.resource
             )));
         }
@@ -90,6 +94,16 @@ impl Governance {
     pub async fn load(path: &Path, conn: &AwsConnection) -> Result<Governance, HealerError> {
         let policy = Policy::load(path)?;
         Ok(Governance::new(LakeFormation::connect(conn).await, policy, format!("policy {}", path.display())))
+    }
+
+    /// From a setting that is either the policy itself (JSON, as Terraform renders it into the
+    /// function's environment) or the path of a policy file.
+    pub async fn from_setting(setting: &str, conn: &AwsConnection) -> Result<Governance, HealerError> {
+        if setting.trim_start().starts_with('{') {
+            let policy = Policy::parse(setting, "LAKEHEALER_LF_POLICY")?;
+            return Ok(Governance::new(LakeFormation::connect(conn).await, policy, "the declared grant policy"));
+        }
+        Governance::load(Path::new(setting), conn).await
     }
 
     pub fn policy(&self) -> &Policy {

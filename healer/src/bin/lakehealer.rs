@@ -188,6 +188,21 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         metrics_listen: Option<std::net::SocketAddr>,
     },
+    /// Keep the Lake Formation grants of a policy file in place: report each missing grant and
+    /// (unless --detect-only) grant it again; exit 1 if any is still missing. Never revokes.
+    Grants {
+        /// The policy (YAML): `grants:` with principal, resource and permissions each.
+        #[arg(long, value_name = "FILE")]
+        policy: std::path::PathBuf,
+        /// Report only; grant nothing.
+        #[arg(long)]
+        detect_only: bool,
+        /// Endpoint of a Lake Formation-compatible service (an emulator such as moto).
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 /// Starts the `/metrics` endpoint when asked, and returns the sink that feeds it (or a no-op).
@@ -427,6 +442,18 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 println!("{} finding(s) left", left.findings.len());
             }
             Ok(if left.findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Grants { policy, detect_only, endpoint_url, format } => {
+            let conn = lakechaos_lake::AwsConnection { endpoint_url, ..Default::default() };
+            let governance =
+                lakehealer::governance::Governance::load(&policy, &conn).await.map_err(|e| e.to_string())?;
+            let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
+            governance.pass(mode, &printer(format)).await.map_err(|e| e.to_string())?;
+            let left = governance.check().await.map_err(|e| e.to_string())?;
+            if format == Format::Text {
+                println!("{} of {} grant(s) missing", left.len(), governance.policy().grants.len());
+            }
+            Ok(if left.is_empty() { 0 } else { 1 })
         }
         Command::Watch { args, reconcile_every, detect_only, events_queue, metrics_listen } => {
             let lake = args.location.open().await?;

@@ -12,7 +12,8 @@
 //! - `LAKEHEALER_SNS_TOPIC` — optional topic ARN;
 //! - `LAKEHEALER_METRICS_NAMESPACE` — CloudWatch namespace (default `Lakehealer`; `off` disables);
 //! - `LAKEHEALER_MODE` — `heal` (default) or `detect_only`;
-//! - `LAKEHEALER_LF_POLICY` — optional: the Lake Formation grants the healer keeps in place.
+//! - `LAKEHEALER_LF_POLICY` — optional: the Lake Formation grants the healer keeps in place
+//!   (the policy as JSON, or a policy file's path; see [`crate::governance`]).
 //!
 //! A warm function keeps its healers between invocations, so unchanged files are not read again.
 
@@ -40,8 +41,8 @@ pub struct FunctionConfig {
     /// `None`: no CloudWatch metrics.
     pub metrics_namespace: Option<String>,
     pub mode: Mode,
-    /// A Lake Formation policy file (YAML) the healer keeps granted.
-    pub lf_policy: Option<std::path::PathBuf>,
+    /// The Lake Formation grants the healer keeps in place: inline JSON or a policy file path.
+    pub lf_policy: Option<String>,
     pub connection: AwsConnection,
 }
 
@@ -68,7 +69,7 @@ impl FunctionConfig {
                 None => Some(metrics::NAMESPACE.to_string()),
             },
             mode,
-            lf_policy: var("LAKEHEALER_LF_POLICY").map(Into::into),
+            lf_policy: var("LAKEHEALER_LF_POLICY"),
             connection: AwsConnection::from_environment(None, None),
         })
     }
@@ -150,7 +151,7 @@ impl HealerFunction {
             None => None,
         };
         let governance = match &config.lf_policy {
-            Some(path) => Some(Governance::load(path, &config.connection).await?),
+            Some(setting) => Some(Governance::from_setting(setting, &config.connection).await?),
             None => None,
         };
         Ok(HealerFunction {
