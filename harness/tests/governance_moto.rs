@@ -171,6 +171,7 @@ async fn lakehealer_grants_and_the_healer_function_restore_a_revoked_grant() {
     let function = HealerFunction::start(FunctionConfig {
         lake: "s3://curated-ci".into(),
         catalog: "file".into(),
+        quarantine: None,
         gameday_prefix: None,
         sns_topic: None,
         metrics_namespace: None,

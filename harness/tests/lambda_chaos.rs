@@ -6,7 +6,7 @@
 mod common;
 
 use lakechaos::aws_guard::{AwsGuardConfig, GuardError};
-use lakechaos::lambda::chaos::{inject, ChaosConfig, ChaosError, ChaosRequest};
+use lakechaos::lambda::chaos::{inject, ChaosConfig, ChaosError, ChaosRequest, ChaosResponse};
 use lakechaos::provision::LocalProcess;
 use lakechaos_faults::Journal;
 use lakechaos_fixtures::manifest::Verifier;
@@ -57,6 +57,22 @@ fn sqs_batch(bodies: &[String]) -> Value {
     json!({ "Records": records })
 }
 
+/// A game-day lake read back by the harness: its lake, and a verifier from the golden record the
+/// chaos function left there.
+async fn read_back(conn: &AwsConnection, injected: &ChaosResponse) -> (Lake, Verifier) {
+    let root = injected.lake.strip_prefix(&format!("s3://{BUCKET}/")).unwrap();
+    let store = Arc::new(S3Store::connect(conn, BUCKET, root).await);
+    let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store };
+    let whole = S3Store::connect(conn, BUCKET, "").await;
+    let golden: GoldenRecord = serde_json::from_slice(&whole.get(&injected.golden).await.unwrap()).unwrap();
+    let golden = GoldenManifest::from(golden);
+    let journal: Journal = serde_json::from_slice(&whole.get(&injected.journal).await.unwrap()).unwrap();
+    assert_eq!(journal.ground_truth, injected.ground_truth);
+    assert_eq!(journal.lake, injected.lake);
+    assert_eq!(golden.total_rows(), injected.rows);
+    (lake, Verifier::new(golden))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_heals_it() {
     let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
@@ -66,28 +82,36 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
     notify_bucket_to_queue(&conn, BUCKET, &queue).await.unwrap();
     queue.drain().await.unwrap();
 
+    // Two scenarios in one invocation, as the game-day schedule sends them.
     let chaos = config(&["123456789012"]);
-    let injected = inject(&chaos, conn.clone(), &request("corrupt-parquet-bad-magic", "gd-1")).await.unwrap();
-    let root = "chaos/gd-1/corrupt-parquet-bad-magic";
-    assert_eq!(injected.lake, format!("s3://{BUCKET}/{root}"));
-    assert_eq!((injected.account.as_str(), injected.catalog.as_str()), ("123456789012", "file"));
-    assert_eq!(injected.ground_truth.kind.as_str(), "corrupt_parquet");
+    let game_day: ChaosRequest = serde_json::from_value(json!({
+        "scenarios": ["corrupt-parquet-bad-magic", "null-flood-customer-id"], "seed": 7, "run_id": "gd-1"
+    }))
+    .unwrap();
+    let run = inject(&chaos, conn.clone(), &game_day).await.unwrap();
+    assert_eq!((run.account.as_str(), run.run_id.as_str()), ("123456789012", "gd-1"));
+    let lakes: Vec<&str> = run.injected.iter().map(|i| i.lake.as_str()).collect();
+    assert_eq!(
+        lakes,
+        [
+            format!("s3://{BUCKET}/chaos/gd-1/corrupt-parquet-bad-magic"),
+            format!("s3://{BUCKET}/chaos/gd-1/null-flood-customer-id")
+        ]
+    );
+    let kinds: Vec<&str> = run.injected.iter().map(|i| i.ground_truth.kind.as_str()).collect();
+    assert_eq!(kinds, ["corrupt_parquet", "null_flood"]);
+    assert!(run.injected.iter().all(|i| i.catalog == "file"));
     let written = keys(&conn).await;
     assert!(written.iter().all(|k| k.starts_with("chaos/gd-1/")), "the guard's prefix holds: {written:?}");
 
-    // The records the chaos function left, read back by the harness.
-    let store = Arc::new(S3Store::connect(&conn, BUCKET, root).await);
-    let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store: store.clone() };
-    let whole = S3Store::connect(&conn, BUCKET, "").await;
-    let golden: GoldenRecord = serde_json::from_slice(&whole.get(&injected.golden).await.unwrap()).unwrap();
-    let golden = GoldenManifest::from(golden);
-    let journal: Journal = serde_json::from_slice(&whole.get(&injected.journal).await.unwrap()).unwrap();
-    assert_eq!(journal.ground_truth, injected.ground_truth);
-    assert_eq!(golden.total_rows(), injected.rows);
-    let mut verifier = Verifier::new(golden);
-    assert!(!verifier.verify(&lake).await.unwrap().healed, "the fault is in the lake");
+    let mut lakes = Vec::new();
+    for injected in &run.injected {
+        let (lake, mut verifier) = read_back(&conn, injected).await;
+        assert!(!verifier.verify(&lake).await.unwrap().healed, "{}: the fault is in the lake", injected.scenario);
+        lakes.push((lake, verifier));
+    }
 
-    // The healer function, fed what the bucket sent to its queue (seeding and the fault).
+    // The healer function, fed what the bucket sent to its queue (seeding and the faults).
     let mut bodies = Vec::new();
     loop {
         let batch = queue.receive_raw(Duration::from_secs(1)).await.unwrap();
@@ -100,6 +124,7 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
     let healer = HealerFunction::start(FunctionConfig {
         lake: format!("s3://{BUCKET}/lake"),
         catalog: "file".into(),
+        quarantine: None,
         gameday_prefix: Some("chaos".into()),
         sns_topic: None,
         metrics_namespace: None,
@@ -111,19 +136,22 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
     .unwrap();
     let response = healer.handle(sqs_batch(&bodies)).await.unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
-    let lakes: Vec<&str> = response.passes.iter().map(|p| p.lake.as_str()).collect();
-    assert_eq!(lakes, [injected.lake.as_str()], "one pass, over the game-day lake: {response:?}");
-    let found: Vec<(&str, &str)> = response
+    let passed: Vec<&str> = response.passes.iter().map(|p| p.lake.as_str()).collect();
+    assert_eq!(passed, run.injected.iter().map(|i| i.lake.as_str()).collect::<Vec<_>>(), "one pass per game-day lake");
+    let found: Vec<(&str, String)> = response
         .events
         .iter()
         .filter_map(|e| match e {
-            HealerEvent::Incident { kind, location, .. } => Some((kind.as_str(), location.as_str())),
+            HealerEvent::Incident { kind, location, .. } => Some((kind.as_str(), location.clone())),
             _ => None,
         })
         .collect();
-    assert_eq!(found, [("corrupt_parquet", injected.ground_truth.files[0].as_str())], "{response:?}");
-    let after = verifier.verify(&lake).await.unwrap();
-    assert!(after.healed, "healed, by the harness's own check: {after:?}\n{response:?}");
+    assert!(found.contains(&("corrupt_parquet", run.injected[0].ground_truth.files[0].clone())), "{found:?}");
+    assert!(found.iter().any(|(k, _)| *k == "null_flood"), "{found:?}");
+    for (injected, (lake, verifier)) in run.injected.iter().zip(lakes.iter_mut()) {
+        let after = verifier.verify(lake).await.unwrap();
+        assert!(after.healed, "{}: healed, by the harness's own check: {after:?}", injected.scenario);
+    }
 
     // The same run id again: refused, nothing written.
     let before = keys(&conn).await;
@@ -156,6 +184,15 @@ async fn the_guard_refuses_before_anything_is_written() {
     let err =
         inject(&config(&["123456789012"]), conn.clone(), &request("null-flood-customer-id", "../x")).await.unwrap_err();
     assert!(err.to_string().contains("run id"), "{err}");
+    assert!(keys(&conn).await.is_empty(), "nothing was written");
+
+    // One unknown among several: refused before anything is written; no scenario at all: named.
+    let two: ChaosRequest =
+        serde_json::from_value(json!({"scenarios": ["null-flood-customer-id", "nope"], "run_id": "r2"})).unwrap();
+    let err = inject(&config(&["123456789012"]), conn.clone(), &two).await.unwrap_err();
+    assert!(matches!(err, ChaosError::UnknownScenario { ref name, .. } if name == "nope"), "{err}");
+    let none: ChaosRequest = serde_json::from_value(json!({"run_id": "r3"})).unwrap();
+    assert!(matches!(inject(&config(&["123456789012"]), conn.clone(), &none).await, Err(ChaosError::NoScenario)));
     assert!(keys(&conn).await.is_empty(), "nothing was written");
 
     // An invocation with an unknown field is refused when it is read.

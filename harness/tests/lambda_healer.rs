@@ -82,6 +82,7 @@ fn config(conn: &AwsConnection, catalog: &str) -> FunctionConfig {
     FunctionConfig {
         lake: format!("s3://{BUCKET}/lake"),
         catalog: catalog.into(),
+        quarantine: None,
         gameday_prefix: Some("chaos".into()),
         sns_topic: None,
         metrics_namespace: Some("Lakehealer".into()),
@@ -114,10 +115,16 @@ async fn an_sqs_batch_of_eventbridge_events_leads_to_the_repair_of_that_object()
     let inbox = EventQueue::create(&conn, "oncall").await.unwrap();
     topic.subscribe_queue(&inbox).await.unwrap();
 
-    let function =
-        HealerFunction::start(FunctionConfig { sns_topic: Some(topic.arn().into()), ..config(&conn, "glue:lake_db") })
-            .await
-            .unwrap();
+    // Quarantine goes to a bucket of its own, as the Terraform module sets it up.
+    let quarantine = S3Store::connect(&conn, "quarantine-zone", "").await;
+    quarantine.ensure_bucket(true).await.unwrap();
+    let function = HealerFunction::start(FunctionConfig {
+        sns_topic: Some(topic.arn().into()),
+        quarantine: Some("s3://quarantine-zone".into()),
+        ..config(&conn, "glue:lake_db")
+    })
+    .await
+    .unwrap();
     let damaged = inject(&standing, &scenario).await;
     assert_eq!(damaged.len(), 1, "{damaged:?}");
     assert!(!healed(&standing).await, "the fault must show before the healer runs");
@@ -135,6 +142,23 @@ async fn an_sqs_batch_of_eventbridge_events_leads_to_the_repair_of_that_object()
     assert_eq!(incidents(&response), [(FindingKind::CorruptParquet, damaged[0].clone())], "{response:?}");
     assert!(response.passes[0].repaired >= 1, "{response:?}");
     assert!(healed(&standing).await, "the lake matches golden again after the invocation");
+
+    // The damaged object is kept, with its reason, in the quarantine bucket under the lake's root.
+    let quarantined = quarantine.list("lake/").await.unwrap();
+    let names: Vec<&str> = quarantined.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names.iter().any(|k| k.ends_with(&damaged[0])) && names.iter().any(|k| k.ends_with(".reason.json")),
+        "{names:?}"
+    );
+    let step = response.events.iter().find_map(|e| match e {
+        HealerEvent::Repair { action: lakehealer::events::RepairAction::Quarantine, source, .. } => {
+            Some(source.clone())
+        }
+        _ => None,
+    });
+    assert!(step.unwrap().starts_with("s3://quarantine-zone/lake/"), "the repair names the quarantine bucket");
+    assert!(standing.lake.store.list("_quarantine/").await.unwrap().is_empty(), "nothing quarantined inside the lake");
 
     // The answer serialises as Lambda's partial-batch response.
     let answer = serde_json::to_value(&response).unwrap();

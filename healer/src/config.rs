@@ -25,6 +25,21 @@ pub enum Depth {
     Pages,
 }
 
+/// A store of its own for quarantined objects (another bucket, with its own retention), instead of
+/// the quarantine prefix inside the lake.
+#[derive(Clone)]
+pub struct QuarantineStore {
+    pub store: std::sync::Arc<dyn lakechaos_lake::ObjectStore>,
+    /// How repairs name it (`s3://bucket[/prefix]`).
+    pub url: String,
+}
+
+impl std::fmt::Debug for QuarantineStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
 /// Healer settings.
 #[derive(Clone, Debug)]
 pub struct HealerConfig {
@@ -32,6 +47,8 @@ pub struct HealerConfig {
     pub depth: Depth,
     /// Prefix under which quarantined objects and their reason records go.
     pub quarantine_prefix: String,
+    /// Quarantine into this store (under `quarantine_prefix`) rather than the lake's own.
+    pub quarantine_store: Option<QuarantineStore>,
     /// `watch`: full reconcile pass interval, for what raises no event.
     pub reconcile_every: Duration,
     /// Only these tables (all registered tables when empty).
@@ -48,6 +65,7 @@ impl Default for HealerConfig {
             mode: Mode::Heal,
             depth: Depth::Pages,
             quarantine_prefix: "_quarantine".into(),
+            quarantine_store: None,
             reconcile_every: Duration::from_secs(1),
             tables: Vec::new(),
             event_queue: None,

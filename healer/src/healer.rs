@@ -248,7 +248,12 @@ impl Healer {
                 continue;
             }
             let Some(table) = tables.get(&finding.table) else { continue };
-            let ctx = RepairContext { lake: &self.lake, table, quarantine_prefix: &self.config.quarantine_prefix };
+            let ctx = RepairContext {
+                lake: &self.lake,
+                table,
+                quarantine_prefix: &self.config.quarantine_prefix,
+                quarantine_store: self.config.quarantine_store.as_ref(),
+            };
             let outcome = match repair::run(&ctx, finding).await {
                 Ok(o) => o,
                 // The object changed under us; the next pass decides again.

@@ -7,6 +7,8 @@
 //! The function is configured from its environment ([`FunctionConfig::from_env`]):
 //! - `LAKEHEALER_LAKE` — the standing lake, `s3://BUCKET[/PREFIX]`;
 //! - `LAKEHEALER_CATALOG` — `glue:DATABASE` (or `file`);
+//! - `LAKEHEALER_QUARANTINE` — optional: `s3://BUCKET[/PREFIX]`, a bucket of its own for
+//!   quarantined objects (each lake's under its root there); default `_quarantine/` in the lake;
 //! - `LAKEHEALER_GAMEDAY_PREFIX` — optional: keys under `<prefix>/<run>/<scenario>/` in the same
 //!   bucket are game-day lakes the chaos function seeded, each with the file catalog in it;
 //! - `LAKEHEALER_SNS_TOPIC` — optional topic ARN;
@@ -36,6 +38,8 @@ use tokio::sync::Mutex as AsyncMutex;
 pub struct FunctionConfig {
     pub lake: String,
     pub catalog: String,
+    /// `s3://bucket[/prefix]` for quarantine; `None`: inside each lake.
+    pub quarantine: Option<String>,
     pub gameday_prefix: Option<String>,
     pub sns_topic: Option<String>,
     /// `None`: no CloudWatch metrics.
@@ -61,6 +65,7 @@ impl FunctionConfig {
         Ok(FunctionConfig {
             lake,
             catalog: var("LAKEHEALER_CATALOG").unwrap_or_else(|| "file".into()),
+            quarantine: var("LAKEHEALER_QUARANTINE"),
             gameday_prefix: var("LAKEHEALER_GAMEDAY_PREFIX"),
             sns_topic: var("LAKEHEALER_SNS_TOPIC"),
             metrics_namespace: match var("LAKEHEALER_METRICS_NAMESPACE").as_deref() {
@@ -126,6 +131,7 @@ pub struct HealerFunction {
     bucket: String,
     prefix: String,
     standing: Arc<Healer>,
+    quarantine: Option<(Arc<S3Store>, String)>,
     game_days: AsyncMutex<HashMap<String, Arc<Healer>>>,
     collected: Arc<Mutex<Vec<HealerEvent>>>,
     topic: Option<Topic>,
@@ -140,8 +146,19 @@ impl HealerFunction {
             HealerError::Invalid(format!("LAKEHEALER_LAKE={:?}: expected s3://BUCKET[/PREFIX]", config.lake))
         })?;
         let lake = crate::address::open_with(&config.lake, &config.catalog, &config.connection).await?;
+        let quarantine = match &config.quarantine {
+            Some(url) => {
+                let (q_bucket, q_prefix) = S3Store::parse_url(url).ok_or_else(|| {
+                    HealerError::Invalid(format!("LAKEHEALER_QUARANTINE={url:?}: expected s3://BUCKET[/PREFIX]"))
+                })?;
+                Some((Arc::new(S3Store::connect(&config.connection, &q_bucket, &q_prefix).await), url.clone()))
+            }
+            None => None,
+        };
         let collected = Arc::new(Mutex::new(Vec::new()));
-        let standing = Arc::new(Healer::new(lake, healer_config(&config), collector(&collected)));
+        let standing_root = if prefix.is_empty() { bucket.clone() } else { prefix.clone() };
+        let standing =
+            Arc::new(Healer::new(lake, healer_config(&config, &quarantine, &standing_root), collector(&collected)));
         let topic = match &config.sns_topic {
             Some(arn) => Some(Topic::connect(&config.connection, arn).await),
             None => None,
@@ -159,6 +176,7 @@ impl HealerFunction {
             bucket,
             prefix,
             standing,
+            quarantine,
             game_days: AsyncMutex::new(HashMap::new()),
             collected,
             topic,
@@ -297,8 +315,10 @@ impl HealerFunction {
         if event.bucket != self.bucket {
             return Err(format!("bucket {} is not the lake's ({})", event.bucket, self.bucket));
         }
-        let quarantine = self.standing.config().quarantine_prefix.trim_end_matches('/').to_string();
-        let in_quarantine = |rel: &str| rel.starts_with(&format!("{quarantine}/"));
+        // Quarantine inside a lake is not the lake's data (a quarantine bucket raises no events
+        // here: it is another bucket).
+        let quarantine = format!("{}/", HealerConfig::default().quarantine_prefix);
+        let in_quarantine = |rel: &str| self.quarantine.is_none() && rel.starts_with(&quarantine);
         if let Some(gameday) = &self.config.gameday_prefix {
             let gameday = gameday.trim_matches('/');
             if let Some(rest) = event.key.strip_prefix(&format!("{gameday}/")) {
@@ -354,7 +374,8 @@ impl HealerFunction {
         }
         let store = Arc::new(S3Store::connect(&self.config.connection, &self.bucket, root).await);
         let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store };
-        let healer = Arc::new(Healer::new(lake, healer_config(&self.config), collector(&self.collected)));
+        let config = healer_config(&self.config, &self.quarantine, root);
+        let healer = Arc::new(Healer::new(lake, config, collector(&self.collected)));
         lakes.insert(root.to_string(), healer.clone());
         healer
     }
@@ -405,8 +426,15 @@ impl HealerFunction {
     }
 }
 
-fn healer_config(config: &FunctionConfig) -> HealerConfig {
-    HealerConfig { mode: config.mode, ..HealerConfig::default() }
+/// A lake's healer settings; with a quarantine bucket, the lake's objects go under its `root`
+/// there (the bucket name for a lake at a bucket's root), so every lake's quarantine is apart.
+fn healer_config(config: &FunctionConfig, quarantine: &Option<(Arc<S3Store>, String)>, root: &str) -> HealerConfig {
+    let mut healer = HealerConfig { mode: config.mode, ..HealerConfig::default() };
+    if let Some((store, url)) = quarantine {
+        healer.quarantine_prefix = root.trim_matches('/').to_string();
+        healer.quarantine_store = Some(crate::config::QuarantineStore { store: store.clone(), url: url.clone() });
+    }
+    healer
 }
 
 /// A sink keeping events for the invocation's answer, and logging them as JSON lines.

@@ -29,6 +29,8 @@ pub struct RepairContext<'a> {
     pub lake: &'a Lake,
     pub table: &'a TableDef,
     pub quarantine_prefix: &'a str,
+    /// A store of its own for quarantine, if configured.
+    pub quarantine_store: Option<&'a crate::config::QuarantineStore>,
 }
 
 /// One completed step.

@@ -19,11 +19,21 @@ struct ReasonRecord<'a> {
 }
 
 /// Moves `key` to `<quarantine>/<timestamp>/<key>` and writes
-/// `<...>.reason.json` beside it. Returns the step, whose `source` is the quarantine key.
+/// `<...>.reason.json` beside it. Returns the step, whose `source` is the quarantine key (an
+/// `s3://` address when quarantine is a store of its own).
 pub async fn quarantine(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> Result<Step, HealerError> {
     let now = chrono::Utc::now();
     let target = format!("{}/{}/{}", ctx.quarantine_prefix, now.format("%Y%m%dT%H%M%S%.6fZ"), key);
-    ctx.lake.store.copy(key, &target).await?;
+    let store = match ctx.quarantine_store {
+        Some(q) => {
+            q.store.put(&target, ctx.lake.store.get(key).await?).await?;
+            q.store.as_ref()
+        }
+        None => {
+            ctx.lake.store.copy(key, &target).await?;
+            ctx.lake.store.as_ref()
+        }
+    };
     let record = ReasonRecord {
         original_key: key,
         kind: finding.kind.as_str(),
@@ -33,8 +43,12 @@ pub async fn quarantine(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -
         healer_version: env!("CARGO_PKG_VERSION"),
     };
     let json = serde_json::to_vec_pretty(&record).map_err(|e| HealerError::Invalid(e.to_string()))?;
-    ctx.lake.store.put(&format!("{target}.reason.json"), Bytes::from(json)).await?;
+    store.put(&format!("{target}.reason.json"), Bytes::from(json)).await?;
     // Only after the copy and its record are stored does the original leave the table.
     ctx.lake.store.delete(key).await?;
-    Ok(Step { action: RepairAction::Quarantine, location: key.to_string(), source: target })
+    let source = match ctx.quarantine_store {
+        Some(q) => format!("{}/{target}", q.url.trim_end_matches('/')),
+        None => target,
+    };
+    Ok(Step { action: RepairAction::Quarantine, location: key.to_string(), source })
 }
