@@ -137,6 +137,7 @@ async fn the_staging_example_applies_and_destroys_on_moto() {
         "aws_lambda_function.healer",
         "aws_lambda_function.chaos",
         "aws_scheduler_schedule.gameday",
+        "aws_scheduler_schedule.reconcile",
         "aws_glue_crawler.curated",
         "aws_lakeformation_resource.curated",
         "aws_cloudwatch_event_target.healer_queue",

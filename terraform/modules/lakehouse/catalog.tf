@@ -104,21 +104,49 @@ resource "aws_lakeformation_resource" "curated" {
   role_arn = aws_iam_role.lakeformation.arn
 }
 
-# The grants the healer relies on: it reads and re-declares tables, and registers partitions.
+# The grants the healer relies on (it reads and re-declares tables, and registers partitions),
+# declared once: Terraform creates them below, and the healer function gets the same list as its
+# policy (LAKEHEALER_LF_POLICY) and grants back whatever is revoked.
+locals {
+  healer_database_permissions = ["DESCRIBE", "ALTER", "CREATE_TABLE"]
+  healer_table_permissions    = ["SELECT", "DESCRIBE", "ALTER", "INSERT", "DELETE"]
+  healer_lf_policy = {
+    grants = concat(
+      [{
+        principal   = aws_iam_role.healer.arn
+        resource    = { database = { name = aws_glue_catalog_database.lake.name } }
+        permissions = local.healer_database_permissions
+      }],
+      [for t in sort(keys(var.tables)) : {
+        principal   = aws_iam_role.healer.arn
+        resource    = { table = { database = aws_glue_catalog_database.lake.name, name = t } }
+        permissions = local.healer_table_permissions
+      }],
+      [{
+        principal   = aws_iam_role.healer.arn
+        resource    = { data_location = { arn = aws_lakeformation_resource.curated.arn } }
+        permissions = ["DATA_LOCATION_ACCESS"]
+      }],
+    )
+  }
+}
+
 resource "aws_lakeformation_permissions" "healer_database" {
   principal   = aws_iam_role.healer.arn
-  permissions = ["DESCRIBE", "ALTER", "CREATE_TABLE"]
+  permissions = local.healer_database_permissions
   database {
     name = aws_glue_catalog_database.lake.name
   }
 }
 
+# One grant per table (not a wildcard), so each can be checked and restored on its own.
 resource "aws_lakeformation_permissions" "healer_tables" {
+  for_each    = var.tables
   principal   = aws_iam_role.healer.arn
-  permissions = ["SELECT", "DESCRIBE", "ALTER", "INSERT", "DELETE"]
+  permissions = local.healer_table_permissions
   table {
     database_name = aws_glue_catalog_database.lake.name
-    wildcard      = true
+    name          = aws_glue_catalog_table.fixture[each.key].name
   }
 }
 

@@ -64,6 +64,16 @@ locals {
         Resource = "*"
       },
       {
+        # Keeping the declared grants (LAKEHEALER_LF_POLICY): reading them, and granting back a
+        # revoked one. Lake Formation scopes these by its own permissions, not IAM resources:
+        # granting succeeds only where the role is a data lake administrator or holds the grant
+        # option (see the README).
+        Sid      = "KeepDeclaredGrants"
+        Effect   = "Allow"
+        Action   = ["lakeformation:ListPermissions", "lakeformation:GrantPermissions"]
+        Resource = "*"
+      },
+      {
         Sid      = "OwnQueue"
         Effect   = "Allow"
         Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
@@ -111,9 +121,16 @@ locals {
       {
         Sid       = "ListChaosPrefix"
         Effect    = "Allow"
-        Action    = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning"]
+        Action    = ["s3:ListBucket", "s3:ListBucketVersions"]
         Resource  = local.curated_arn
         Condition = { StringLike = { "s3:prefix" = ["chaos/*", "chaos"] } }
+      },
+      {
+        # The guard checks the bucket's versioning before writing (no prefix applies to it).
+        Sid      = "BucketVersioning"
+        Effect   = "Allow"
+        Action   = ["s3:GetBucketVersioning"]
+        Resource = local.curated_arn
       },
       {
         Sid      = "ChaosPrefixObjects"
@@ -126,15 +143,6 @@ locals {
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource = aws_kms_key.lake.arn
-      },
-      {
-        Sid    = "ChaosDatabases"
-        Effect = "Allow"
-        Action = [
-          "glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartitions",
-          "glue:BatchCreatePartition", "glue:DeletePartition",
-        ]
-        Resource = [local.glue_catalog_arn, local.glue_db_arn, local.glue_tables_arn]
       },
       {
         # The guard checks the account before anything is written.
@@ -252,10 +260,14 @@ resource "aws_iam_role" "scheduler" {
 }
 
 resource "aws_iam_role_policy" "scheduler" {
-  name = "invoke-chaos"
+  name = "invoke-functions"
   role = aws_iam_role.scheduler.id
   policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Action = ["lambda:InvokeFunction"], Resource = aws_lambda_function.chaos.arn }]
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = [aws_lambda_function.chaos.arn, aws_lambda_function.healer.arn]
+    }]
   })
 }

@@ -36,6 +36,10 @@ resource "aws_lambda_function" "healer" {
       LAKEHEALER_CATALOG    = "glue:${aws_glue_catalog_database.lake.name}"
       LAKEHEALER_QUARANTINE = "s3://${aws_s3_bucket.zone["quarantine"].id}"
       LAKEHEALER_SNS_TOPIC  = aws_sns_topic.incidents.arn
+      # Game-day lakes the chaos function seeds under chaos/<run>/<scenario>/ in the same bucket.
+      LAKEHEALER_GAMEDAY_PREFIX    = "chaos"
+      LAKEHEALER_METRICS_NAMESPACE = "Lakehealer"
+      LAKEHEALER_LF_POLICY         = jsonencode(local.healer_lf_policy)
     }
   }
   depends_on = [aws_cloudwatch_log_group.function]

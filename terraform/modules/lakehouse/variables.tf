@@ -86,3 +86,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "reconcile_schedule" {
+  description = "When the healer runs a reconcile pass over the whole lake and its Lake Formation grants."
+  type        = string
+  default     = "rate(5 minutes)"
+}

@@ -126,6 +126,10 @@ run "the_chaos_injector_writes_only_under_chaos" {
     ]))
     error_message = "the chaos injector may write only under chaos/ in the curated bucket"
   }
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.chaos.policy).Statement : s if length([for a in flatten([s.Action]) : a if startswith(a, "glue:")]) > 0]) == 0
+    error_message = "the chaos injector's game-day lakes carry their own catalog: it has no Glue rights"
+  }
 }
 
 run "functions_events_schedule_and_alarms_are_wired" {
@@ -157,8 +161,40 @@ run "functions_events_schedule_and_alarms_are_wired" {
     error_message = "alarms notify the incidents topic"
   }
   assert {
-    condition     = length(aws_lakeformation_permissions.healer_tables.permissions) > 0 && aws_lakeformation_permissions.healer_tables.principal == aws_iam_role.healer.arn
+    condition     = length(aws_lakeformation_permissions.healer_tables["orders"].permissions) > 0 && aws_lakeformation_permissions.healer_tables["orders"].principal == aws_iam_role.healer.arn
     error_message = "Lake Formation grants the healer its table permissions"
+  }
+  assert {
+    # The healer keeps exactly the grants Terraform made: database, each table, the location.
+    condition = (
+      [for g in jsondecode(aws_lambda_function.healer.environment[0].variables["LAKEHEALER_LF_POLICY"]).grants : g.resource] == [
+        { database = { name = "lc_test_lake" } },
+        { table = { database = "lc_test_lake", name = "orders" } },
+        { data_location = { arn = aws_lakeformation_resource.curated.arn } },
+      ]
+      && alltrue([for g in jsondecode(aws_lambda_function.healer.environment[0].variables["LAKEHEALER_LF_POLICY"]).grants : g.principal == aws_iam_role.healer.arn])
+      && toset(jsondecode(aws_lambda_function.healer.environment[0].variables["LAKEHEALER_LF_POLICY"]).grants[0].permissions) == aws_lakeformation_permissions.healer_database.permissions
+      && toset(jsondecode(aws_lambda_function.healer.environment[0].variables["LAKEHEALER_LF_POLICY"]).grants[1].permissions) == aws_lakeformation_permissions.healer_tables["orders"].permissions
+      && toset(jsondecode(aws_lambda_function.healer.environment[0].variables["LAKEHEALER_LF_POLICY"]).grants[2].permissions) == aws_lakeformation_permissions.healer_location.permissions
+    )
+    error_message = "the healer's grant policy is the grants Terraform creates"
+  }
+  assert {
+    condition = (aws_lambda_function.healer.environment[0].variables["LAKEHEALER_QUARANTINE"] == "s3://${aws_s3_bucket.zone["quarantine"].id}"
+    && aws_lambda_function.healer.environment[0].variables["LAKEHEALER_GAMEDAY_PREFIX"] == aws_lambda_function.chaos.environment[0].variables["LAKECHAOS_PREFIX"])
+    error_message = "the healer quarantines into the quarantine bucket and heals the chaos function's game-day lakes"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.reconcile.target[0].arn == aws_lambda_function.healer.arn && jsondecode(aws_scheduler_schedule.reconcile.target[0].input).reconcile
+    error_message = "the healer reconciles on a schedule (what raises no event: revoked grants, missing partitions)"
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.gameday.target[0].input) == { scenarios = ["null-flood-customer-id"] }
+    error_message = "the game day sends the chaos function its scenario names"
+  }
+  assert {
+    condition     = toset(flatten([for s in jsondecode(aws_iam_role_policy.scheduler.policy).Statement : s.Resource])) == toset([aws_lambda_function.chaos.arn, aws_lambda_function.healer.arn])
+    error_message = "the scheduler may invoke the two functions and nothing else"
   }
 }
 
