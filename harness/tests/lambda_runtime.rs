@@ -1,0 +1,165 @@
+//! The two built function executables (`lakechaos-chaos-lambda`, `lakehealer-lambda`) run as
+//! Lambda runs a `provided.al2023` bootstrap: configured only by their environment, pulling
+//! invocations from a Runtime API and posting answers back, against moto. The chaos function
+//! injects a game day; the healer function heals it from the events the bucket sent.
+
+mod common;
+#[path = "common/runtime_api.rs"]
+mod runtime_api;
+
+use lakechaos::provision::LocalProcess;
+use lakechaos_lake::notifications::notify_bucket_to_queue;
+use lakechaos_lake::{AwsConnection, EventQueue, S3Store};
+use runtime_api::{Answer, RuntimeApi};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BUCKET: &str = "runtime-curated";
+
+/// Starts `executable` as a Lambda bootstrap against `api`, with the function's own environment.
+fn bootstrap(executable: &Path, api: &RuntimeApi, endpoint: &str, env: &[(&str, &str)], stderr: Stdio) -> Child {
+    let mut cmd = Command::new(executable);
+    cmd.env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "test")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/test")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn response(answer: Answer) -> Value {
+    match answer {
+        Answer::Response(v) => v,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bootstrap_executables_inject_and_heal_under_the_runtime_api() {
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let conn = AwsConnection::emulator(moto.endpoint());
+    S3Store::connect(&conn, BUCKET, "").await.ensure_bucket(true).await.unwrap();
+    let queue = EventQueue::create(&conn, "healer-events").await.unwrap();
+    notify_bucket_to_queue(&conn, BUCKET, &queue).await.unwrap();
+    queue.drain().await.unwrap();
+    let scenarios = common::scenarios_dir();
+
+    // The chaos function: a game day of one scenario, then one the guard refuses.
+    let mut chaos_api = RuntimeApi::start().await;
+    let _chaos = Running(bootstrap(
+        Path::new(env!("CARGO_BIN_EXE_lakechaos-chaos-lambda")),
+        &chaos_api,
+        moto.endpoint(),
+        &[
+            ("LAKECHAOS_ALLOW_ACCOUNTS", "123456789012"),
+            ("LAKECHAOS_BUCKET", BUCKET),
+            ("LAKECHAOS_PREFIX", "chaos"),
+            ("LAKECHAOS_SCENARIOS", scenarios.to_str().unwrap()),
+        ],
+        Stdio::inherit(),
+    ));
+    let id = chaos_api.invoke(json!({ "scenarios": ["corrupt-parquet-truncated-tail"], "run_id": "rt-1" }));
+    let (answered, answer) = chaos_api.answer(Duration::from_secs(120)).await;
+    assert_eq!(answered, id);
+    let run = response(answer);
+    assert_eq!(run["run_id"], "rt-1", "{run}");
+    let lake = run["injected"][0]["lake"].as_str().unwrap().to_string();
+    assert_eq!(lake, format!("s3://{BUCKET}/chaos/rt-1/corrupt-parquet-truncated-tail"));
+    let damaged = run["injected"][0]["ground_truth"]["files"][0].as_str().unwrap().to_string();
+
+    chaos_api.invoke(json!({ "scenario": "corrupt-parquet-truncated-tail", "run_id": "rt-1" }));
+    match chaos_api.answer(Duration::from_secs(60)).await.1 {
+        Answer::Error(e) => assert!(e["errorMessage"].as_str().unwrap().contains("already holds a lake"), "{e}"),
+        other => panic!("a second injection into the same lake must fail: {other:?}"),
+    }
+
+    // The healer function, fed the bucket's real events as an SQS batch.
+    let mut bodies = Vec::new();
+    loop {
+        let batch = queue.receive_raw(Duration::from_secs(1)).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        bodies.extend(batch);
+    }
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| json!({ "messageId": format!("m{i}"), "body": b, "eventSource": "aws:sqs", "awsRegion": "us-east-1" }))
+        .collect();
+    let mut healer_api = RuntimeApi::start().await;
+    let _healer = Running(bootstrap(
+        &common::workspace_bin("lakehealer", "lakehealer-lambda"),
+        &healer_api,
+        moto.endpoint(),
+        &[
+            ("LAKEHEALER_LAKE", &format!("s3://{BUCKET}/lake")),
+            ("LAKEHEALER_CATALOG", "file"),
+            ("LAKEHEALER_GAMEDAY_PREFIX", "chaos"),
+        ],
+        Stdio::inherit(),
+    ));
+    healer_api.invoke(json!({ "Records": records }));
+    let healed = response(healer_api.answer(Duration::from_secs(120)).await.1);
+    assert_eq!(healed["batchItemFailures"], json!([]), "{healed}");
+    assert_eq!(healed["passes"][0]["lake"], lake.as_str(), "{healed}");
+    let incident = healed["events"].as_array().unwrap().iter().find(|e| e["event"] == "incident");
+    let incident = incident.unwrap_or_else(|| panic!("no incident in {healed}"));
+    assert_eq!(incident["location"], damaged.as_str(), "{healed}");
+    assert!(healed["passes"][0]["repaired"].as_u64().unwrap() >= 1, "{healed}");
+
+    // A warm function keeps its verdicts: the same batch again reads nothing and finds nothing.
+    healer_api.invoke(json!({ "Records": records }));
+    let again = response(healer_api.answer(Duration::from_secs(60)).await.1);
+    assert_eq!(again["passes"][0]["findings"], 0, "{again}");
+
+    // What is not an event is the invocation's error.
+    healer_api.invoke(json!({ "hello": "world" }));
+    match healer_api.answer(Duration::from_secs(60)).await.1 {
+        Answer::Error(e) => assert!(e["errorMessage"].as_str().unwrap().contains("unrecognised event"), "{e}"),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_without_its_configuration_exits_naming_what_is_missing() {
+    // Lambda reports a bootstrap that exits at start as an init failure, with its output in
+    // the function's log.
+    let api = RuntimeApi::start().await;
+    for (exe, missing) in [
+        (Path::new(env!("CARGO_BIN_EXE_lakechaos-chaos-lambda")).to_path_buf(), "LAKECHAOS_ALLOW_ACCOUNTS"),
+        (common::workspace_bin("lakehealer", "lakehealer-lambda"), "LAKEHEALER_LAKE"),
+    ] {
+        let mut child = bootstrap(&exe, &api, "http://127.0.0.1:9", &[], Stdio::piped());
+        let mut cmd_err = String::new();
+        use std::io::Read;
+        let status = child.wait().unwrap();
+        if let Some(mut e) = child.stderr.take() {
+            e.read_to_string(&mut cmd_err).unwrap();
+        }
+        assert!(!status.success(), "{} started without its configuration", exe.display());
+        assert!(cmd_err.contains(missing), "{}: {cmd_err}", exe.display());
+    }
+}
