@@ -106,15 +106,9 @@ async fn a_revoked_grant_is_found_and_granted_again_from_the_policy() {
 }
 
 fn lakehealer(endpoint: &str, args: &[&str]) -> Output {
-    Command::new(common::lakehealer_bin())
-        .args(args)
-        .args(["--endpoint-url", endpoint])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap()
+    let mut cmd = Command::new(common::lakehealer_bin());
+    cmd.args(args).args(["--endpoint-url", endpoint]);
+    common::against_emulator(&mut cmd, endpoint).output().unwrap()
 }
 
 fn text(o: &Output) -> String {

@@ -11,14 +11,12 @@ use lakechaos::provision::LocalProcess;
 use lakechaos_faults::Journal;
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{GoldenManifest, GoldenRecord};
-use lakechaos_lake::notifications::notify_bucket_to_queue;
-use lakechaos_lake::{AwsConnection, EventQueue, FileCatalog, Lake, ObjectStore, S3Store};
+use lakechaos_lake::{AwsConnection, FileCatalog, Lake, ObjectStore, S3Store};
 use lakehealer::events::HealerEvent;
 use lakehealer::lambda::{FunctionConfig, HealerFunction};
 use lakehealer::Mode;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
-use std::time::Duration;
 
 const BUCKET: &str = "staging-curated";
 
@@ -47,16 +45,6 @@ async fn keys(conn: &AwsConnection) -> Vec<String> {
     S3Store::connect(conn, BUCKET, "").await.list("").await.unwrap().into_iter().map(|o| o.key).collect()
 }
 
-/// An SQS batch as Lambda's event source mapping hands it over.
-fn sqs_batch(bodies: &[String]) -> Value {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| json!({ "messageId": format!("m{i}"), "body": body, "eventSource": "aws:sqs", "awsRegion": "us-east-1" }))
-        .collect();
-    json!({ "Records": records })
-}
-
 /// A game-day lake read back by the harness: its lake, and a verifier from the golden record the
 /// chaos function left there.
 async fn read_back(conn: &AwsConnection, injected: &ChaosResponse) -> (Lake, Verifier) {
@@ -77,10 +65,7 @@ async fn read_back(conn: &AwsConnection, injected: &ChaosResponse) -> (Lake, Ver
 async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_heals_it() {
     let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
     let conn = AwsConnection::emulator(moto.endpoint());
-    S3Store::connect(&conn, BUCKET, "").await.ensure_bucket(true).await.unwrap();
-    let queue = EventQueue::create(&conn, "healer-events").await.unwrap();
-    notify_bucket_to_queue(&conn, BUCKET, &queue).await.unwrap();
-    queue.drain().await.unwrap();
+    let queue = common::bucket_with_events(&conn, BUCKET).await;
 
     // Two scenarios in one invocation, as the game-day schedule sends them.
     let chaos = config(&["123456789012"]);
@@ -112,14 +97,7 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
     }
 
     // The healer function, fed what the bucket sent to its queue (seeding and the faults).
-    let mut bodies = Vec::new();
-    loop {
-        let batch = queue.receive_raw(Duration::from_secs(1)).await.unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        bodies.extend(batch);
-    }
+    let bodies = common::queued_bodies(&queue).await;
     assert!(!bodies.is_empty());
     let healer = HealerFunction::start(FunctionConfig {
         lake: format!("s3://{BUCKET}/lake"),
@@ -134,7 +112,7 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
     })
     .await
     .unwrap();
-    let response = healer.handle(sqs_batch(&bodies)).await.unwrap();
+    let response = healer.handle(common::sqs_batch(&bodies)).await.unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     let passed: Vec<&str> = response.passes.iter().map(|p| p.lake.as_str()).collect();
     assert_eq!(passed, run.injected.iter().map(|i| i.lake.as_str()).collect::<Vec<_>>(), "one pass per game-day lake");

@@ -12,7 +12,6 @@ use lakechaos::scenario::load::load_file;
 use lakechaos_faults::{apply, FaultContext};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{seed_lake, SeededTable};
-use lakechaos_lake::notifications::notify_bucket_to_queue;
 use lakechaos_lake::{AwsConnection, EventQueue, GlueCatalog, Lake, ObjectStore, S3Store, Topic};
 use lakehealer::events::HealerEvent;
 use lakehealer::lambda::{FunctionConfig, HealerFunction, HealerResponse};
@@ -207,9 +206,7 @@ async fn direct_s3_and_eventbridge_events_and_the_bodies_moto_sends_are_all_unde
     let conn = AwsConnection::emulator(moto.endpoint());
     let (standing, scenario) = standing_lake(&conn, "null-flood-customer-id").await;
     let function = HealerFunction::start(config(&conn, "glue:lake_db")).await.unwrap();
-    let queue = EventQueue::create(&conn, "lake-events").await.unwrap();
-    notify_bucket_to_queue(&conn, BUCKET, &queue).await.unwrap();
-    queue.drain().await.unwrap();
+    let queue = common::bucket_with_events(&conn, BUCKET).await;
 
     // A direct S3 notification (its key URL-encoded, as S3 sends it).
     let damaged = inject(&standing, &scenario).await;

@@ -8,8 +8,7 @@ mod common;
 mod runtime_api;
 
 use lakechaos::provision::LocalProcess;
-use lakechaos_lake::notifications::notify_bucket_to_queue;
-use lakechaos_lake::{AwsConnection, EventQueue, S3Store};
+use lakechaos_lake::AwsConnection;
 use runtime_api::{Answer, RuntimeApi};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -60,10 +59,7 @@ fn response(answer: Answer) -> Value {
 async fn the_bootstrap_executables_inject_and_heal_under_the_runtime_api() {
     let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
     let conn = AwsConnection::emulator(moto.endpoint());
-    S3Store::connect(&conn, BUCKET, "").await.ensure_bucket(true).await.unwrap();
-    let queue = EventQueue::create(&conn, "healer-events").await.unwrap();
-    notify_bucket_to_queue(&conn, BUCKET, &queue).await.unwrap();
-    queue.drain().await.unwrap();
+    let queue = common::bucket_with_events(&conn, BUCKET).await;
     let scenarios = common::scenarios_dir();
 
     // The chaos function: a game day of one scenario, then one the guard refuses.
@@ -96,19 +92,7 @@ async fn the_bootstrap_executables_inject_and_heal_under_the_runtime_api() {
     }
 
     // The healer function, fed the bucket's real events as an SQS batch.
-    let mut bodies = Vec::new();
-    loop {
-        let batch = queue.receive_raw(Duration::from_secs(1)).await.unwrap();
-        if batch.is_empty() {
-            break;
-        }
-        bodies.extend(batch);
-    }
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, b)| json!({ "messageId": format!("m{i}"), "body": b, "eventSource": "aws:sqs", "awsRegion": "us-east-1" }))
-        .collect();
+    let batch = common::sqs_batch(&common::queued_bodies(&queue).await);
     let mut healer_api = RuntimeApi::start().await;
     let _healer = Running(bootstrap(
         &common::workspace_bin("lakehealer", "lakehealer-lambda"),
@@ -121,7 +105,7 @@ async fn the_bootstrap_executables_inject_and_heal_under_the_runtime_api() {
         ],
         Stdio::inherit(),
     ));
-    healer_api.invoke(json!({ "Records": records }));
+    healer_api.invoke(batch.clone());
     let healed = response(healer_api.answer(Duration::from_secs(120)).await.1);
     assert_eq!(healed["batchItemFailures"], json!([]), "{healed}");
     assert_eq!(healed["passes"][0]["lake"], lake.as_str(), "{healed}");
@@ -131,7 +115,7 @@ async fn the_bootstrap_executables_inject_and_heal_under_the_runtime_api() {
     assert!(healed["passes"][0]["repaired"].as_u64().unwrap() >= 1, "{healed}");
 
     // A warm function keeps its verdicts: the same batch again reads nothing and finds nothing.
-    healer_api.invoke(json!({ "Records": records }));
+    healer_api.invoke(batch.clone());
     let again = response(healer_api.answer(Duration::from_secs(60)).await.1);
     assert_eq!(again["passes"][0]["findings"], 0, "{again}");
 

@@ -55,6 +55,23 @@ pub enum HealerEvent {
     PassFailed { error: String, at: DateTime<Utc> },
 }
 
+impl HealerEvent {
+    /// The incident `id` opened for `finding`, found by a pass run because of `trigger`.
+    pub fn incident(id: &str, finding: &crate::finding::Finding, trigger: &Trigger) -> HealerEvent {
+        HealerEvent::Incident {
+            id: id.to_string(),
+            kind: finding.kind,
+            table: finding.table.clone(),
+            location: finding.location.clone(),
+            tier: finding.tier,
+            message: finding.message.clone(),
+            evidence: finding.evidence.clone(),
+            at: Utc::now(),
+            trigger: trigger.clone(),
+        }
+    }
+}
+
 /// Why the healer ran the pass that raised an incident.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trigger {

@@ -147,17 +147,7 @@ impl Governance {
                 None => {
                     open.1 += 1;
                     let id = format!("grant-{}", open.1);
-                    sink(HealerEvent::Incident {
-                        id: id.clone(),
-                        kind: finding.kind,
-                        table: finding.table.clone(),
-                        location: finding.location.clone(),
-                        tier: finding.tier,
-                        message: finding.message.clone(),
-                        evidence: finding.evidence.clone(),
-                        at: Utc::now(),
-                        trigger: Trigger::of(TriggerKind::Reconcile),
-                    });
+                    sink(HealerEvent::incident(&id, finding, &Trigger::of(TriggerKind::Reconcile)));
                     report.new_incidents += 1;
                     open.0.insert(finding.location.clone(), id.clone());
                     id

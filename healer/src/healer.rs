@@ -224,17 +224,7 @@ impl Healer {
             if !state.open.contains_key(&key) {
                 state.next_id += 1;
                 let id = format!("inc-{}", state.next_id);
-                (self.sink)(HealerEvent::Incident {
-                    id: id.clone(),
-                    kind: finding.kind,
-                    table: finding.table.clone(),
-                    location: finding.location.clone(),
-                    tier: finding.tier,
-                    message: finding.message.clone(),
-                    evidence: finding.evidence.clone(),
-                    at: Utc::now(),
-                    trigger: trigger.clone(),
-                });
+                (self.sink)(HealerEvent::incident(&id, finding, trigger));
                 report.new_incidents += 1;
                 state
                     .open

@@ -9,14 +9,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lakechaos_lake::parquet_io::quiet_decoder_panics();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(false)
-        .without_time()
-        .init();
+    lakehealer::lambda::init_logging();
     let config = Arc::new(ChaosConfig::from_env()?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ChaosRequest>| {
         let config = config.clone();

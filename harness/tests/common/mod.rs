@@ -74,14 +74,52 @@ pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
 /// Runs `lakechaos` from the repository root against an AWS emulator standing in for AWS
 /// (`AWS_ENDPOINT_URL`, its dummy credentials, no profile).
 pub fn lakechaos_against(endpoint: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lakechaos"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("AWS_ENDPOINT_URL", endpoint)
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lakechaos"));
+    cmd.args(args).current_dir(repo_root());
+    against_emulator(&mut cmd, endpoint).output().unwrap()
+}
+
+/// Points a command's AWS SDK at an emulator: `AWS_ENDPOINT_URL`, its dummy credentials and
+/// region, no profile.
+pub fn against_emulator<'a>(cmd: &'a mut std::process::Command, endpoint: &str) -> &'a mut std::process::Command {
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
         .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap()
+}
+
+/// The bucket `bucket` (versioned) with its S3 events going to a new queue, drained of the test
+/// event S3 sends first.
+pub async fn bucket_with_events(conn: &lakechaos_lake::AwsConnection, bucket: &str) -> lakechaos_lake::EventQueue {
+    lakechaos_lake::S3Store::connect(conn, bucket, "").await.ensure_bucket(true).await.unwrap();
+    let queue = lakechaos_lake::EventQueue::create(conn, &format!("{bucket}-events")).await.unwrap();
+    lakechaos_lake::notifications::notify_bucket_to_queue(conn, bucket, &queue).await.unwrap();
+    queue.drain().await.unwrap();
+    queue
+}
+
+/// Every message body now in `queue` (waiting a second for each batch).
+pub async fn queued_bodies(queue: &lakechaos_lake::EventQueue) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let batch = queue.receive_raw(std::time::Duration::from_secs(1)).await.unwrap();
+        if batch.is_empty() {
+            return bodies;
+        }
+        bodies.extend(batch);
+    }
+}
+
+/// An SQS batch as Lambda's event source mapping hands it over (the fields the handler reads):
+/// one record per body, message ids `m0`, `m1`, ...
+pub fn sqs_batch(bodies: &[String]) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            serde_json::json!({ "messageId": format!("m{i}"), "body": body, "eventSource": "aws:sqs", "awsRegion": "us-east-1" })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
 }

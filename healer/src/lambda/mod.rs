@@ -428,6 +428,19 @@ impl HealerFunction {
 
 /// A lake's healer settings; with a quarantine bucket, the lake's objects go under its `root`
 /// there (the bucket name for a lake at a bucket's root), so every lake's quarantine is apart.
+/// Logging for a function executable: CloudWatch Logs adds its own timestamps, and colours would
+/// show as escape codes. `RUST_LOG` filters (default `info`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(false)
+        .without_time()
+        .init();
+}
+
 fn healer_config(config: &FunctionConfig, quarantine: &Option<(Arc<S3Store>, String)>, root: &str) -> HealerConfig {
     let mut healer = HealerConfig { mode: config.mode, ..HealerConfig::default() };
     if let Some((store, url)) = quarantine {
