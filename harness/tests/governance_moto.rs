@@ -184,3 +184,43 @@ async fn lakehealer_grants_and_the_healer_function_restore_a_revoked_grant() {
     assert_eq!((grants.findings, grants.repaired), (1, 1), "{response:?}");
     assert!(lf.missing(declared).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lakehealer_watch_keeps_the_grants_of_its_policy() {
+    use std::io::BufRead;
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let conn = AwsConnection::emulator(moto.endpoint());
+    let lf = granted(&conn).await;
+    S3Store::connect(&conn, "watched-lake", "").await.ensure_bucket(true).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("grants.json");
+    let declared = policy().grants[2].clone();
+    std::fs::write(&file, serde_json::to_string(&Policy { grants: vec![declared.clone()] }).unwrap()).unwrap();
+
+    let mut cmd = Command::new(common::lakehealer_bin());
+    cmd.args(["watch", "--lake", "s3://watched-lake", "--reconcile-every", "200ms", "--format", "json"])
+        .args(["--lf-policy", file.to_str().unwrap(), "--endpoint-url", moto.endpoint()])
+        .stdout(std::process::Stdio::piped());
+    let mut child = common::against_emulator(&mut cmd, moto.endpoint()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+
+    revoke(&lf, &declared).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("\"regrant\"")) {
+        assert!(std::time::Instant::now() < deadline, "no regrant within 20 s: {seen:?}");
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            seen.push(line);
+        }
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success(), "watch stops cleanly on SIGTERM");
+    assert!(seen.iter().any(|l| l.contains("\"missing_grant\"")), "{seen:?}");
+    assert!(lf.missing(&declared).await.unwrap().is_empty(), "the harness sees the grant whole again");
+}

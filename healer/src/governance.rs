@@ -208,4 +208,30 @@ impl Governance {
         }
         Ok(report)
     }
+
+    /// Passes every `every` until `shutdown` turns true (`lakehealer watch --lf-policy`). A
+    /// failed pass is reported as `PassFailed` and retried on the next tick.
+    pub async fn keep(
+        &self,
+        mode: Mode,
+        sink: EventSink,
+        every: std::time::Duration,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tick.tick() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.pass(mode, &sink).await {
+                tracing::warn!(error = %e, "grant pass failed; retrying on the next tick");
+                sink(HealerEvent::PassFailed { error: format!("lakeformation: {e}"), at: Utc::now() });
+            }
+        }
+    }
 }

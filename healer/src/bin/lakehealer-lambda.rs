@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    // Corrupt pages make the decoder panic; the healer catches those as findings.
+    lakechaos_lake::parquet_io::quiet_decoder_panics();
     lakehealer::lambda::init_logging();
     let function = Arc::new(HealerFunction::start(FunctionConfig::from_env()?).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {

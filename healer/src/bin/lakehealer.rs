@@ -187,6 +187,10 @@ enum Command {
         /// free one, printed at start).
         #[arg(long, value_name = "ADDR")]
         metrics_listen: Option<std::net::SocketAddr>,
+        /// Also keep the Lake Formation grants of this policy in place, checked every
+        /// --reconcile-every (see `grants`).
+        #[arg(long, value_name = "FILE")]
+        lf_policy: Option<std::path::PathBuf>,
     },
     /// Keep the Lake Formation grants of a policy file in place: report each missing grant and
     /// (unless --detect-only) grant it again; exit 1 if any is still missing. Never revokes.
@@ -455,7 +459,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(if left.is_empty() { 0 } else { 1 })
         }
-        Command::Watch { args, reconcile_every, detect_only, events_queue, metrics_listen } => {
+        Command::Watch { args, reconcile_every, detect_only, events_queue, metrics_listen, lf_policy } => {
             let lake = args.location.open().await?;
             let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
             let event_queue = match &events_queue {
@@ -468,8 +472,22 @@ async fn run(cli: Cli) -> Result<u8, String> {
             let (sink, publisher) = args.sink().await;
             let stop_rx = stop_on_signal();
             let metrics = metrics_endpoint(metrics_listen, stop_rx.clone()).await?;
-            let healer = Arc::new(Healer::new(lake, cfg, fanout(vec![sink, metrics])));
+            let sink = fanout(vec![sink, metrics]);
+            let grants = match &lf_policy {
+                Some(path) => {
+                    let governance = lakehealer::governance::Governance::load(path, &args.connection())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let (sink, stop) = (sink.clone(), stop_rx.clone());
+                    Some(tokio::spawn(async move { governance.keep(mode, sink, reconcile_every, stop).await }))
+                }
+                None => None,
+            };
+            let healer = Arc::new(Healer::new(lake, cfg, sink));
             lakehealer::watch::watch(healer, stop_rx).await.map_err(|e| e.to_string())?;
+            if let Some(task) = grants {
+                let _ = task.await;
+            }
             flush(publisher).await;
             Ok(0)
         }
