@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::lakechaos_against as lakechaos;
+
 use lakechaos::aws_guard::{AwsGuardConfig, GuardError};
 use lakechaos::lambda::chaos::{inject, ChaosConfig, ChaosError, ChaosRequest, ChaosResponse};
 use lakechaos::provision::LocalProcess;
@@ -19,6 +21,10 @@ use serde_json::json;
 use std::sync::Arc;
 
 const BUCKET: &str = "staging-curated";
+
+fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
 
 fn config(accounts: &[&str]) -> ChaosConfig {
     ChaosConfig {
@@ -89,6 +95,12 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
     let written = keys(&conn).await;
     assert!(written.iter().all(|k| k.starts_with("chaos/gd-1/")), "the guard's prefix holds: {written:?}");
 
+    // The harness's own verdict, from the records in the bucket: both lakes damaged.
+    let run_url = format!("s3://{BUCKET}/chaos/gd-1");
+    let before = lakechaos(moto.endpoint(), &["verify", "--lake", &run_url]);
+    assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+    assert_eq!(String::from_utf8_lossy(&before.stdout).matches("DAMAGED").count(), 2, "{}", text(&before));
+
     let mut lakes = Vec::new();
     for injected in &run.injected {
         let (lake, mut verifier) = read_back(&conn, injected).await;
@@ -130,6 +142,31 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
         let after = verifier.verify(lake).await.unwrap();
         assert!(after.healed, "{}: healed, by the harness's own check: {after:?}", injected.scenario);
     }
+
+    let after = lakechaos(moto.endpoint(), &["verify", "--lake", &run_url, "--format", "json"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    let verdicts: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    let scenarios: Vec<&str> = verdicts.as_array().unwrap().iter().map(|v| v["scenario"].as_str().unwrap()).collect();
+    assert_eq!(scenarios, ["corrupt-parquet-bad-magic", "null-flood-customer-id"]);
+    assert!(verdicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["verification"]["healed"] == true && v["verification"]["rows_lost"] == 0));
+
+    // A game day nobody healed is reverted from the journal the chaos function left.
+    let unhealed = inject(&chaos, conn.clone(), &request("null-flood-customer-id", "gd-2")).await.unwrap();
+    let lake_url = &unhealed.injected[0].lake;
+    assert_eq!(lakechaos(moto.endpoint(), &["verify", "--lake", lake_url]).status.code(), Some(1));
+    let journal_url = format!("s3://{BUCKET}/{}", unhealed.injected[0].journal);
+    let reverted = lakechaos(moto.endpoint(), &["revert", "--journal", &journal_url]);
+    assert!(reverted.status.success(), "{}", text(&reverted));
+    let whole = lakechaos(moto.endpoint(), &["verify", "--lake", lake_url]);
+    assert_eq!(whole.status.code(), Some(0), "{}", text(&whole));
+    assert!(String::from_utf8_lossy(&whole.stdout).contains("WHOLE"), "{}", text(&whole));
+    let nothing = lakechaos(moto.endpoint(), &["verify", "--lake", &format!("s3://{BUCKET}/nothing-here")]);
+    assert_eq!(nothing.status.code(), Some(2), "{}", text(&nothing));
+    assert!(text(&nothing).contains("no game-day lake"), "{}", text(&nothing));
 
     // The same run id again: refused, nothing written.
     let before = keys(&conn).await;

@@ -108,10 +108,25 @@ enum Command {
     /// as `bootstrap`; the chaos zip carries the scenario files) and create or update
     /// `<name>-healer` and `<name>-chaos` with them.
     Deploy(DeployArgs),
-    /// Undo a fault from its journal (after a killed run, or after `inject`); PostgreSQL journals
-    /// carry their database URL and the SQL that reverts them.
+    /// Check game-day lakes the chaos function seeded against the golden records it left in
+    /// them (rows lost, unexpected rows, unreadable or non-conforming files, catalog drift);
+    /// exit 1 if any is not whole.
+    Verify {
+        /// `s3://BUCKET/PREFIX`: one game-day lake, a run (`PREFIX/<run-id>`) or every run.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        lake: String,
+        /// S3 endpoint (an emulator); otherwise AWS_ENDPOINT_URL or AWS itself.
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+        /// `text` (a line per lake) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
+    /// Undo a fault from its journal (after a killed run, or after `inject`; a game-day lake's
+    /// from `s3://BUCKET/.../_lakechaos/journal.json`); PostgreSQL journals carry their database
+    /// URL and the SQL that reverts them.
     Revert {
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
         journal: PathBuf,
         /// Endpoint of the S3/Glue service holding an s3:// lake (an emulator); otherwise the
         /// usual AWS sources.
@@ -297,6 +312,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Reverts `journal` in `lake` and says what was put back.
+async fn revert_journal(journal: &Journal, lake: &lakechaos_lake::Lake) -> Result<u8, String> {
+    let done = journal.revert(lake).await.map_err(|e| format!("error: {e}"))?;
+    println!(
+        "reverted {} ({}) in {}: {} object(s) restored, {} removed, {} catalog entr(ies) restored",
+        journal.scenario,
+        journal.ground_truth.detail,
+        journal.lake,
+        done.objects_restored,
+        done.objects_removed,
+        done.catalog_entries_restored
+    );
+    Ok(0)
 }
 
 /// `deploy`: zips, then creates or updates both functions.
@@ -568,6 +598,55 @@ async fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Gameday { config } => gameday(&config).await,
         Command::Deploy(args) => deploy(args).await,
+        Command::Verify { lake, endpoint_url, format } => {
+            let mut conn = lakechaos_lake::AwsConnection::from_environment(None, None);
+            if let Some(url) = endpoint_url {
+                conn.endpoint_url = Some(url);
+            }
+            let verdicts =
+                lakechaos::lambda::verify::verify_gamedays(&conn, &lake).await.map_err(|e| format!("error: {e}"))?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&verdicts).map_err(|e| e.to_string())?),
+                _ => {
+                    for v in &verdicts {
+                        let f = &v.verification;
+                        println!(
+                            "{} {} ({}): rows lost {}, unexpected {}, unreadable {}, non-conforming {}{}{}",
+                            if f.healed { "WHOLE  " } else { "DAMAGED" },
+                            v.scenario,
+                            v.lake,
+                            f.rows_lost,
+                            f.rows_unexpected,
+                            f.unreadable_files.len(),
+                            f.nonconforming_files.len(),
+                            if f.contract_changed { ", contract changed" } else { "" },
+                            f.declared_drift.as_deref().map(|d| format!(", declared drift: {d}")).unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+            Ok(if verdicts.iter().all(|v| v.verification.healed) { 0 } else { 1 })
+        }
+        Command::Revert { journal, endpoint_url } if journal.to_string_lossy().starts_with("s3://") => {
+            // A game-day lake's journal, where the chaos function left it.
+            let url = journal.to_string_lossy().into_owned();
+            let (bucket, key) = lakechaos_lake::S3Store::parse_url(&url)
+                .filter(|(_, key)| !key.is_empty())
+                .ok_or_else(|| format!("error: {url:?} is not an S3 object address (s3://BUCKET/KEY)"))?;
+            let mut conn = lakechaos_lake::AwsConnection::from_environment(None, None);
+            if endpoint_url.is_some() {
+                conn.endpoint_url = endpoint_url.clone();
+            }
+            let bytes =
+                lakechaos_lake::ObjectStore::get(&lakechaos_lake::S3Store::connect(&conn, &bucket, "").await, &key)
+                    .await
+                    .map_err(|e| format!("error: {url}: {e}"))?;
+            let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| format!("error: {url}: {e}"))?;
+            let lake = lakehealer::address::open_with(&journal.lake, &journal.catalog, &conn)
+                .await
+                .map_err(|e| format!("error: {e}"))?;
+            revert_journal(&journal, &lake).await
+        }
         Command::Revert { journal, endpoint_url } => {
             // A PostgreSQL journal names its database and holds the SQL that undoes the fault.
             if let Ok(pg) = lakechaos_faults::pg::PgJournal::read(&journal) {
@@ -592,17 +671,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             let lake = lakehealer::address::open(&journal.lake, &journal.catalog, endpoint_url.as_deref())
                 .await
                 .map_err(|e| format!("error: {e}"))?;
-            let done = journal.revert(&lake).await.map_err(|e| format!("error: {e}"))?;
-            println!(
-                "reverted {} ({}) in {}: {} object(s) restored, {} removed, {} catalog entr(ies) restored",
-                journal.scenario,
-                journal.ground_truth.detail,
-                journal.lake,
-                done.objects_restored,
-                done.objects_removed,
-                done.catalog_entries_restored
-            );
-            Ok(0)
+            revert_journal(&journal, &lake).await
         }
     }
 }
