@@ -143,6 +143,9 @@ async fn deploy_creates_both_functions_then_updates_them_in_place() {
     let vars = after.environment.and_then(|e| e.variables).unwrap_or_default();
     assert_eq!(vars.get("LAKEHEALER_LAKE").map(String::as_str), Some("s3://curated/v2"));
     assert!(!vars.contains_key("LAKEHEALER_CATALOG"), "the environment is replaced, not merged: {vars:?}");
+    let chaos = lambda.get_function_configuration().function_name("lakehouse-ci-chaos").send().await.unwrap();
+    let vars = chaos.environment.and_then(|e| e.variables).unwrap_or_default();
+    assert_eq!(vars.get("LAKECHAOS_BUCKET").map(String::as_str), Some("curated"), "no --chaos-env: kept as it was");
 
     // `--zip-only` creates nothing; a new function without its role is refused (exit 2).
     let zips = lakechaos(

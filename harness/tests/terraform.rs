@@ -146,6 +146,30 @@ async fn the_staging_example_applies_and_destroys_on_moto() {
         assert!(state.contains(resource), "{resource} not in state:\n{state}");
     }
 
+    // The functions Terraform created take this build's zips from `lakechaos deploy`, keeping the
+    // role and the environment Terraform gave them.
+    let healer_bin = common::workspace_bin("lakehealer", "lakehealer-lambda");
+    let bin_dir = healer_bin.parent().unwrap().to_str().unwrap().to_string();
+    let zips = tempfile::tempdir().unwrap();
+    let deployed = common::lakechaos_against(
+        moto.endpoint(),
+        &["deploy", "--name", "lc-ci", "--bin-dir", &bin_dir, "--out", zips.path().to_str().unwrap()],
+    );
+    let said = format!("{}{}", String::from_utf8_lossy(&deployed.stdout), String::from_utf8_lossy(&deployed.stderr));
+    assert!(
+        deployed.status.success() && said.contains("updated lc-ci-healer") && said.contains("updated lc-ci-chaos"),
+        "{said}"
+    );
+    let lambda = aws_sdk_lambda::Client::new(&conn.sdk_config().await);
+    let healer = lambda.get_function_configuration().function_name("lc-ci-healer").send().await.unwrap();
+    assert!(healer.role.as_deref().unwrap_or_default().ends_with(":role/lc-ci-healer"), "{:?}", healer.role);
+    let zip = std::fs::read(zips.path().join("healer.zip")).unwrap();
+    assert_eq!(healer.code_sha256.as_deref(), Some(lakechaos::lambda::deploy::code_sha256(&zip).as_str()));
+    let vars = healer.environment.and_then(|e| e.variables).unwrap_or_default();
+    assert_eq!(vars.get("LAKEHEALER_QUARANTINE").map(String::as_str), Some("s3://lc-ci-quarantine-123456789012"));
+    let policy: lakehealer::governance::Policy = serde_json::from_str(&vars["LAKEHEALER_LF_POLICY"]).unwrap();
+    assert_eq!(policy.grants.len(), 3, "database, orders, data location: {policy:?}");
+
     // moto never answers that Lake Formation permissions were revoked, so destroying them loops
     // until the provider's timeout: forget them first (moto's own state goes with the server).
     for line in state.lines().filter(|l| l.contains("aws_lakeformation_permissions")) {

@@ -160,7 +160,8 @@ struct DeployArgs {
     #[arg(long)]
     architecture: Option<String>,
     /// An environment variable of the healer function (repeatable), e.g.
-    /// LAKEHEALER_LAKE=s3://bucket.
+    /// LAKEHEALER_LAKE=s3://bucket. Given any, they replace the function's environment; given
+    /// none, an update keeps it (as Terraform set it).
     #[arg(long = "healer-env", value_name = "KEY=VALUE", value_parser = key_value)]
     healer_env: Vec<(String, String)>,
     /// An environment variable of the chaos function (repeatable).
@@ -366,7 +367,7 @@ async fn deploy(args: DeployArgs) -> Result<u8, String> {
             role: args.healer_role,
             zip: healer_zip,
             architecture: architecture.clone(),
-            environment: args.healer_env.into_iter().collect(),
+            environment: (!args.healer_env.is_empty()).then(|| args.healer_env.into_iter().collect()),
             timeout_seconds: 60,
             memory_mb: 1024,
         },
@@ -376,7 +377,7 @@ async fn deploy(args: DeployArgs) -> Result<u8, String> {
             role: args.chaos_role,
             zip: chaos_zip,
             architecture,
-            environment: args.chaos_env.into_iter().collect(),
+            environment: (!args.chaos_env.is_empty()).then(|| args.chaos_env.into_iter().collect()),
             timeout_seconds: 300,
             memory_mb: 1024,
         },

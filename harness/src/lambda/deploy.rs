@@ -33,7 +33,9 @@ pub struct FunctionSpec {
     pub role: Option<String>,
     pub zip: Vec<u8>,
     pub architecture: String,
-    pub environment: HashMap<String, String>,
+    /// The whole environment; `None` keeps a function's current one (a code update of a
+    /// function Terraform configured) and creates one without.
+    pub environment: Option<HashMap<String, String>>,
     pub timeout_seconds: i32,
     pub memory_mb: i32,
 }
@@ -133,7 +135,7 @@ where
 pub async fn deploy(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Deployed, DeployError> {
     let client = aws_sdk_lambda::Client::new(&conn.sdk_config().await);
     let endpoint = conn.endpoint_name();
-    let environment = Environment::builder().set_variables(Some(spec.environment.clone())).build();
+    let environment = spec.environment.clone().map(|vars| Environment::builder().set_variables(Some(vars)).build());
     let architecture = Architecture::from(spec.architecture.as_str());
     let existing = match client.get_function().function_name(&spec.name).send().await {
         Ok(f) => f.configuration,
@@ -157,7 +159,7 @@ pub async fn deploy(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Deploye
             .role(role)
             .architectures(architecture)
             .code(FunctionCode::builder().zip_file(Blob::new(spec.zip.clone())).build())
-            .environment(environment)
+            .set_environment(environment)
             .timeout(spec.timeout_seconds)
             .memory_size(spec.memory_mb)
             .send()
@@ -181,7 +183,7 @@ pub async fn deploy(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Deploye
             .runtime(Runtime::from(RUNTIME))
             .handler(HANDLER)
             .set_role(spec.role.clone())
-            .environment(environment)
+            .set_environment(environment)
             .timeout(spec.timeout_seconds)
             .memory_size(spec.memory_mb)
             .send()
