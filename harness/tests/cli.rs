@@ -224,3 +224,23 @@ fn missing_paths_and_bad_journals_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not a lakechaos journal"), "{}", text(&o));
 }
+
+/// The README's commands are `cargo run -p lakechaos -- …` and `cargo run -p lakehealer -- …`:
+/// with the Lambda executables beside the CLIs, each package must name its CLI as the one
+/// `cargo run` picks (read from `cargo metadata`, which builds nothing).
+#[test]
+fn cargo_run_of_each_package_picks_its_cli() {
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(common::repo_root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (package, cli) in [("lakechaos", "lakechaos"), ("lakehealer", "lakehealer")] {
+        let p = meta["packages"].as_array().unwrap().iter().find(|p| p["name"] == package).unwrap();
+        let bins = p["targets"].as_array().unwrap().iter().filter(|t| t["kind"][0] == "bin").count();
+        assert!(bins > 1, "{package} has {bins} binaries: this check guards the case of several");
+        assert_eq!(p["default_run"], cli, "`cargo run -p {package}` must run {cli}");
+    }
+}
