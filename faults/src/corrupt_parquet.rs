@@ -2,7 +2,7 @@
 //! writers leave it.
 
 use crate::select::{choose_files, Selection};
-use crate::{Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
+use crate::{Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth, InvalidParameter};
 use bytes::Bytes;
 use lakechaos_lake::parquet_io::{footer_of, read_parquet};
 use rand::Rng;
@@ -58,27 +58,72 @@ pub struct CorruptParquet {
 /// discarded and drawn again (deterministically, from the same seed).
 const MAX_FLIP_ATTEMPTS: u32 = 64;
 
+#[async_trait::async_trait]
+impl Fault for CorruptParquet {
+    fn class(&self) -> FaultClass {
+        FaultClass::CorruptParquet
+    }
+
+    fn mode(&self) -> String {
+        crate::snake_name(&self.mode)
+    }
+
+    fn footprint(&self) -> Option<Footprint> {
+        Some((self.select.partitions, Some(self.select.files)))
+    }
+
+    fn validate(&self) -> Result<(), InvalidParameter> {
+        self.check()
+    }
+
+    async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+        self.plan_files(ctx).await
+    }
+
+    fn postgres_skip_reason(&self) -> Option<String> {
+        Some(
+            "corrupt Parquet has no meaning on PostgreSQL: rows live in pages PostgreSQL writes and checksums \
+             itself, not in files an upload can cut short"
+                .into(),
+        )
+    }
+
+    fn examples(select: &Selection) -> Vec<CorruptParquet> {
+        [
+            (CorruptMode::TruncateTail, None),
+            (CorruptMode::BadMagic, Some(MagicEnd::Tail)),
+            (CorruptMode::BadMagic, Some(MagicEnd::Head)),
+            (CorruptMode::CorruptFooterLength, None),
+            (CorruptMode::BitFlipPage, None),
+            (CorruptMode::ZeroByte, None),
+        ]
+        .into_iter()
+        .map(|(mode, at)| CorruptParquet { mode, bytes: None, bits: None, at, select: select.clone() })
+        .collect()
+    }
+}
+
 impl CorruptParquet {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), InvalidParameter> {
         if self.bytes.is_some() && self.mode != CorruptMode::TruncateTail {
-            return Err("bytes is only valid with mode: truncate_tail".into());
+            return Err(InvalidParameter::new("bytes is only valid with mode: truncate_tail"));
         }
         if self.bits.is_some() && self.mode != CorruptMode::BitFlipPage {
-            return Err("bits is only valid with mode: bit_flip_page".into());
+            return Err(InvalidParameter::new("bits is only valid with mode: bit_flip_page"));
         }
         if self.at.is_some() && self.mode != CorruptMode::BadMagic {
-            return Err("at is only valid with mode: bad_magic".into());
+            return Err(InvalidParameter::new("at is only valid with mode: bad_magic"));
         }
         if self.bytes == Some(0) {
-            return Err("bytes must be at least 1".into());
+            return Err(InvalidParameter::new("bytes must be at least 1"));
         }
         if matches!(self.bits, Some(0) | Some(65..)) {
-            return Err("bits must be between 1 and 64".into());
+            return Err(InvalidParameter::new("bits must be between 1 and 64"));
         }
         Ok(())
     }
 
-    pub(crate) async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+    async fn plan_files(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let files = choose_files(ctx, &self.select).await?;
         let mut changes = Vec::new();
         let mut rows = 0u64;

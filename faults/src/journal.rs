@@ -9,7 +9,7 @@ use crate::{Change, FaultError, FaultPlan, GroundTruth};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use bytes::Bytes;
-use lakechaos_lake::{Lake, TableDef};
+use lakechaos_lake::{AwsConnection, Grant, Lake, TableDef};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -32,6 +32,10 @@ pub enum JournalEntry {
     CatalogTable {
         before: Box<TableDef>,
         after: Box<TableDef>,
+    },
+    /// Permissions revoked from a principal; reverting grants them again.
+    Revoke {
+        grant: Grant,
     },
 }
 
@@ -68,6 +72,26 @@ pub struct RevertReport {
     pub objects_restored: usize,
     pub objects_removed: usize,
     pub catalog_entries_restored: usize,
+    pub grants_restored: usize,
+    /// PostgreSQL: statements run.
+    pub statements: usize,
+}
+
+impl std::fmt::Display for RevertReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.statements > 0 {
+            return write!(f, "{} statement(s)", self.statements);
+        }
+        write!(
+            f,
+            "{} object(s) restored, {} removed, {} catalog entr(ies) restored",
+            self.objects_restored, self.objects_removed, self.catalog_entries_restored
+        )?;
+        if self.grants_restored > 0 {
+            write!(f, ", {} grant(s) restored", self.grants_restored)?;
+        }
+        Ok(())
+    }
 }
 
 impl Journal {
@@ -86,6 +110,7 @@ impl Journal {
                 Change::CatalogTable { before, after } => {
                     JournalEntry::CatalogTable { before: before.clone(), after: after.clone() }
                 }
+                Change::Revoke { grant } => JournalEntry::Revoke { grant: grant.clone() },
             })
             .collect();
         Journal {
@@ -118,10 +143,16 @@ impl Journal {
 
     /// Reads a journal.
     pub fn read(path: &Path) -> Result<Journal, FaultError> {
-        let err = |reason: String| FaultError::Journal { path: path.display().to_string(), reason };
-        let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let origin = path.display().to_string();
+        let data = std::fs::read(path).map_err(|e| FaultError::Journal { path: origin.clone(), reason: e.to_string() })?;
+        Journal::parse(&data, &origin)
+    }
+
+    /// A journal from its bytes; `origin` names it in errors.
+    pub fn parse(data: &[u8], origin: &str) -> Result<Journal, FaultError> {
+        let err = |reason: String| FaultError::Journal { path: origin.to_string(), reason };
         let journal: Journal =
-            serde_json::from_slice(&data).map_err(|e| err(format!("not a lakechaos journal: {e}")))?;
+            serde_json::from_slice(data).map_err(|e| err(format!("not a lakechaos journal: {e}")))?;
         if journal.format != FORMAT {
             return Err(err(format!("journal format {} is not supported (expected {FORMAT})", journal.format)));
         }
@@ -150,8 +181,85 @@ impl Journal {
                     lake.catalog.put_table(before).await?;
                     report.catalog_entries_restored += 1;
                 }
+                JournalEntry::Revoke { grant } => {
+                    crate::governance(lake)?.grant(&grant.principal, &grant.resource, &grant.permissions).await?;
+                    report.grants_restored += 1;
+                }
             }
         }
         Ok(report)
+    }
+}
+
+/// A journal of either kind: an object lake's (a directory or S3, with its catalog and grants) or
+/// a PostgreSQL database's. `lakechaos revert` and the runner undo faults through it alone.
+#[derive(Clone, Debug)]
+pub enum AnyJournal {
+    Objects(Journal),
+    Postgres(crate::pg::PgJournal),
+}
+
+impl AnyJournal {
+    /// Reads a journal from a file, or from `s3://BUCKET/KEY` through `conn` (where the chaos
+    /// function leaves game-day journals).
+    pub async fn read(source: &str, conn: &AwsConnection) -> Result<AnyJournal, FaultError> {
+        let err = |reason: String| FaultError::Journal { path: source.to_string(), reason };
+        let data = match lakechaos_lake::S3Store::parse_url(source) {
+            Some((_, key)) if key.is_empty() => return Err(err("expected s3://BUCKET/KEY".into())),
+            Some((bucket, key)) => {
+                use lakechaos_lake::ObjectStore;
+                Lake::bucket_store(conn, &bucket).await.get(&key).await.map_err(|e| err(e.to_string()))?.to_vec()
+            }
+            None => std::fs::read(source).map_err(|e| err(e.to_string()))?,
+        };
+        AnyJournal::parse(&data, source)
+    }
+
+    /// A journal of either kind from its bytes (a PostgreSQL journal names its database).
+    pub fn parse(data: &[u8], origin: &str) -> Result<AnyJournal, FaultError> {
+        if let Ok(pg) = serde_json::from_slice::<crate::pg::PgJournal>(data) {
+            return Ok(AnyJournal::Postgres(pg));
+        }
+        Journal::parse(data, origin).map(AnyJournal::Objects)
+    }
+
+    /// The scenario that injected the fault.
+    pub fn scenario(&self) -> &str {
+        match self {
+            AnyJournal::Objects(j) => &j.scenario,
+            AnyJournal::Postgres(j) => &j.scenario,
+        }
+    }
+
+    /// What the fault damaged.
+    pub fn ground_truth(&self) -> &GroundTruth {
+        match self {
+            AnyJournal::Objects(j) => &j.ground_truth,
+            AnyJournal::Postgres(j) => &j.plan.ground_truth,
+        }
+    }
+
+    /// Where the damage is, fit to print (a database URL without its password).
+    pub fn place(&self) -> String {
+        match self {
+            AnyJournal::Objects(j) => j.lake.clone(),
+            AnyJournal::Postgres(j) => lakechaos_lake::pg::redact(&j.database),
+        }
+    }
+
+    /// Undoes the fault: opens the journaled lake (through `conn` for S3) or database and puts
+    /// every before-state back. Idempotent.
+    pub async fn revert(&self, conn: &AwsConnection) -> Result<RevertReport, FaultError> {
+        match self {
+            AnyJournal::Objects(journal) => {
+                let lake = Lake::open(&journal.lake, &journal.catalog, conn).await?;
+                journal.revert(&lake).await
+            }
+            AnyJournal::Postgres(journal) => {
+                let mut client = lakechaos_lake::pg::connect(&journal.database, "lakechaos").await?;
+                crate::pg::revert(&mut client, &journal.database, &journal.plan).await?;
+                Ok(RevertReport { statements: journal.plan.revert.len(), ..RevertReport::default() })
+            }
+        }
     }
 }

@@ -5,56 +5,40 @@
 //! truth (what it damaged). The caller writes that plan to a [`journal`] first and only then
 //! applies it, so every injection can be reverted byte for byte, even after a crash.
 //!
-//! One file per fault family; [`registry`] maps scenario `kind:` names to them.
+//! One file per fault family, implementing [`Fault`]; the [`faults!`] list below registers each
+//! with one entry (see [`registry`]).
 
-pub mod corrupt_parquet;
-mod error;
-pub mod journal;
-pub mod missing_partition;
-pub mod null_flood;
-pub mod pg;
+#[macro_use]
 pub mod registry;
+mod error;
+mod fault;
+pub mod journal;
+pub mod pg;
 mod rewrite;
-pub mod schema_drift;
 pub mod select;
 
 pub use error::FaultError;
-pub use journal::Journal;
-pub use registry::FaultSpec;
+pub use fault::{Fault, Footprint, InvalidParameter};
+pub use journal::{AnyJournal, Journal};
+
+// The fault families: `module::Type => Variant, "scenario kind", reported as "healer incident kind";`
+faults! {
+    /// Columns added, dropped, renamed or retyped in some data files, or in the catalog's declaration.
+    schema_drift::SchemaDrift => SchemaDrift, "schema_drift", reported as "schema_drift";
+    /// Data files damaged at the byte level.
+    corrupt_parquet::CorruptParquet => CorruptParquet, "corrupt_parquet", reported as "corrupt_parquet";
+    /// A share of one column's values replaced by nulls (still valid Parquet).
+    null_flood::NullFlood => NullFlood, "null_flood", reported as "null_flood";
+    /// A partition's data files, its catalog entry, or both, gone.
+    missing_partition::MissingPartition => MissingPartition, "missing_partition", reported as "missing_partition";
+    /// A Lake Formation grant the lake's declared policy names, revoked.
+    permission_drift::PermissionDrift => PermissionDrift, "permission_drift", reported as "missing_grant";
+}
 
 use bytes::Bytes;
-use lakechaos_lake::{Lake, TableDef};
+use lakechaos_lake::{Grant, Lake, TableDef};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-
-/// The classes of damage a healer is scored on. Serialized names are the `kind` strings the
-/// healer reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultClass {
-    SchemaDrift,
-    CorruptParquet,
-    NullFlood,
-    MissingPartition,
-}
-
-impl FaultClass {
-    /// The snake_case name used in scenarios, reports and healer findings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FaultClass::SchemaDrift => "schema_drift",
-            FaultClass::CorruptParquet => "corrupt_parquet",
-            FaultClass::NullFlood => "null_flood",
-            FaultClass::MissingPartition => "missing_partition",
-        }
-    }
-}
-
-impl std::fmt::Display for FaultClass {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What a fault damaged: the answer key the harness scores the healer against.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,6 +58,9 @@ pub struct GroundTruth {
     /// Catalog entries touched (see [`catalog_location`]), for faults in the catalog itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub catalog: Vec<String>,
+    /// Grants revoked (see [`Grant::location`]), for faults in the lake's governance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<String>,
     /// Rows whose data became wrong, unreadable or invisible.
     pub rows_affected: u64,
     /// One line for people.
@@ -102,6 +89,7 @@ impl GroundTruth {
             files: files.iter().map(|f| f.meta.key.clone()).collect(),
             columns,
             catalog: Vec::new(),
+            grants: Vec::new(),
             rows_affected,
             detail,
         }
@@ -111,6 +99,7 @@ impl GroundTruth {
     /// the rest.
     pub fn locations(&self) -> &[String] {
         match self.kind {
+            _ if !self.grants.is_empty() => &self.grants,
             _ if !self.catalog.is_empty() => &self.catalog,
             FaultClass::MissingPartition => &self.partitions,
             // Damage to rows of a table (PostgreSQL) rather than to files is located by partition.
@@ -138,6 +127,8 @@ pub enum Change {
     Object { key: String, before: Option<Bytes>, after: Option<Bytes> },
     /// A catalog table entry is replaced.
     CatalogTable { before: Box<TableDef>, after: Box<TableDef> },
+    /// Permissions a principal holds are revoked (exactly `grant`'s, all of them held now).
+    Revoke { grant: Grant },
 }
 
 /// A fault's complete plan: apply `changes` to inject it.
@@ -155,6 +146,8 @@ pub struct FaultContext<'a> {
     pub table: &'a TableDef,
     /// The only source of randomness: same seed, same plan.
     pub rng: &'a mut ChaCha8Rng,
+    /// The grants the lake's declared policy names (empty where the lake has no Lake Formation).
+    pub grants: &'a [Grant],
 }
 
 /// Applies a plan's after-states. Call only after the plan is journaled.
@@ -164,9 +157,15 @@ pub async fn apply(lake: &Lake, plan: &FaultPlan) -> Result<(), FaultError> {
             Change::Object { key, after: Some(data), .. } => lake.store.put(key, data.clone()).await?,
             Change::Object { key, after: None, .. } => lake.store.delete(key).await?,
             Change::CatalogTable { after, .. } => lake.catalog.put_table(after).await?,
+            Change::Revoke { grant } => governance(lake)?.revoke(&grant.principal, &grant.resource, &grant.permissions).await?,
         }
     }
     Ok(())
+}
+
+/// The lake's Lake Formation, for faults on grants.
+pub(crate) fn governance(lake: &Lake) -> Result<&lakechaos_lake::LakeFormation, FaultError> {
+    lake.grants.as_ref().ok_or_else(|| FaultError::NotApplicable("the lake has no Lake Formation (a Glue catalog brings it)".into()))
 }
 
 /// The serialized (snake_case) name of a unit enum value such as a fault mode.

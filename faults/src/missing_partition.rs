@@ -1,7 +1,10 @@
 //! Missing partition: a day's data never arrives, is deleted, or vanishes from the catalog.
 
 use crate::select::{choose_partitions, files_of};
-use crate::{Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
+use crate::pg::{PgFaultPlan, PgTable};
+use crate::select::Selection;
+use crate::{Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth, InvalidParameter};
+use rand_chacha::ChaCha8Rng;
 use lakechaos_lake::layout::partition_prefix;
 use lakechaos_lake::parquet_io::footer_of;
 use serde::{Deserialize, Serialize};
@@ -33,15 +36,49 @@ fn one() -> u32 {
     1
 }
 
-impl MissingPartition {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+#[async_trait::async_trait]
+impl Fault for MissingPartition {
+    fn class(&self) -> FaultClass {
+        FaultClass::MissingPartition
+    }
+
+    fn mode(&self) -> String {
+        crate::snake_name(&self.mode)
+    }
+
+    fn footprint(&self) -> Option<Footprint> {
+        Some((self.partitions, None))
+    }
+
+    fn validate(&self) -> Result<(), InvalidParameter> {
         if self.partitions == 0 {
-            return Err("partitions must be at least 1".into());
+            return Err(InvalidParameter::new("partitions must be at least 1"));
         }
         Ok(())
     }
 
-    pub(crate) async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+    async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+        self.plan_files(ctx).await
+    }
+
+    fn postgres_skip_reason(&self) -> Option<String> {
+        None
+    }
+
+    fn plan_postgres(&self, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) -> Result<PgFaultPlan, FaultError> {
+        self.plan_sql(table, rng, tag)
+    }
+
+    fn examples(select: &Selection) -> Vec<MissingPartition> {
+        [MissingMode::Files, MissingMode::Catalog, MissingMode::Both]
+            .into_iter()
+            .map(|mode| MissingPartition { mode, partitions: select.partitions })
+            .collect()
+    }
+}
+
+impl MissingPartition {
+    async fn plan_files(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let chosen = choose_partitions(ctx, self.partitions)?;
         let mut changes = Vec::new();
         let mut files = Vec::new();
@@ -74,9 +111,50 @@ impl MissingPartition {
                 files,
                 columns: Vec::new(),
                 catalog: Vec::new(),
+                grants: Vec::new(),
                 rows_affected: rows,
             },
             changes,
         })
+    }
+}
+
+/// On PostgreSQL: the day's rows deleted (`files`), its partition detached (`catalog`) or
+/// dropped (`both`).
+impl MissingPartition {
+    fn plan_sql(&self, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) -> Result<PgFaultPlan, FaultError> {
+        use crate::pg::{draw_days, in_days};
+        let (mut p, journal) = crate::pg::start(self, table, tag);
+        let l = &table.layout;
+        let served = l.served();
+        let days = draw_days(table, self.partitions, rng)?;
+        p.count = format!("SELECT count(*) FROM {served} WHERE {}", in_days(l, &days));
+        match self.mode {
+            MissingMode::Files | MissingMode::Both => {
+                p.snapshot.push(format!("CREATE TABLE {journal} AS SELECT * FROM {served} WHERE {}", in_days(l, &days)));
+                let refill = format!("INSERT INTO {served} SELECT * FROM {journal}");
+                if self.mode == MissingMode::Files {
+                    p.inject = vec![format!("DELETE FROM {served} WHERE {}", in_days(l, &days))];
+                    p.revert = vec![refill];
+                    p.ground_truth.detail = format!("rows of {} day(s) deleted", days.len());
+                } else {
+                    p.inject = days.iter().map(|d| format!("DROP TABLE {}", l.partition(*d))).collect();
+                    p.revert = days.iter().map(|d| l.create_partition(*d)).collect();
+                    p.revert.push(refill);
+                    p.ground_truth.detail = format!("partition(s) of {} day(s) dropped", days.len());
+                }
+            }
+            MissingMode::Catalog => {
+                p.inject =
+                    days.iter().map(|d| format!("ALTER TABLE {served} DETACH PARTITION {}", l.partition(*d))).collect();
+                p.revert = days
+                    .iter()
+                    .map(|d| format!("ALTER TABLE {served} ATTACH PARTITION {} {}", l.partition(*d), l.bounds(*d)))
+                    .collect();
+                p.ground_truth.detail = format!("partition(s) of {} day(s) detached", days.len());
+            }
+        }
+        p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
+        Ok(p)
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::rewrite::{decode, encode};
 use crate::select::{choose_files, Selection};
-use crate::{Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
+use crate::pg::{PgFaultPlan, PgTable};
+use crate::{Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth, InvalidParameter};
+use rand_chacha::ChaCha8Rng;
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_schema::{Field, Schema};
 use rand::Rng;
@@ -24,15 +26,46 @@ pub struct NullFlood {
     pub select: Selection,
 }
 
-impl NullFlood {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+#[async_trait::async_trait]
+impl Fault for NullFlood {
+    fn class(&self) -> FaultClass {
+        FaultClass::NullFlood
+    }
+
+    fn mode(&self) -> String {
+        "fraction".into()
+    }
+
+    fn footprint(&self) -> Option<Footprint> {
+        Some((self.select.partitions, Some(self.select.files)))
+    }
+
+    fn validate(&self) -> Result<(), InvalidParameter> {
         if !(self.fraction > 0.0 && self.fraction <= 1.0) {
-            return Err(format!("fraction must be in (0, 1], got {}", self.fraction));
+            return Err(InvalidParameter(format!("fraction must be in (0, 1], got {}", self.fraction)));
         }
         Ok(())
     }
 
-    pub(crate) async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+    async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+        self.plan_files(ctx).await
+    }
+
+    fn postgres_skip_reason(&self) -> Option<String> {
+        None
+    }
+
+    fn plan_postgres(&self, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) -> Result<PgFaultPlan, FaultError> {
+        self.plan_sql(table, rng, tag)
+    }
+
+    fn examples(select: &Selection) -> Vec<NullFlood> {
+        vec![NullFlood { column: Some("customer_id".into()), fraction: 0.5, select: select.clone() }]
+    }
+}
+
+impl NullFlood {
+    async fn plan_files(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let column = match &self.column {
             Some(c) if ctx.table.column(c).is_none() => {
                 return Err(FaultError::NotApplicable(format!(
@@ -86,5 +119,38 @@ impl NullFlood {
         let mut columns = batch.columns().to_vec();
         columns[i] = flooded;
         Ok((RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?, nulled))
+    }
+}
+
+/// On PostgreSQL: a share of the column's values on the chosen days set to NULL.
+impl NullFlood {
+    fn plan_sql(&self, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) -> Result<PgFaultPlan, FaultError> {
+        use crate::pg::{contract_column, draw_column, draw_days, in_days};
+        use lakechaos_lake::pg::ident;
+        let (mut p, journal) = crate::pg::start(self, table, tag);
+        let l = &table.layout;
+        let (served, key) = (l.served(), ident(&table.key));
+        let column = match &self.column {
+            Some(c) => c.clone(),
+            None => draw_column(table, rng)?,
+        };
+        contract_column(table, &column)?;
+        let c = ident(&column);
+        let days = draw_days(table, self.select.partitions, rng)?;
+        let salt: i64 = rng.random_range(0..i64::MAX);
+        // A stable pseudo-random share of rows, chosen by hashing the key with the drawn salt.
+        let share = (self.fraction * 1_048_576.0).round() as i64;
+        p.snapshot.push(format!(
+            "CREATE TABLE {journal} AS SELECT {key}, {c} FROM {served} WHERE {} AND {c} IS NOT NULL \
+             AND (hashint8extended({key}, {salt}) & 1048575) < {share}",
+            in_days(l, &days)
+        ));
+        p.count = format!("SELECT count(*) FROM {journal}");
+        p.inject = vec![format!("UPDATE {served} s SET {c} = NULL FROM {journal} j WHERE s.{key} = j.{key}")];
+        p.revert = vec![format!("UPDATE {served} s SET {c} = j.{c} FROM {journal} j WHERE s.{key} = j.{key}")];
+        p.ground_truth.columns = vec![column.clone()];
+        p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
+        p.ground_truth.detail = format!("{:.0}% of {column} set to NULL on {} day(s)", self.fraction * 100.0, days.len());
+        Ok(p)
     }
 }

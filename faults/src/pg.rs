@@ -6,15 +6,17 @@
 //! | `schema_drift` `add_column` / `drop_column` / `rename_column` / `change_type` | `ALTER TABLE` on the served table (its partitions follow) |
 //! | `null_flood` | a share of one column's values in `select.partitions` days set to NULL |
 //! | `missing_partition` `files` / `catalog` / `both` | the day's rows deleted / its partition detached / its partition dropped |
-//! | `corrupt_parquet` | no meaning: PostgreSQL owns its pages; such scenarios are skipped |
+//! | `corrupt_parquet`, `permission_drift` | no meaning: such scenarios are skipped |
+//!
+//! Each family plans its own SQL ([`crate::Fault::plan_postgres`], in the family's file); this
+//! module holds what they share: the table they may know, the plan's shape, its journal, and
+//! running it.
 //!
 //! As with files, a fault first records its before-state — here into tables of the
 //! `lakechaos_journal` schema, by the statements in [`PgFaultPlan::snapshot`] — and the journal
 //! file holds the exact SQL that injects and reverts it.
 
-use crate::missing_partition::MissingMode;
-use crate::schema_drift::DriftMode;
-use crate::{catalog_location_of, FaultError, FaultSpec, GroundTruth};
+use crate::{Fault, FaultError, FaultSpec, GroundTruth};
 use chrono::NaiveDate;
 use lakechaos_lake::pg::types::pg_type;
 use lakechaos_lake::pg::{ident, literal, sql_error, PgLayout};
@@ -56,169 +58,54 @@ pub struct PgFaultPlan {
     pub ground_truth: GroundTruth,
 }
 
-/// Whether a fault has a meaning on PostgreSQL; `Err` says why not (the scenario is skipped).
-pub fn applicable(spec: &FaultSpec) -> Result<(), String> {
-    match spec {
-        FaultSpec::CorruptParquet(_) => Err("corrupt Parquet has no meaning on PostgreSQL: rows live in pages \
-             PostgreSQL writes and checksums itself, not in files an upload can cut short"
-            .into()),
-        _ => Ok(()),
-    }
+/// Why a fault has no meaning on PostgreSQL (its scenarios are skipped there), if it has none.
+pub fn skip_reason(spec: &FaultSpec) -> Option<String> {
+    spec.fault().postgres_skip_reason()
 }
 
-/// Plans `spec` against `table`. `tag` keeps this plan's journal tables apart from another
-/// plan's in the same database. Deterministic in `rng`.
+/// Plans `spec` against `table` (see [`crate::Fault::plan_postgres`]).
 pub fn plan(spec: &FaultSpec, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) -> Result<PgFaultPlan, FaultError> {
-    applicable(spec).map_err(FaultError::NotApplicable)?;
+    spec.fault().plan_postgres(table, rng, tag)
+}
+
+/// The start of every plan: the journal schema, a count of the whole table, the cleanup of the
+/// plan's journal table, and the ground truth's class and mode. Returns the plan and the name of
+/// its journal table.
+pub(crate) fn start(fault: &dyn Fault, table: &PgTable, tag: &str) -> (PgFaultPlan, String) {
     let l = &table.layout;
-    let served = l.served();
-    let key = ident(&table.key);
     let journal = format!("{}.{}", ident(JOURNAL_SCHEMA), ident(&format!("j_{}_{tag}", l.table)));
-    let mut p = PgFaultPlan {
+    let plan = PgFaultPlan {
         snapshot: vec![format!("CREATE SCHEMA IF NOT EXISTS {}", ident(JOURNAL_SCHEMA))],
-        count: format!("SELECT count(*) FROM {served}"),
+        count: format!("SELECT count(*) FROM {}", l.served()),
         inject: Vec::new(),
         revert: Vec::new(),
         cleanup: vec![format!("DROP TABLE IF EXISTS {journal}")],
         ground_truth: GroundTruth {
-            kind: spec.class(),
-            mode: spec.mode(),
+            kind: fault.class(),
+            mode: fault.mode(),
             table: l.table.clone(),
             partitions: Vec::new(),
             files: Vec::new(),
             columns: Vec::new(),
             catalog: Vec::new(),
+            grants: Vec::new(),
             rows_affected: 0,
             detail: String::new(),
         },
     };
-    match spec {
-        FaultSpec::SchemaDrift(f) => {
-            let column = match (&f.column, f.mode) {
-                (Some(c), _) => c.clone(),
-                (None, DriftMode::AddColumn) => "ingest_source".into(),
-                (None, _) => draw_column(table, rng)?,
-            };
-            let c = ident(&column);
-            if f.mode != DriftMode::AddColumn {
-                contract_column(table, &column)?;
-            }
-            p.ground_truth.columns = vec![column.clone()];
-            p.ground_truth.catalog = vec![catalog_location_of(l)];
-            match f.mode {
-                DriftMode::AddColumn => {
-                    if table.contract.iter().any(|x| x.name == column) {
-                        return Err(FaultError::NotApplicable(format!("{column} is already a column of {served}")));
-                    }
-                    let days = draw_days(table, f.select.partitions, rng)?;
-                    let new_type = pg_of(f.new_type.as_deref().unwrap_or("string"))?;
-                    p.count = format!("SELECT count(*) FROM {served} WHERE {}", in_days(l, &days));
-                    p.inject = vec![
-                        format!("ALTER TABLE {served} ADD COLUMN {c} {new_type}"),
-                        format!("UPDATE {served} SET {c} = 'upstream-v2' WHERE {}", in_days(l, &days)),
-                    ];
-                    p.revert = vec![format!("ALTER TABLE {served} DROP COLUMN IF EXISTS {c}")];
-                    p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
-                    p.ground_truth.detail =
-                        format!("column {column} {new_type} added, filled on {} day(s)", days.len());
-                }
-                DriftMode::DropColumn | DriftMode::ChangeType => {
-                    let original = pg_of(&contract_column(table, &column)?.data_type)?;
-                    p.snapshot.push(format!("CREATE TABLE {journal} AS SELECT {key}, {c} FROM {served}"));
-                    let restore = format!("UPDATE {served} s SET {c} = j.{c} FROM {journal} j WHERE s.{key} = j.{key}");
-                    if f.mode == DriftMode::DropColumn {
-                        p.inject = vec![format!("ALTER TABLE {served} DROP COLUMN {c}")];
-                        p.revert = vec![format!("ALTER TABLE {served} ADD COLUMN {c} {original}"), restore];
-                        p.ground_truth.detail = format!("column {column} dropped");
-                    } else {
-                        let logical = f.new_type.clone().unwrap_or_else(|| "string".into());
-                        let new_type = pg_of(&logical)?;
-                        if new_type == original {
-                            return Err(FaultError::NotApplicable(format!("{column} is already {original}")));
-                        }
-                        p.inject = vec![format!(
-                            "ALTER TABLE {served} ALTER COLUMN {c} TYPE {new_type} USING {c}::{new_type}"
-                        )];
-                        p.revert =
-                            vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {original} USING NULL"), restore];
-                        p.ground_truth.detail = format!("column {column} retyped {original} → {new_type}");
-                    }
-                }
-                DriftMode::RenameColumn => {
-                    let new_name = f.new_name.clone().unwrap_or_else(|| format!("{column}_v2"));
-                    p.inject = vec![format!("ALTER TABLE {served} RENAME COLUMN {c} TO {}", ident(&new_name))];
-                    p.revert = vec![format!("ALTER TABLE {served} RENAME COLUMN {} TO {c}", ident(&new_name))];
-                    p.ground_truth.detail = format!("column {column} renamed to {new_name}");
-                }
-            }
-        }
-        FaultSpec::NullFlood(f) => {
-            let column = match &f.column {
-                Some(c) => c.clone(),
-                None => draw_column(table, rng)?,
-            };
-            contract_column(table, &column)?;
-            let c = ident(&column);
-            let days = draw_days(table, f.select.partitions, rng)?;
-            let salt: i64 = rng.random_range(0..i64::MAX);
-            // A stable pseudo-random share of rows, chosen by hashing the key with the drawn salt.
-            let share = (f.fraction * 1_048_576.0).round() as i64;
-            p.snapshot.push(format!(
-                "CREATE TABLE {journal} AS SELECT {key}, {c} FROM {served} WHERE {} AND {c} IS NOT NULL \
-                 AND (hashint8extended({key}, {salt}) & 1048575) < {share}",
-                in_days(l, &days)
-            ));
-            p.count = format!("SELECT count(*) FROM {journal}");
-            p.inject = vec![format!("UPDATE {served} s SET {c} = NULL FROM {journal} j WHERE s.{key} = j.{key}")];
-            p.revert = vec![format!("UPDATE {served} s SET {c} = j.{c} FROM {journal} j WHERE s.{key} = j.{key}")];
-            p.ground_truth.columns = vec![column.clone()];
-            p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
-            p.ground_truth.detail =
-                format!("{:.0}% of {column} set to NULL on {} day(s)", f.fraction * 100.0, days.len());
-        }
-        FaultSpec::MissingPartition(f) => {
-            let days = draw_days(table, f.partitions, rng)?;
-            p.count = format!("SELECT count(*) FROM {served} WHERE {}", in_days(l, &days));
-            match f.mode {
-                MissingMode::Files | MissingMode::Both => {
-                    p.snapshot
-                        .push(format!("CREATE TABLE {journal} AS SELECT * FROM {served} WHERE {}", in_days(l, &days)));
-                    let refill = format!("INSERT INTO {served} SELECT * FROM {journal}");
-                    if f.mode == MissingMode::Files {
-                        p.inject = vec![format!("DELETE FROM {served} WHERE {}", in_days(l, &days))];
-                        p.revert = vec![refill];
-                        p.ground_truth.detail = format!("rows of {} day(s) deleted", days.len());
-                    } else {
-                        p.inject = days.iter().map(|d| format!("DROP TABLE {}", l.partition(*d))).collect();
-                        p.revert = days.iter().map(|d| l.create_partition(*d)).collect();
-                        p.revert.push(refill);
-                        p.ground_truth.detail = format!("partition(s) of {} day(s) dropped", days.len());
-                    }
-                }
-                MissingMode::Catalog => {
-                    p.inject = days
-                        .iter()
-                        .map(|d| format!("ALTER TABLE {served} DETACH PARTITION {}", l.partition(*d)))
-                        .collect();
-                    p.revert = days
-                        .iter()
-                        .map(|d| format!("ALTER TABLE {served} ATTACH PARTITION {} {}", l.partition(*d), l.bounds(*d)))
-                        .collect();
-                    p.ground_truth.detail = format!("partition(s) of {} day(s) detached", days.len());
-                }
-            }
-            p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
-        }
-        FaultSpec::CorruptParquet(_) => unreachable!("refused by applicable() above"),
-    }
-    Ok(p)
+    (plan, journal)
 }
 
-fn pg_of(logical: &str) -> Result<String, FaultError> {
+/// The location of the table's definition (its columns in the system catalog).
+pub(crate) fn definition_location(layout: &PgLayout) -> String {
+    crate::catalog_location_of(layout)
+}
+
+pub(crate) fn pg_of(logical: &str) -> Result<String, FaultError> {
     pg_type(logical).ok_or_else(|| FaultError::NotApplicable(format!("no PostgreSQL type for {logical}")))
 }
 
-fn contract_column<'a>(table: &'a PgTable, column: &str) -> Result<&'a ColumnDef, FaultError> {
+pub(crate) fn contract_column<'a>(table: &'a PgTable, column: &str) -> Result<&'a ColumnDef, FaultError> {
     if column == table.key || column == table.layout.partition_column {
         return Err(FaultError::NotApplicable(format!(
             "{column} is the {} of {}; PostgreSQL refuses to change it",
@@ -232,7 +119,7 @@ fn contract_column<'a>(table: &'a PgTable, column: &str) -> Result<&'a ColumnDef
 }
 
 /// A contract column that is neither the key nor the partition column.
-fn draw_column(table: &PgTable, rng: &mut ChaCha8Rng) -> Result<String, FaultError> {
+pub(crate) fn draw_column(table: &PgTable, rng: &mut ChaCha8Rng) -> Result<String, FaultError> {
     let candidates: Vec<&ColumnDef> =
         table.contract.iter().filter(|c| c.name != table.key && c.name != table.layout.partition_column).collect();
     if candidates.is_empty() {
@@ -242,7 +129,7 @@ fn draw_column(table: &PgTable, rng: &mut ChaCha8Rng) -> Result<String, FaultErr
 }
 
 /// `n` distinct days, sorted.
-fn draw_days(table: &PgTable, n: u32, rng: &mut ChaCha8Rng) -> Result<Vec<NaiveDate>, FaultError> {
+pub(crate) fn draw_days(table: &PgTable, n: u32, rng: &mut ChaCha8Rng) -> Result<Vec<NaiveDate>, FaultError> {
     if n == 0 || n as usize > table.days.len() {
         return Err(FaultError::NotApplicable(format!(
             "asked for {n} day(s) of {}, which has {}",
@@ -255,7 +142,7 @@ fn draw_days(table: &PgTable, n: u32, rng: &mut ChaCha8Rng) -> Result<Vec<NaiveD
     Ok(idx.into_iter().map(|i| table.days[i]).collect())
 }
 
-fn in_days(l: &PgLayout, days: &[NaiveDate]) -> String {
+pub(crate) fn in_days(l: &PgLayout, days: &[NaiveDate]) -> String {
     let list: Vec<String> = days.iter().map(|d| format!("{}::date", literal(&d.to_string()))).collect();
     format!("{} IN ({})", l.day_expr(), list.join(", "))
 }

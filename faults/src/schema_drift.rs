@@ -2,7 +2,9 @@
 
 use crate::rewrite::{decode, encode};
 use crate::select::{choose_files, Selection};
-use crate::{catalog_location, Change, FaultClass, FaultContext, FaultError, FaultPlan, GroundTruth};
+use crate::pg::{PgFaultPlan, PgTable};
+use crate::{catalog_location, Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth, InvalidParameter};
+use rand_chacha::ChaCha8Rng;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_cast::cast;
 use arrow_schema::{DataType, Field, Schema};
@@ -63,35 +65,70 @@ pub struct SchemaDrift {
     pub scope: DriftScope,
 }
 
-impl SchemaDrift {
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        if self.scope == DriftScope::Catalog && self.select != Selection::default() {
-            return Err(
-                "select applies to scope: files only; scope: catalog drifts the table's declared columns".into()
-            );
-        }
-        if self.new_name.is_some() && self.mode != DriftMode::RenameColumn {
-            return Err("new_name is only valid with mode: rename_column".into());
-        }
-        if let Some(t) = &self.new_type {
-            if self.mode != DriftMode::ChangeType {
-                return Err("new_type is only valid with mode: change_type".into());
-            }
-            if arrow_type(t).is_none() {
-                return Err(format!(
-                    "new_type {t:?} is not a known logical type (e.g. string, int32, int64, float64, bool)"
-                ));
-            }
-        }
-        Ok(())
+#[async_trait::async_trait]
+impl Fault for SchemaDrift {
+    fn class(&self) -> FaultClass {
+        FaultClass::SchemaDrift
     }
 
-    pub(crate) async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+    fn mode(&self) -> String {
+        crate::snake_name(&self.mode)
+    }
+
+    fn footprint(&self) -> Option<Footprint> {
+        (self.scope == DriftScope::Files).then_some((self.select.partitions, Some(self.select.files)))
+    }
+
+    fn validate(&self) -> Result<(), InvalidParameter> {
+        self.check()
+    }
+
+    async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let column = self.column_to_drift(ctx)?;
         match self.scope {
             DriftScope::Files => self.plan_files(ctx, column).await,
             DriftScope::Catalog => self.plan_catalog(ctx, column).await,
         }
+    }
+
+    fn postgres_skip_reason(&self) -> Option<String> {
+        None
+    }
+
+    fn plan_postgres(&self, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) -> Result<PgFaultPlan, FaultError> {
+        self.plan_sql(table, rng, tag)
+    }
+
+    fn examples(select: &Selection) -> Vec<SchemaDrift> {
+        let drift = |mode, select: Selection, scope| SchemaDrift { mode, column: None, new_name: None, new_type: None, select, scope };
+        let mut specs: Vec<SchemaDrift> = [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType]
+            .into_iter()
+            .map(|mode| drift(mode, select.clone(), DriftScope::Files))
+            .collect();
+        specs.push(drift(DriftMode::ChangeType, Selection::default(), DriftScope::Catalog));
+        specs
+    }
+}
+
+impl SchemaDrift {
+    fn check(&self) -> Result<(), InvalidParameter> {
+        if self.scope == DriftScope::Catalog && self.select != Selection::default() {
+            return Err(InvalidParameter::new("select applies to scope: files only; scope: catalog drifts the table's declared columns"));
+        }
+        if self.new_name.is_some() && self.mode != DriftMode::RenameColumn {
+            return Err(InvalidParameter::new("new_name is only valid with mode: rename_column"));
+        }
+        if let Some(t) = &self.new_type {
+            if self.mode != DriftMode::ChangeType {
+                return Err(InvalidParameter::new("new_type is only valid with mode: change_type"));
+            }
+            if arrow_type(t).is_none() {
+                return Err(InvalidParameter(format!(
+                    "new_type {t:?} is not a known logical type (e.g. string, int32, int64, float64, bool)"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The catalog's declared columns drift: the table entry is rewritten with them, the
@@ -137,6 +174,7 @@ impl SchemaDrift {
             return Err(FaultError::NotApplicable(format!("{what}: the catalog cannot tell that from the contract")));
         }
         let ground_truth = GroundTruth {
+            grants: Vec::new(),
             kind: FaultClass::SchemaDrift,
             mode: crate::snake_name(&self.mode),
             table: before.name.clone(),
@@ -265,5 +303,72 @@ fn default_new_type(old: &DataType) -> DataType {
         DataType::Int64 | DataType::Float64 | DataType::Decimal128(_, _) | DataType::Timestamp(_, _) => DataType::Utf8,
         DataType::Utf8 | DataType::Dictionary(_, _) => DataType::Binary,
         _ => DataType::Utf8,
+    }
+}
+
+/// On PostgreSQL: `ALTER TABLE` on the served table (its partitions follow).
+impl SchemaDrift {
+    fn plan_sql(&self, table: &PgTable, rng: &mut ChaCha8Rng, tag: &str) -> Result<PgFaultPlan, FaultError> {
+        use crate::pg::{contract_column, draw_column, draw_days, in_days, pg_of};
+        use lakechaos_lake::pg::ident;
+        let (mut p, journal) = crate::pg::start(self, table, tag);
+        let l = &table.layout;
+        let served = l.served();
+        let key = ident(&table.key);
+        let column = match (&self.column, self.mode) {
+            (Some(c), _) => c.clone(),
+            (None, DriftMode::AddColumn) => "ingest_source".into(),
+            (None, _) => draw_column(table, rng)?,
+        };
+        let c = ident(&column);
+        if self.mode != DriftMode::AddColumn {
+            contract_column(table, &column)?;
+        }
+        p.ground_truth.columns = vec![column.clone()];
+        p.ground_truth.catalog = vec![crate::pg::definition_location(l)];
+        match self.mode {
+            DriftMode::AddColumn => {
+                if table.contract.iter().any(|x| x.name == column) {
+                    return Err(FaultError::NotApplicable(format!("{column} is already a column of {served}")));
+                }
+                let days = draw_days(table, self.select.partitions, rng)?;
+                let new_type = pg_of(self.new_type.as_deref().unwrap_or("string"))?;
+                p.count = format!("SELECT count(*) FROM {served} WHERE {}", in_days(l, &days));
+                p.inject = vec![
+                    format!("ALTER TABLE {served} ADD COLUMN {c} {new_type}"),
+                    format!("UPDATE {served} SET {c} = 'upstream-v2' WHERE {}", in_days(l, &days)),
+                ];
+                p.revert = vec![format!("ALTER TABLE {served} DROP COLUMN IF EXISTS {c}")];
+                p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
+                p.ground_truth.detail = format!("column {column} {new_type} added, filled on {} day(s)", days.len());
+            }
+            DriftMode::DropColumn | DriftMode::ChangeType => {
+                let original = pg_of(&contract_column(table, &column)?.data_type)?;
+                p.snapshot.push(format!("CREATE TABLE {journal} AS SELECT {key}, {c} FROM {served}"));
+                let restore = format!("UPDATE {served} s SET {c} = j.{c} FROM {journal} j WHERE s.{key} = j.{key}");
+                if self.mode == DriftMode::DropColumn {
+                    p.inject = vec![format!("ALTER TABLE {served} DROP COLUMN {c}")];
+                    p.revert = vec![format!("ALTER TABLE {served} ADD COLUMN {c} {original}"), restore];
+                    p.ground_truth.detail = format!("column {column} dropped");
+                } else {
+                    let logical = self.new_type.clone().unwrap_or_else(|| "string".into());
+                    let new_type = pg_of(&logical)?;
+                    if new_type == original {
+                        return Err(FaultError::NotApplicable(format!("{column} is already {original}")));
+                    }
+                    p.inject =
+                        vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {new_type} USING {c}::{new_type}")];
+                    p.revert = vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {original} USING NULL"), restore];
+                    p.ground_truth.detail = format!("column {column} retyped {original} → {new_type}");
+                }
+            }
+            DriftMode::RenameColumn => {
+                let new_name = self.new_name.clone().unwrap_or_else(|| format!("{column}_v2"));
+                p.inject = vec![format!("ALTER TABLE {served} RENAME COLUMN {c} TO {}", ident(&new_name))];
+                p.revert = vec![format!("ALTER TABLE {served} RENAME COLUMN {} TO {c}", ident(&new_name))];
+                p.ground_truth.detail = format!("column {column} renamed to {new_name}");
+            }
+        }
+        Ok(p)
     }
 }

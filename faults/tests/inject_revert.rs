@@ -12,8 +12,25 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Every mode that acts on a directory lake (faults on Lake Formation grants are tested on moto).
 fn all_modes() -> Vec<FaultSpec> {
     FaultSpec::examples(&Selection { partitions: 2, files: 1 })
+        .into_iter()
+        .filter(|s| !s.fault().needs_lake_formation())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fault_on_grants_is_refused_where_the_lake_has_no_lake_formation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lake, table) = seeded(dir.path()).await;
+    let spec = FaultSpec::examples(&Selection::default())
+        .into_iter()
+        .find(|s| s.fault().needs_lake_formation())
+        .expect("permission_drift is registered");
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let err = spec.plan(&mut FaultContext { lake: &lake, table: &table, rng: &mut rng, grants: &[] }).await.unwrap_err();
+    assert!(err.to_string().contains("no Lake Formation"), "{err}");
 }
 
 fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -47,7 +64,7 @@ async fn plan(
     seed: u64,
 ) -> lakechaos_faults::FaultPlan {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut ctx = FaultContext { lake, table, rng: &mut rng };
+    let mut ctx = FaultContext { lake, table, rng: &mut rng, grants: &[] };
     spec.plan(&mut ctx).await.unwrap_or_else(|e| panic!("{spec:?}: {e}"))
 }
 
@@ -139,7 +156,7 @@ fn validation_rejects_misplaced_parameters() {
         at: None,
         select: Selection::default(),
     });
-    assert!(bad.validate().unwrap_err().contains("truncate_tail"));
+    assert!(bad.validate().unwrap_err().to_string().contains("truncate_tail"));
     let bad = FaultSpec::NullFlood(NullFlood { column: None, fraction: 1.5, select: Selection::default() });
     assert!(bad.validate().is_err());
 }

@@ -1,6 +1,17 @@
 //! lakechaos: breaks a data lakehouse on purpose and proves the bundled healer notices and mends
 //! each break within an SLO, with nothing lost.
 //!
+//! The loop, top-down:
+//! - [`scenario`]: what a user writes, validated;
+//! - [`run`]: suites and the one step sequence every scenario goes through, observed and scored;
+//! - [`backend`]: how each step is done on a storage (objects, PostgreSQL);
+//! - [`method`]: seed → golden → plan → journal → apply, shared by `run`, `inject` and the chaos
+//!   function;
+//! - [`target`]: where lakes live and how their services are started (provisioners, the AWS guard);
+//! - [`report`] and [`metrics`]: what a run tells people, CI and dashboards.
+//!
+//! Around the loop, [`ops`]: game days, the Lambda functions and their deploy, benchmarks.
+//!
 //! Use it from a `cargo test` suite:
 //!
 //! ```no_run
@@ -10,24 +21,19 @@
 //! # }
 //! ```
 
-pub mod aws_guard;
-pub mod bench;
-pub mod dbt_probe;
-pub mod gameday;
-pub mod governance;
-pub mod lambda;
+pub mod backend;
+pub mod error;
+pub mod method;
 pub mod metrics;
-pub mod pg_runner;
-pub mod provision;
+pub mod ops;
 pub mod report;
-pub mod result;
-pub mod runner;
+pub mod run;
 pub mod scenario;
-pub mod scoring;
 pub mod target;
 
-pub use result::{ScenarioResult, Status, SuiteReport};
-pub use runner::{run_scenario, run_suite, RunOptions};
+pub use error::{ScenarioError, Stage};
+pub use run::result::{self as result, ScenarioResult, Status, SuiteReport};
+pub use run::{run_scenario, run_suite, RunOptions};
 pub use scenario::{load_paths, LoadError, Scenario};
 pub use target::{Target, TargetOptions};
 
@@ -40,7 +46,7 @@ pub enum Error {
     #[error("{} scenario error(s):\n{}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Load(Vec<LoadError>),
     #[error(transparent)]
-    Run(#[from] runner::RunError),
+    Run(#[from] run::RunError),
 }
 
 /// Loads every scenario under `paths` and runs them.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use lakechaos::provision::LocalProcess;
+use lakechaos::target::provision::LocalProcess;
 use lakechaos::{load_paths, RunOptions};
 use lakechaos_faults::{apply, FaultContext, Journal};
 use lakechaos_lake::{AwsConnection, ObjectStore};
@@ -52,7 +52,7 @@ async fn an_external_moto_is_used_named_when_unreachable_and_revert_works_there(
     let opts = RunOptions {
         target: lakechaos::Target::Moto,
         target_options: lakechaos::TargetOptions {
-            provider: lakechaos::provision::ProviderKind::External,
+            provider: lakechaos::target::provision::ProviderKind::External,
             ..Default::default()
         },
         ..RunOptions::default()
@@ -63,7 +63,7 @@ async fn an_external_moto_is_used_named_when_unreachable_and_revert_works_there(
     let seeded = lakechaos_fixtures::seed_lake(&provisioned.lake, &s.dataset, &s.fixture, 5).await.unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
     let plan =
-        s.fault.plan(&mut FaultContext { lake: &provisioned.lake, table: &seeded.table, rng: &mut rng }).await.unwrap();
+        s.fault.plan(&mut FaultContext { lake: &provisioned.lake, table: &seeded.table, rng: &mut rng, grants: &[] }).await.unwrap();
     let mut journal = Journal::from_plan(&s.name, 5, &provisioned.address, &plan);
     journal.catalog = provisioned.catalog.clone();
     let journal_path = dir.path().join("journal.json");

@@ -5,9 +5,12 @@
 
 mod common;
 
-use lakechaos::governance::{revert, revoke};
-use lakechaos::provision::LocalProcess;
-use lakechaos_lake::{AwsConnection, Grant, LakeFormation, LfResource, S3Store};
+use lakechaos::target::provision::LocalProcess;
+use lakechaos_faults::permission_drift::PermissionDrift;
+use lakechaos_faults::{apply, Change, Fault, FaultContext, FaultError, Journal};
+use lakechaos_lake::{AwsConnection, Grant, Lake, LakeFormation, LfResource, S3Store, TableDef};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use lakehealer::events::{HealerEvent, RepairAction};
 use lakehealer::governance::{location_of, Governance, Policy};
 use lakehealer::lambda::{FunctionConfig, HealerFunction};
@@ -46,6 +49,48 @@ async fn granted(conn: &AwsConnection) -> LakeFormation {
     }
     lf.grant(ANALYSTS, &table(), &["SELECT".into()]).await.unwrap();
     lf
+}
+
+/// What the `permission_drift` fault revoked, with its journal and the lake it reverts in.
+#[derive(Debug)]
+struct Revoked {
+    permissions: Vec<String>,
+    journal: Journal,
+    lake: Lake,
+    _dir: tempfile::TempDir,
+}
+
+/// The `permission_drift` fault as the runner injects it: planned from the policy's grants on
+/// `wanted`'s resource (only permissions held now are revoked), journaled, applied.
+async fn revoke(lf: &LakeFormation, wanted: &Grant) -> Result<Revoked, FaultError> {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake { grants: Some(lf.clone()), ..Lake::open_local(dir.path()).unwrap() };
+    let table = TableDef {
+        name: "orders".into(),
+        location: "orders".into(),
+        partition_keys: vec!["dt".into()],
+        columns: Vec::new(),
+        partitions: Default::default(),
+        landing: None,
+        declared: None,
+    };
+    let declared: Vec<Grant> = policy().grants.into_iter().filter(|g| g.resource == wanted.resource).collect();
+    let fault = PermissionDrift { principal: Some(wanted.principal.clone()), permissions: Some(wanted.permissions.clone()) };
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let plan = fault.plan(&mut FaultContext { lake: &lake, table: &table, rng: &mut rng, grants: &declared }).await?;
+    let journal = Journal::from_plan("permission-drift", 1, &dir.path().display().to_string(), &plan);
+    apply(&lake, &plan).await?;
+    let permissions = match &plan.changes[..] {
+        [Change::Revoke { grant }] => grant.permissions.clone(),
+        other => panic!("a permission drift revokes one grant: {other:?}"),
+    };
+    assert_eq!(plan.ground_truth.locations(), [wanted.location()], "located as the healer reports it");
+    Ok(Revoked { permissions, journal, lake, _dir: dir })
+}
+
+/// Reverts from the journal.
+async fn revert(_lf: &LakeFormation, revoked: &Revoked) -> Result<(), FaultError> {
+    revoked.journal.revert(&revoked.lake).await.map(|_| ())
 }
 
 fn recorder() -> (lakehealer::EventSink, Arc<Mutex<Vec<HealerEvent>>>) {

@@ -7,9 +7,9 @@ mod common;
 
 use common::lakechaos_against as lakechaos;
 
-use lakechaos::aws_guard::{AwsGuardConfig, GuardError};
-use lakechaos::lambda::chaos::{inject, ChaosConfig, ChaosError, ChaosRequest, ChaosResponse};
-use lakechaos::provision::LocalProcess;
+use lakechaos::target::aws_guard::{AwsGuardConfig, GuardError};
+use lakechaos::ops::lambda::chaos::{inject, ChaosConfig, ChaosError, ChaosRequest, ChaosResponse};
+use lakechaos::target::provision::LocalProcess;
 use lakechaos_faults::Journal;
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{GoldenManifest, GoldenRecord};
@@ -56,7 +56,7 @@ async fn keys(conn: &AwsConnection) -> Vec<String> {
 async fn read_back(conn: &AwsConnection, injected: &ChaosResponse) -> (Lake, Verifier) {
     let root = injected.lake.strip_prefix(&format!("s3://{BUCKET}/")).unwrap();
     let store = Arc::new(S3Store::connect(conn, BUCKET, root).await);
-    let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store };
+    let lake = Lake::new(store.clone(), Arc::new(FileCatalog::new(store)));
     let whole = S3Store::connect(conn, BUCKET, "").await;
     let golden: GoldenRecord = serde_json::from_slice(&whole.get(&injected.golden).await.unwrap()).unwrap();
     let golden = GoldenManifest::from(golden);

@@ -7,7 +7,7 @@
 mod common;
 
 use aws_sdk_cloudwatch::types::Statistic;
-use lakechaos::provision::LocalProcess;
+use lakechaos::target::provision::LocalProcess;
 use lakechaos::scenario::load::load_file;
 use lakechaos_faults::{apply, FaultContext};
 use lakechaos_fixtures::manifest::Verifier;
@@ -60,7 +60,7 @@ async fn standing_lake(conn: &AwsConnection, scenario: &str) -> (StandingLake, l
     let store = Arc::new(S3Store::connect(conn, BUCKET, "lake").await);
     let glue = GlueCatalog::connect(conn, "lake_db", &format!("s3://{BUCKET}/lake")).await;
     glue.ensure_database().await.unwrap();
-    let lake = Lake { store, catalog: Arc::new(glue) };
+    let lake = Lake::new(store, Arc::new(glue));
     let scenario = load_file(&common::scenarios_dir().join(format!("{scenario}.yaml"))).unwrap();
     let seeded = seed_lake(&lake, &scenario.dataset, &scenario.fixture, 7).await.unwrap();
     (StandingLake { lake, seeded }, scenario)
@@ -70,7 +70,7 @@ async fn standing_lake(conn: &AwsConnection, scenario: &str) -> (StandingLake, l
 async fn inject(s: &StandingLake, scenario: &lakechaos::Scenario) -> Vec<String> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
     let plan = {
-        let mut ctx = FaultContext { lake: &s.lake, table: &s.seeded.table, rng: &mut rng };
+        let mut ctx = FaultContext { lake: &s.lake, table: &s.seeded.table, rng: &mut rng, grants: &[] };
         scenario.fault.plan(&mut ctx).await.unwrap()
     };
     apply(&s.lake, &plan).await.unwrap();

@@ -8,8 +8,8 @@ mod common;
 
 use common::{lakehealer_bin, on_path, repo_root, scenarios_dir};
 use lakechaos::metrics::http::HttpClient;
-use lakechaos::provision::prometheus_process::ScrapeJob;
-use lakechaos::provision::{free_port, LocalProcess};
+use lakechaos::target::provision::prometheus_process::ScrapeJob;
+use lakechaos::target::provision::{free_port, LocalProcess};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

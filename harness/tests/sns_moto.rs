@@ -3,8 +3,8 @@
 
 mod common;
 
-use lakechaos::provision::ProviderKind;
-use lakechaos::{load_paths, runner::run_scenario_in, RunOptions, Status, Target, TargetOptions};
+use lakechaos::target::provision::ProviderKind;
+use lakechaos::{load_paths, run::run_scenario_in, RunOptions, Status, Target, TargetOptions};
 use lakechaos_lake::{EventQueue, Topic};
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ async fn incidents_and_repairs_reach_an_sns_subscriber() {
             incidents
                 .iter()
                 .all(|m| m["kind"] == class
-                    && lakechaos::scoring::matches(truth, class, m["location"].as_str().unwrap())),
+                    && lakechaos::run::scoring::matches(truth, class, m["location"].as_str().unwrap())),
             "{name}: incidents do not match the injected {class}: {incidents:?}"
         );
         assert_eq!(incidents.len(), result.incidents, "{name}: every incident published once");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lakechaos::provision::ProviderKind;
+use lakechaos::target::provision::ProviderKind;
 use lakechaos::report::junit;
 use lakechaos::scenario::Capability;
 use lakechaos::{run_paths, RunOptions, Status, Target, TargetOptions};

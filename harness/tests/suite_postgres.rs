@@ -51,7 +51,7 @@ async fn postgres_scenarios_pass_and_the_dbt_probe_sees_each_fault() {
         assert!(before.nodes >= 10, "{}: dbt ran only {} nodes", r.name, before.nodes);
         // Where the damage reached the marts, only the healer's re-materialization of the
         // repaired days can have mended them before the final build.
-        let marts = |p: &Option<lakechaos::dbt_probe::ProbeResult>| p.as_ref().map(|p| p.passed);
+        let marts = |p: &Option<lakechaos::backend::ProbeResult>| p.as_ref().map(|p| p.passed);
         assert_eq!(marts(&probe.marts_after_healing), Some(true), "{}: {}", r.name, probe.describe());
         if marts(&probe.marts_after_injection) == Some(false) {
             marts_mended.insert(r.name.clone());

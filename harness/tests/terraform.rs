@@ -7,7 +7,7 @@
 mod common;
 
 use common::{on_path, repo_root};
-use lakechaos::provision::LocalProcess;
+use lakechaos::target::provision::LocalProcess;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -164,7 +164,7 @@ async fn the_staging_example_applies_and_destroys_on_moto() {
     let healer = lambda.get_function_configuration().function_name("lc-ci-healer").send().await.unwrap();
     assert!(healer.role.as_deref().unwrap_or_default().ends_with(":role/lc-ci-healer"), "{:?}", healer.role);
     let zip = std::fs::read(zips.path().join("healer.zip")).unwrap();
-    assert_eq!(healer.code_sha256.as_deref(), Some(lakechaos::lambda::deploy::code_sha256(&zip).as_str()));
+    assert_eq!(healer.code_sha256.as_deref(), Some(lakechaos::ops::lambda::deploy::code_sha256(&zip).as_str()));
     let vars = healer.environment.and_then(|e| e.variables).unwrap_or_default();
     assert_eq!(vars.get("LAKEHEALER_QUARANTINE").map(String::as_str), Some("s3://lc-ci-quarantine-123456789012"));
     let policy: lakehealer::governance::Policy = serde_json::from_str(&vars["LAKEHEALER_LF_POLICY"]).unwrap();

@@ -64,7 +64,7 @@ impl Default for HealerConfig {
         HealerConfig {
             mode: Mode::Heal,
             depth: Depth::Pages,
-            quarantine_prefix: "_quarantine".into(),
+            quarantine_prefix: lakechaos_lake::layout::QUARANTINE_PREFIX.into(),
             quarantine_store: None,
             reconcile_every: Duration::from_secs(1),
             tables: Vec::new(),

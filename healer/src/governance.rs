@@ -72,9 +72,9 @@ pub struct Governance {
     open: Mutex<(HashMap<String, String>, u64)>,
 }
 
-/// Where a grant's incident is: its resource and principal.
+/// Where a grant's incident is: its resource and principal (see [`Grant::location`]).
 pub fn location_of(grant: &Grant) -> String {
-    format!("lakeformation/{}/{}", grant.resource, grant.principal)
+    grant.location()
 }
 
 fn table_of(resource: &LfResource) -> String {

@@ -14,7 +14,7 @@
 //!
 //! The healer knows nothing about how damage was caused; it sees only the lake.
 
-pub mod address;
+pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod discover;

@@ -88,7 +88,7 @@ impl TableDef {
 
 /// A logical type as a Hive-style catalog can hold it.
 fn catalog_form(logical: &str) -> String {
-    crate::glue_catalog::logical_from_hive(&crate::glue_catalog::hive_type(logical))
+    crate::hive_types::logical_from_hive(&crate::hive_types::hive_type(logical))
 }
 
 /// A table catalog. Implementations must make each call atomic for concurrent readers.

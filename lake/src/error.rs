@@ -17,6 +17,9 @@ pub enum LakeError {
     Parquet(#[from] parquet::errors::ParquetError),
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
+    /// A lake or catalog address that cannot be opened (named, with what was expected).
+    #[error("{0}")]
+    Address(String),
     #[error("catalog: {0}")]
     Catalog(String),
     #[error("{0} is not supported by this store")]

@@ -8,6 +8,7 @@
 
 use crate::catalog::{Catalog, DeclaredColumn, TableDef};
 use crate::contract::ColumnDef;
+use crate::hive_types::{hive_type, logical_from_hive};
 use crate::s3_store::AwsConnection;
 use crate::{LakeError, Result};
 use async_trait::async_trait;
@@ -28,42 +29,6 @@ pub struct GlueCatalog {
     database: String,
     store_url: String,
     endpoint: String,
-}
-
-/// The Hive/Glue type for a logical type.
-pub(crate) fn hive_type(logical: &str) -> String {
-    match logical {
-        "int64" | "uint32" => "bigint".into(),
-        "int32" | "uint16" => "int".into(),
-        "int16" | "uint8" => "smallint".into(),
-        "int8" => "tinyint".into(),
-        "float64" => "double".into(),
-        "float32" => "float".into(),
-        "bool" => "boolean".into(),
-        "binary" => "binary".into(),
-        "date" => "date".into(),
-        t if t.starts_with("timestamp") => "timestamp".into(),
-        t if t.starts_with("decimal") => t.into(),
-        _ => "string".into(),
-    }
-}
-
-/// The logical type for a Hive/Glue type (for tables a crawler registered).
-pub(crate) fn logical_from_hive(hive: &str) -> String {
-    match hive.to_ascii_lowercase().as_str() {
-        "bigint" => "int64".into(),
-        "int" | "integer" => "int32".into(),
-        "smallint" => "int16".into(),
-        "tinyint" => "int8".into(),
-        "double" => "float64".into(),
-        "float" => "float32".into(),
-        "boolean" => "bool".into(),
-        "binary" => "binary".into(),
-        "date" => "date".into(),
-        "timestamp" => "timestamp[us]".into(),
-        t if t.starts_with("decimal") => t.replace(' ', ""),
-        _ => "string".into(),
-    }
 }
 
 impl GlueCatalog {
@@ -88,16 +53,20 @@ impl GlueCatalog {
 
     /// Whether Glue answers at `conn`: `Err` with the service's answer when it does not (LocalStack
     /// community answers HTTP 501).
-    pub async fn probe(conn: &AwsConnection) -> std::result::Result<(), String> {
+    pub async fn probe(conn: &AwsConnection) -> Result<()> {
         let client = aws_sdk_glue::Client::new(&conn.sdk_config().await);
         match client.get_databases().max_results(1).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 let text = e.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(&e).to_string());
-                Err(match status {
-                    Some(code) => format!("HTTP {code}: {text}"),
-                    None => text,
+                Err(LakeError::Remote {
+                    service: "Glue",
+                    endpoint: conn.endpoint_name(),
+                    message: match status {
+                        Some(code) => format!("HTTP {code}: {text}"),
+                        None => text,
+                    },
                 })
             }
         }

@@ -38,6 +38,14 @@ pub struct Grant {
     pub permissions: Vec<String>,
 }
 
+impl Grant {
+    /// Where damage to this grant is located in incidents and ground truth:
+    /// `lakeformation/<resource>/<principal>`.
+    pub fn location(&self) -> String {
+        format!("lakeformation/{}/{}", self.resource, self.principal)
+    }
+}
+
 impl std::fmt::Display for Grant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} on {} for {}", self.permissions.join(","), self.resource, self.principal)

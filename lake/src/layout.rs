@@ -50,6 +50,33 @@ pub fn rebase(key: &str, from: &str, to: &str) -> Option<String> {
     key.strip_prefix(from)?.strip_prefix('/').map(|rest| format!("{to}/{rest}"))
 }
 
+/// Where a healer moves damaged objects inside a lake: `_quarantine/<timestamp>/<original key>`.
+/// Hidden (leading `_`), so readers never take quarantine for data.
+pub const QUARANTINE_PREFIX: &str = "_quarantine";
+
+/// Suffix of the reason record written beside every quarantined object.
+pub const REASON_SUFFIX: &str = ".reason.json";
+
+/// The quarantine key of `key` under `prefix`, stamped with `stamp` (a UTC time, sortable).
+pub fn quarantine_key(prefix: &str, stamp: &str, key: &str) -> String {
+    format!("{}/{stamp}/{key}", prefix.trim_end_matches('/'))
+}
+
+/// The reason record of a quarantined object.
+pub fn reason_key(quarantined: &str) -> String {
+    format!("{quarantined}{REASON_SUFFIX}")
+}
+
+/// Whether `key` is a reason record rather than quarantined bytes.
+pub fn is_reason_record(key: &str) -> bool {
+    key.ends_with(REASON_SUFFIX)
+}
+
+/// Whether a key (relative to a lake root) lies in the quarantine under `prefix`.
+pub fn in_quarantine(prefix: &str, key: &str) -> bool {
+    key.strip_prefix(prefix.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +97,16 @@ mod tests {
     #[test]
     fn day_partitions_are_hive_style() {
         assert_eq!(day_partition(NaiveDate::from_ymd_opt(2024, 1, 5).unwrap()), "dt=2024-01-05");
+    }
+
+    #[test]
+    fn quarantine_keys_sit_under_the_prefix_with_their_reason_beside_them() {
+        let q = quarantine_key(QUARANTINE_PREFIX, "20240101T000000Z", "orders/dt=x/p");
+        assert_eq!(q, "_quarantine/20240101T000000Z/orders/dt=x/p");
+        assert!(in_quarantine(QUARANTINE_PREFIX, &q));
+        assert!(!in_quarantine(QUARANTINE_PREFIX, "_quarantine_other/x"));
+        assert!(is_reason_record(&reason_key(&q)));
+        assert!(!is_reason_record(&q));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `lakechaos-chaos-lambda`: the chaos injector as an AWS Lambda function (`bootstrap` of a
-//! `provided.al2023` zip, with the scenario files beside it). See [`lakechaos::lambda::chaos`].
+//! `provided.al2023` zip, with the scenario files beside it). See [`lakechaos::ops::lambda::chaos`].
 
-use lakechaos::lambda::chaos::{inject, ChaosConfig, ChaosRequest};
+use lakechaos::ops::lambda::chaos::{inject, ChaosConfig, ChaosRequest};
 use lakechaos_lake::AwsConnection;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use std::sync::Arc;

@@ -2,24 +2,12 @@
 //! per scenario and measurement, so CloudWatch computes its own percentiles and sums.
 
 use super::outcome;
-use crate::result::{Status, SuiteReport};
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use lakechaos_lake::AwsConnection;
+use crate::run::result::{Status, SuiteReport};
+use lakechaos_lake::cloudwatch::{CloudWatch, DateTime, Dimension, MetricDatum, StandardUnit};
+use lakechaos_lake::{AwsConnection, LakeError};
 
 /// The default namespace.
 pub const NAMESPACE: &str = "LakeChaos";
-
-/// Data per `PutMetricData` call (the API takes up to 1000).
-const BATCH: usize = 500;
-
-/// Why publishing failed.
-#[derive(Debug, thiserror::Error)]
-#[error("CloudWatch at {endpoint}: {message}")]
-pub struct CloudWatchError {
-    pub endpoint: String,
-    pub message: String,
-}
 
 fn dims(pairs: &[(&str, &str)]) -> Vec<Dimension> {
     pairs.iter().map(|(n, v)| Dimension::builder().name(*n).value(*v).build()).collect()
@@ -78,20 +66,6 @@ pub fn data(suite: &SuiteReport) -> Vec<MetricDatum> {
 }
 
 /// Publishes [`data`] under `namespace`; returns how many data were sent.
-pub async fn publish(
-    connection: &AwsConnection,
-    namespace: &str,
-    suite: &SuiteReport,
-) -> Result<usize, CloudWatchError> {
-    let client = aws_sdk_cloudwatch::Client::new(&connection.sdk_config().await);
-    let all = data(suite);
-    for batch in all.chunks(BATCH) {
-        client.put_metric_data().namespace(namespace).set_metric_data(Some(batch.to_vec())).send().await.map_err(
-            |e| CloudWatchError {
-                endpoint: connection.endpoint_name(),
-                message: aws_sdk_cloudwatch::error::DisplayErrorContext(&e).to_string(),
-            },
-        )?;
-    }
-    Ok(all.len())
+pub async fn publish(connection: &AwsConnection, namespace: &str, suite: &SuiteReport) -> Result<usize, LakeError> {
+    CloudWatch::connect(connection).await.put(namespace, &data(suite)).await
 }

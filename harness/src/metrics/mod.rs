@@ -10,7 +10,7 @@ pub mod http;
 pub mod publish;
 pub mod push;
 
-use crate::result::{ScenarioResult, Status, SuiteReport};
+use crate::run::result::{ScenarioResult, Status, SuiteReport};
 use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
 /// The ladder of time-to-detect / time-to-repair buckets (seconds); every SLO deadline in the

@@ -2,11 +2,41 @@
 //! published once the suite has finished.
 
 use super::cloudwatch;
-use super::http::HttpClient;
-use crate::result::SuiteReport;
-use lakechaos_lake::AwsConnection;
+use super::http::{HttpClient, HttpError};
+use super::push::PushError;
+use crate::run::result::SuiteReport;
+use lakechaos_lake::cloudwatch::CloudWatch;
+use lakechaos_lake::{AwsConnection, LakeError};
 use lakehealer::metrics::HealerMetrics;
 use std::sync::Arc;
+
+/// A destination that does not answer, or refused what was published.
+#[derive(Debug, thiserror::Error)]
+pub enum DestinationError {
+    #[error("pushgateway {gateway} is not ready: HTTP {status}: {body}")]
+    NotReady { gateway: String, status: u16, body: String },
+    #[error("pushgateway {gateway} is unreachable: {source}")]
+    Unreachable {
+        gateway: String,
+        #[source]
+        source: HttpError,
+    },
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    Push(#[from] PushError),
+    /// CloudWatch (the error names the endpoint).
+    #[error("{0}")]
+    CloudWatch(#[from] LakeError),
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("metrics: {0}")]
+    Exposition(String),
+}
 
 /// The run's metric destinations.
 #[derive(Clone, Debug, Default)]
@@ -38,48 +68,49 @@ impl Destinations {
     }
 
     /// Checks that every destination answers, naming the endpoint that does not.
-    pub async fn check(&self) -> Result<(), String> {
+    pub async fn check(&self) -> Result<(), DestinationError> {
         if let Some(gateway) = &self.pushgateway {
             let url = format!("{}/-/ready", gateway.trim_end_matches('/'));
-            let client = HttpClient::new().map_err(|e| e.to_string())?;
-            match client.get(&url).await {
+            match HttpClient::new()?.get(&url).await {
                 Ok((status, _)) if status.is_success() => {}
                 Ok((status, body)) => {
-                    return Err(format!("pushgateway {gateway} is not ready: HTTP {status}: {}", body.trim()))
+                    return Err(DestinationError::NotReady {
+                        gateway: gateway.clone(),
+                        status: status.as_u16(),
+                        body: body.trim().to_string(),
+                    })
                 }
-                Err(e) => return Err(format!("pushgateway {gateway} is unreachable: {e}")),
+                Err(source) => return Err(DestinationError::Unreachable { gateway: gateway.clone(), source }),
             }
         }
         if let Some((conn, namespace)) = &self.cloudwatch {
-            let client = aws_sdk_cloudwatch::Client::new(&conn.sdk_config().await);
-            client.list_metrics().namespace(namespace).send().await.map_err(|e| {
-                format!(
-                    "CloudWatch at {} is unreachable: {}",
-                    conn.endpoint_name(),
-                    aws_sdk_cloudwatch::error::DisplayErrorContext(&e)
-                )
-            })?;
+            CloudWatch::connect(conn).await.check(namespace).await?;
         }
         Ok(())
     }
 
     /// Publishes the suite's metrics (and the healer's, for the pushgateway) everywhere set.
-    pub async fn publish(&self, suite: &SuiteReport, healer: Option<&Arc<HealerMetrics>>) -> Result<Published, String> {
+    pub async fn publish(
+        &self,
+        suite: &SuiteReport,
+        healer: Option<&Arc<HealerMetrics>>,
+    ) -> Result<Published, DestinationError> {
         let mut done = Published::default();
-        let text = super::exposition(suite, healer.map(|h| h.as_ref())).map_err(|e| e.to_string())?;
+        let text =
+            super::exposition(suite, healer.map(|h| h.as_ref())).map_err(|e| DestinationError::Exposition(e.to_string()))?;
         if let Some(path) = &self.textfile {
             // Written aside and renamed, so a collector never reads half a file.
             let aside = path.with_extension("prom.tmp");
             std::fs::write(&aside, &text)
                 .and_then(|_| std::fs::rename(&aside, path))
-                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+                .map_err(|source| DestinationError::Write { path: path.display().to_string(), source })?;
         }
         if let Some(gateway) = &self.pushgateway {
-            let url = super::push::push(gateway, &self.run_id, &suite.target, text).await.map_err(|e| e.to_string())?;
+            let url = super::push::push(gateway, &self.run_id, &suite.target, text).await?;
             done.pushed_to = Some(url);
         }
         if let Some((conn, namespace)) = &self.cloudwatch {
-            done.cloudwatch_data = Some(cloudwatch::publish(conn, namespace, suite).await.map_err(|e| e.to_string())?);
+            done.cloudwatch_data = Some(cloudwatch::publish(conn, namespace, suite).await?);
         }
         Ok(done)
     }

@@ -2,7 +2,7 @@
 //! scenario against its SLO, a table of every scenario and each failure's details. Inline CSS
 //! and SVG only, so it opens from a CI artifact without network.
 
-use crate::result::{ScenarioResult, Status, SuiteReport};
+use crate::run::result::{ScenarioResult, Status, SuiteReport};
 use crate::scenario::ExpectedOutcome;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::path::Path;

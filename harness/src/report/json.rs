@@ -1,6 +1,6 @@
 //! The JSON report: every suite with every scenario's measurements.
 
-use crate::result::{Status, SuiteReport};
+use crate::run::result::{Status, SuiteReport};
 use serde_json::json;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! JUnit XML: a testsuite per target, a testcase per scenario, failures naming the broken
 //! expectation with its numbers, measurements as properties.
 
-use crate::result::{ScenarioResult, Status, SuiteReport};
+use crate::run::result::{ScenarioResult, Status, SuiteReport};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::Path;
 use std::time::Duration;
@@ -52,7 +52,7 @@ fn testcase(r: &ScenarioResult) -> TestCase {
     ]);
     if let Some(probe) = &r.dbt_probe {
         // passed / failed / not_run at each point, plus the whole story in system-out.
-        let verdict = |p: &Option<crate::dbt_probe::ProbeResult>| match p {
+        let verdict = |p: &Option<crate::backend::ProbeResult>| match p {
             Some(p) if p.passed => "passed",
             Some(_) => "failed",
             None => "not_run",

@@ -1,6 +1,6 @@
 //! The readable summary table printed after a run.
 
-use crate::result::{Status, SuiteReport};
+use crate::run::result::{Status, SuiteReport};
 use std::fmt::Write;
 
 fn ms(v: Option<f64>) -> String {
@@ -73,4 +73,11 @@ pub fn render(suite: &SuiteReport) -> String {
         suite.duration_ms / 1000.0
     );
     out
+}
+
+impl SuiteReport {
+    /// Panics with the summary table when a scenario failed or errored; for `cargo test` suites.
+    pub fn assert_all_passed(&self) {
+        assert!(self.all_passed(), "lakechaos suite failed:\n{}", render(self));
+    }
 }

@@ -43,6 +43,9 @@ pub enum Capability {
     /// lake keeps its table document in the bucket, and scenarios that damage the catalog
     /// itself cannot run.
     Catalog,
+    /// Lake Formation grants on the catalog's tables (moto; not LocalStack community, not a
+    /// directory lake). Scenarios whose fault acts on grants need it.
+    LakeFormation,
 }
 
 impl Capability {
@@ -51,6 +54,7 @@ impl Capability {
         match self {
             Capability::ObjectStore => "object-store",
             Capability::Catalog => "catalog",
+            Capability::LakeFormation => "lake-formation",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Loading scenario files: YAML → [`ScenarioFile`] → validated [`Scenario`], with every error
 //! naming file, line, column and what was expected.
 
-use super::file::{ExpectedOutcome, ScenarioFile};
+use super::file::{Capability, ExpectedOutcome, ScenarioFile};
 use super::{Expectations, Scenario, Slo};
 use lakechaos_fixtures::OrdersSpec;
 use serde_saphyr::{Location, Spanned};
@@ -97,7 +97,7 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
     }
     let fault = &raw.fault.value;
     let bad_fault = |m: String| LoadError::at(file, raw.fault.referenced, format!("fault ({}): {m}", fault.class()));
-    fault.validate().map_err(bad_fault)?;
+    fault.validate().map_err(|e| bad_fault(e.to_string()))?;
     // Faults in the catalog itself touch no data: nothing to check against the fixture.
     if let Some((partitions, files)) = fault.footprint() {
         if partitions == 0 || partitions > spec.days {
@@ -133,11 +133,16 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
         },
         false_incidents: raw.expect.false_incidents.unwrap_or(0),
     };
+    let mut needs = raw.needs;
+    // A fault on grants needs Lake Formation whether or not the file says so.
+    if fault.fault().needs_lake_formation() && !needs.contains(&Capability::LakeFormation) {
+        needs.push(Capability::LakeFormation);
+    }
     Ok(Scenario {
         name: raw.name.value,
         description: raw.description.unwrap_or_default(),
         tags: raw.tags,
-        needs: raw.needs,
+        needs,
         dataset: fx.dataset.clone(),
         fixture: spec,
         versioning: fx.versioning.unwrap_or(true),

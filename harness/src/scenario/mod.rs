@@ -40,6 +40,20 @@ pub struct Scenario {
     pub source: PathBuf,
 }
 
+impl Scenario {
+    /// The seed of one of the scenario's random streams (`fixture`, `fault`): the same run
+    /// seed gives the same fixture and byte-identical faults.
+    pub fn stream_seed(&self, run_seed: u64, stream: &str) -> u64 {
+        stream_seed(run_seed, &self.name, stream)
+    }
+}
+
+/// The seed of one of a scenario's random streams, by the scenario's name.
+pub fn stream_seed(run_seed: u64, scenario: &str, stream: &str) -> u64 {
+    use lakechaos_fixtures::derive_seed;
+    derive_seed(derive_seed(run_seed, scenario), stream)
+}
+
 /// Detection and repair deadlines, measured from the start of injection.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Slo {

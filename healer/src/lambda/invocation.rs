@@ -6,6 +6,7 @@
 use aws_lambda_events::sqs::SqsEvent;
 use lakechaos_lake::notifications::parse_s3_events;
 use lakechaos_lake::ObjectEvent;
+use crate::HealerError;
 use serde_json::Value;
 
 /// An invocation, read.
@@ -21,7 +22,7 @@ pub enum Invocation {
 }
 
 /// Reads `payload`, or says what was expected.
-pub fn read(payload: &Value) -> Result<Invocation, String> {
+pub fn read(payload: &Value) -> Result<Invocation, HealerError> {
     if payload.get("reconcile").and_then(Value::as_bool) == Some(true)
         || payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
     {
@@ -36,7 +37,7 @@ pub fn read(payload: &Value) -> Result<Invocation, String> {
     match source {
         Some("aws:sqs") => {
             let batch: SqsEvent = serde_json::from_value(payload.clone())
-                .map_err(|e| format!("an SQS event that does not parse: {e}"))?;
+                .map_err(|e| HealerError::Invalid(format!("an SQS event that does not parse: {e}")))?;
             Ok(Invocation::Queue(
                 batch
                     .records
@@ -51,9 +52,11 @@ pub fn read(payload: &Value) -> Result<Invocation, String> {
         _ => {
             let events = parse_s3_events(&payload.to_string());
             if events.is_empty() {
-                return Err("unrecognised event: expected an SQS batch, an S3 notification, an EventBridge S3 event, \
+                return Err(HealerError::Invalid(
+                    "unrecognised event: expected an SQS batch, an S3 notification, an EventBridge S3 event, \
                      a scheduled event or {\"reconcile\": true}"
-                    .into());
+                        .into(),
+                ));
             }
             Ok(Invocation::Direct(events))
         }

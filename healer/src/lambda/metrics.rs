@@ -4,7 +4,7 @@
 
 use super::HealerResponse;
 use crate::events::HealerEvent;
-use aws_sdk_cloudwatch::types::{MetricDatum, StandardUnit};
+use lakechaos_lake::cloudwatch::{MetricDatum, StandardUnit};
 
 /// The default namespace.
 pub const NAMESPACE: &str = "Lakehealer";
@@ -24,20 +24,4 @@ pub fn data(response: &HealerResponse) -> Vec<MetricDatum> {
         .into_iter()
         .map(|(name, value)| MetricDatum::builder().metric_name(name).value(value).unit(StandardUnit::Count).build())
         .collect()
-}
-
-/// Sends the data of `response` to `namespace`.
-pub async fn put(
-    client: &aws_sdk_cloudwatch::Client,
-    namespace: &str,
-    response: &HealerResponse,
-) -> Result<(), String> {
-    client
-        .put_metric_data()
-        .namespace(namespace)
-        .set_metric_data(Some(data(response)))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string())
 }

@@ -27,11 +27,17 @@ use crate::governance::Governance;
 use crate::{Healer, HealerConfig, HealerError, Mode};
 use aws_lambda_events::sqs::BatchItemFailure;
 use invocation::Invocation;
-use lakechaos_lake::{AwsConnection, FileCatalog, Lake, ObjectEvent, S3Store, Topic};
+use lakechaos_lake::cloudwatch::CloudWatch;
+use lakechaos_lake::layout::{in_quarantine as under_quarantine, QUARANTINE_PREFIX};
+use lakechaos_lake::{AwsConnection, CatalogKind, Lake, ObjectEvent, S3Store, Topic};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Mutex as AsyncMutex;
+
+/// Why an object event leads to no lake (it is listed as ignored, with this reason).
+#[derive(Debug)]
+struct NotRouted(String);
 
 /// The function's settings.
 #[derive(Clone, Debug)]
@@ -135,7 +141,7 @@ pub struct HealerFunction {
     game_days: AsyncMutex<HashMap<String, Arc<Healer>>>,
     collected: Arc<Mutex<Vec<HealerEvent>>>,
     topic: Option<Topic>,
-    cloudwatch: Option<aws_sdk_cloudwatch::Client>,
+    cloudwatch: Option<CloudWatch>,
     governance: Option<Governance>,
 }
 
@@ -145,14 +151,14 @@ impl HealerFunction {
         let (bucket, prefix) = S3Store::parse_url(&config.lake).ok_or_else(|| {
             HealerError::Invalid(format!("LAKEHEALER_LAKE={:?}: expected s3://BUCKET[/PREFIX]", config.lake))
         })?;
-        let lake = crate::address::open_with(&config.lake, &config.catalog, &config.connection).await?;
+        let lake = Lake::open(&config.lake, &config.catalog, &config.connection).await?;
         let quarantine = match &config.quarantine {
-            Some(url) => {
-                let (q_bucket, q_prefix) = S3Store::parse_url(url).ok_or_else(|| {
-                    HealerError::Invalid(format!("LAKEHEALER_QUARANTINE={url:?}: expected s3://BUCKET[/PREFIX]"))
-                })?;
-                Some((Arc::new(S3Store::connect(&config.connection, &q_bucket, &q_prefix).await), url.clone()))
-            }
+            Some(url) => Some((
+                Lake::open_store(&config.connection, url)
+                    .await
+                    .map_err(|e| HealerError::Invalid(format!("LAKEHEALER_QUARANTINE: {e}")))?,
+                url.clone(),
+            )),
             None => None,
         };
         let collected = Arc::new(Mutex::new(Vec::new()));
@@ -164,7 +170,7 @@ impl HealerFunction {
             None => None,
         };
         let cloudwatch = match &config.metrics_namespace {
-            Some(_) => Some(aws_sdk_cloudwatch::Client::new(&config.connection.sdk_config().await)),
+            Some(_) => Some(CloudWatch::connect(&config.connection).await),
             None => None,
         };
         let governance = match &config.lf_policy {
@@ -189,7 +195,7 @@ impl HealerFunction {
     /// (or, invoked directly, a pass that failed), so Lambda's retry and dead-letter queue take
     /// over; SQS messages whose pass failed are listed in `batchItemFailures` instead.
     pub async fn handle(&self, payload: serde_json::Value) -> Result<HealerResponse, HealerError> {
-        let invocation = invocation::read(&payload).map_err(HealerError::Invalid)?;
+        let invocation = invocation::read(&payload)?;
         let mut response = HealerResponse::default();
         // Which lakes (and tables) each message leads to.
         let mut work: BTreeMap<Route, (Trigger, Vec<String>)> = BTreeMap::new();
@@ -212,7 +218,7 @@ impl HealerFunction {
                 response.objects += 1;
                 let (route, key) = match self.route(&event) {
                     Ok(r) => r,
-                    Err(why) => {
+                    Err(NotRouted(why)) => {
                         response.ignored.push(Ignored { bucket: event.bucket, key: event.key, why });
                         continue;
                     }
@@ -311,14 +317,13 @@ impl HealerFunction {
 
     /// Which lake `event` is about and its key relative to that lake's root, or why it is about
     /// none.
-    fn route(&self, event: &ObjectEvent) -> Result<(Route, String), String> {
+    fn route(&self, event: &ObjectEvent) -> Result<(Route, String), NotRouted> {
         if event.bucket != self.bucket {
-            return Err(format!("bucket {} is not the lake's ({})", event.bucket, self.bucket));
+            return Err(NotRouted(format!("bucket {} is not the lake's ({})", event.bucket, self.bucket)));
         }
         // Quarantine inside a lake is not the lake's data (a quarantine bucket raises no events
         // here: it is another bucket).
-        let quarantine = format!("{}/", HealerConfig::default().quarantine_prefix);
-        let in_quarantine = |rel: &str| self.quarantine.is_none() && rel.starts_with(&quarantine);
+        let in_quarantine = |rel: &str| self.quarantine.is_none() && under_quarantine(QUARANTINE_PREFIX, rel);
         if let Some(gameday) = &self.config.gameday_prefix {
             let gameday = gameday.trim_matches('/');
             if let Some(rest) = event.key.strip_prefix(&format!("{gameday}/")) {
@@ -326,12 +331,12 @@ impl HealerFunction {
                 return match (parts.next(), parts.next(), parts.next()) {
                     (Some(run), Some(scenario), Some(rel)) if !run.is_empty() && !scenario.is_empty() => {
                         if in_quarantine(rel) {
-                            Err("in quarantine".into())
+                            Err(NotRouted("in quarantine".into()))
                         } else {
                             Ok((Route::GameDay(format!("{gameday}/{run}/{scenario}")), rel.to_string()))
                         }
                     }
-                    _ => Err(format!("under {gameday}/ but not in a game-day lake ({gameday}/RUN/SCENARIO/...)")),
+                    _ => Err(NotRouted(format!("under {gameday}/ but not in a game-day lake ({gameday}/RUN/SCENARIO/...)"))),
                 };
             }
         }
@@ -340,11 +345,11 @@ impl HealerFunction {
         } else {
             match event.key.strip_prefix(&format!("{}/", self.prefix)) {
                 Some(rel) => rel,
-                None => return Err(format!("outside the lake's prefix {}/", self.prefix)),
+                None => return Err(NotRouted(format!("outside the lake's prefix {}/", self.prefix))),
             }
         };
         if in_quarantine(rel) {
-            return Err("in quarantine".into());
+            return Err(NotRouted("in quarantine".into()));
         }
         Ok((Route::Standing, rel.to_string()))
     }
@@ -372,8 +377,7 @@ impl HealerFunction {
         if let Some(h) = lakes.get(root) {
             return h.clone();
         }
-        let store = Arc::new(S3Store::connect(&self.config.connection, &self.bucket, root).await);
-        let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store };
+        let lake = Lake::open_s3(&self.config.connection, &self.bucket, root, &CatalogKind::File).await;
         let config = healer_config(&self.config, &self.quarantine, root);
         let healer = Arc::new(Healer::new(lake, config, collector(&self.collected)));
         lakes.insert(root.to_string(), healer.clone());
@@ -418,8 +422,8 @@ impl HealerFunction {
                 }
             }
         }
-        if let (Some(client), Some(namespace)) = (&self.cloudwatch, &self.config.metrics_namespace) {
-            if let Err(e) = metrics::put(client, namespace, response).await {
+        if let (Some(cloudwatch), Some(namespace)) = (&self.cloudwatch, &self.config.metrics_namespace) {
+            if let Err(e) = cloudwatch.put(namespace, &metrics::data(response)).await {
                 tracing::warn!(error = %e, %namespace, "publishing metrics to CloudWatch failed");
             }
         }

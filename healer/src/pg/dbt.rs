@@ -7,6 +7,11 @@ use chrono::NaiveDate;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// Why a rebuild failed: dbt could not start, or exited with an error (its last lines).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DbtError(pub String);
+
 /// How to run dbt for the models downstream of the healed table.
 #[derive(Clone, Debug)]
 pub struct DbtModels {
@@ -26,7 +31,7 @@ pub struct DbtModels {
 
 impl DbtModels {
     /// `dbt run --select <select> [--vars {days: [...]}]`; `None` days means all days.
-    pub async fn rematerialize(&self, days: Option<&[NaiveDate]>) -> Result<Duration, String> {
+    pub async fn rematerialize(&self, days: Option<&[NaiveDate]>) -> Result<Duration, DbtError> {
         let started = Instant::now();
         let mut cmd = tokio::process::Command::new(&self.executable);
         cmd.arg("--no-use-colors")
@@ -49,18 +54,18 @@ impl DbtModels {
             let list: Vec<String> = days.iter().map(|d| d.to_string()).collect();
             cmd.arg("--vars").arg(serde_json::json!({ "days": list }).to_string());
         }
-        let out = cmd.output().await.map_err(|e| format!("{}: {e}", self.executable.display()))?;
+        let out = cmd.output().await.map_err(|e| DbtError(format!("{}: {e}", self.executable.display())))?;
         if out.status.success() {
             Ok(started.elapsed())
         } else {
             let stdout = String::from_utf8_lossy(&out.stdout);
             let tail: Vec<&str> = stdout.lines().rev().take(8).collect();
-            Err(format!(
+            Err(DbtError(format!(
                 "dbt run --select {} exited with {}: {}",
                 self.select,
                 out.status,
                 tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-            ))
+            )))
         }
     }
 }

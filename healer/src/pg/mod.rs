@@ -207,7 +207,7 @@ impl PgHealer {
                     }),
                     Err(reason) => {
                         tracing::warn!(%reason, "re-materializing models failed");
-                        (self.sink)(HealerEvent::Unrepairable { incident, location, reason, at: Utc::now() })
+                        (self.sink)(HealerEvent::Unrepairable { incident, location, reason: reason.0, at: Utc::now() })
                     }
                 }
             }

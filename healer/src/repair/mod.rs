@@ -59,7 +59,7 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
             for file in missing_files {
                 match restore::restore_missing(ctx, partition, file).await? {
                     Ok(step) => steps.push(step),
-                    Err(reason) => return Ok(Outcome::Unrepairable { done: steps, reason }),
+                    Err(reason) => return Ok(Outcome::Unrepairable { done: steps, reason: reason.0 }),
                 }
             }
             let has_data_now = *has_data || !steps.is_empty();
@@ -81,7 +81,7 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
                     steps.push(step);
                     Ok(Outcome::Repaired(steps))
                 }
-                Err(reason) => Ok(Outcome::Unrepairable { done: steps, reason }),
+                Err(reason) => Ok(Outcome::Unrepairable { done: steps, reason: reason.0 }),
             }
         }
         (FindingKind::SchemaDrift, Evidence::CatalogSchema { .. }) => {
@@ -104,13 +104,13 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
                         }
                     }
                 }
-                Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
+                Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason: reason.0 }),
             }
         }
         (FindingKind::NullFlood, _) | (FindingKind::SchemaDrift, _) => {
             match restore::restore_replacing(ctx, &finding.location, finding).await? {
                 Ok(steps) => Ok(Outcome::Repaired(steps)),
-                Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
+                Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason: reason.0 }),
             }
         }
         (FindingKind::MissingPartition, _) => {

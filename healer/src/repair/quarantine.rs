@@ -6,6 +6,7 @@ use crate::finding::Finding;
 use crate::repair::{RepairContext, Step};
 use crate::HealerError;
 use bytes::Bytes;
+use lakechaos_lake::layout::{quarantine_key, reason_key};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -23,7 +24,7 @@ struct ReasonRecord<'a> {
 /// `s3://` address when quarantine is a store of its own).
 pub async fn quarantine(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> Result<Step, HealerError> {
     let now = chrono::Utc::now();
-    let target = format!("{}/{}/{}", ctx.quarantine_prefix, now.format("%Y%m%dT%H%M%S%.6fZ"), key);
+    let target = quarantine_key(ctx.quarantine_prefix, &now.format("%Y%m%dT%H%M%S%.6fZ").to_string(), key);
     let store = match ctx.quarantine_store {
         Some(q) => {
             q.store.put(&target, ctx.lake.store.get(key).await?).await?;
@@ -43,7 +44,7 @@ pub async fn quarantine(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -
         healer_version: env!("CARGO_PKG_VERSION"),
     };
     let json = serde_json::to_vec_pretty(&record).map_err(|e| HealerError::Invalid(e.to_string()))?;
-    store.put(&format!("{target}.reason.json"), Bytes::from(json)).await?;
+    store.put(&reason_key(&target), Bytes::from(json)).await?;
     // Only after the copy and its record are stored does the original leave the table.
     ctx.lake.store.delete(key).await?;
     let source = match ctx.quarantine_store {

@@ -16,6 +16,11 @@ use bytes::Bytes;
 use lakechaos_lake::layout::{data_key, rebase};
 use lakechaos_lake::ObjectVersion;
 
+/// Why no source may be used for a key: every candidate tried and what was wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NoGoodSource(pub String);
+
 /// A checked, good source for a key.
 enum Source {
     Version { id: String, data: Bytes },
@@ -23,9 +28,9 @@ enum Source {
 }
 
 /// The newest clean earlier version of `key`, if the store keeps versions.
-async fn good_version(ctx: &RepairContext<'_>, key: &str) -> Result<Result<(String, Bytes), String>, HealerError> {
+async fn good_version(ctx: &RepairContext<'_>, key: &str) -> Result<Result<(String, Bytes), NoGoodSource>, HealerError> {
     if !ctx.lake.store.supports_versions() {
-        return Ok(Err(format!("{} keeps no object versions", ctx.lake.store.describe())));
+        return Ok(Err(NoGoodSource(format!("{} keeps no object versions", ctx.lake.store.describe()))));
     }
     let versions = ctx.lake.store.list_versions(key).await?;
     let mut checked = 0;
@@ -36,36 +41,36 @@ async fn good_version(ctx: &RepairContext<'_>, key: &str) -> Result<Result<(Stri
             return Ok(Ok((v.version_id.clone(), data)));
         }
     }
-    Ok(Err(format!("none of {checked} stored version(s) of {key} is clean")))
+    Ok(Err(NoGoodSource(format!("none of {checked} stored version(s) of {key} is clean"))))
 }
 
 /// The landing key for a served key, checked healthy.
-async fn good_landing(ctx: &RepairContext<'_>, key: &str) -> Result<Result<String, String>, HealerError> {
+async fn good_landing(ctx: &RepairContext<'_>, key: &str) -> Result<Result<String, NoGoodSource>, HealerError> {
     let Some(landing) = &ctx.table.landing else {
-        return Ok(Err(format!("table {} has no landing zone to restore {key} from", ctx.table.name)));
+        return Ok(Err(NoGoodSource(format!("table {} has no landing zone to restore {key} from", ctx.table.name))));
     };
     let Some(source) = rebase(key, &ctx.table.location, landing) else {
-        return Ok(Err(format!("{key} is outside table location {}", ctx.table.location)));
+        return Ok(Err(NoGoodSource(format!("{key} is outside table location {}", ctx.table.location))));
     };
     let Some(meta) = ctx.lake.store.head(&source).await? else {
-        return Ok(Err(format!("no landing copy {source} for {key}")));
+        return Ok(Err(NoGoodSource(format!("no landing copy {source} for {key}"))));
     };
     let check = check_file(ctx.lake.store.as_ref(), ctx.table, &meta, Depth::Pages).await?;
     if let Some(problem) = check.finding {
-        return Ok(Err(format!("landing copy is itself damaged: {}", problem.message)));
+        return Ok(Err(NoGoodSource(format!("landing copy is itself damaged: {}", problem.message))));
     }
     Ok(Ok(source))
 }
 
 /// The first good source, or every reason there is none.
-async fn good_source(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Source, String>, HealerError> {
+async fn good_source(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Source, NoGoodSource>, HealerError> {
     let no_version = match good_version(ctx, key).await? {
         Ok((id, data)) => return Ok(Ok(Source::Version { id, data })),
         Err(reason) => reason,
     };
     match good_landing(ctx, key).await? {
         Ok(key) => Ok(Ok(Source::Landing { key })),
-        Err(no_landing) => Ok(Err(format!("{no_version}; {no_landing}"))),
+        Err(no_landing) => Ok(Err(NoGoodSource(format!("{no_version}; {no_landing}")))),
     }
 }
 
@@ -113,7 +118,7 @@ async fn undelete(ctx: &RepairContext<'_>, key: &str) -> Result<Option<Step>, He
 }
 
 /// Restores `key` (which is absent, e.g. already quarantined) from the first good source.
-pub async fn restore(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Step, String>, HealerError> {
+pub async fn restore(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Step, NoGoodSource>, HealerError> {
     if let Some(step) = undelete(ctx, key).await? {
         return Ok(Ok(step));
     }
@@ -129,7 +134,7 @@ pub async fn restore_replacing(
     ctx: &RepairContext<'_>,
     key: &str,
     finding: &Finding,
-) -> Result<Result<Vec<Step>, String>, HealerError> {
+) -> Result<Result<Vec<Step>, NoGoodSource>, HealerError> {
     let source = match good_source(ctx, key).await? {
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
@@ -144,6 +149,6 @@ pub async fn restore_missing(
     ctx: &RepairContext<'_>,
     partition: &str,
     file: &str,
-) -> Result<Result<Step, String>, HealerError> {
+) -> Result<Result<Step, NoGoodSource>, HealerError> {
     restore(ctx, &data_key(&ctx.table.location, partition, file)).await
 }

@@ -13,6 +13,23 @@ use lakechaos_lake::contract::{arrow_type, logical_type};
 use lakechaos_lake::parquet_io::{footer_of, read_parquet, write_parquet, writer_properties};
 use std::sync::Arc;
 
+/// Why a file cannot be rewritten to the contract (the incident is then unrepairable).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct NotRewritable(String);
+
+impl From<&str> for NotRewritable {
+    fn from(s: &str) -> Self {
+        NotRewritable(s.to_string())
+    }
+}
+
+impl From<String> for NotRewritable {
+    fn from(s: String) -> Self {
+        NotRewritable(s)
+    }
+}
+
 /// Rewrites `key` to the contract schema.
 pub async fn rewrite(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> Result<Outcome, HealerError> {
     let data = ctx.lake.store.get(key).await?;
@@ -20,8 +37,8 @@ pub async fn rewrite(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> R
         .map(|f| f.metadata.row_groups().iter().map(|rg| rg.num_rows()).max().unwrap_or(1).max(1) as usize)
         .unwrap_or(8192);
     let table = ctx.table.clone();
-    let rewritten = tokio::task::spawn_blocking(move || -> Result<bytes::Bytes, String> {
-        let (_, batches) = read_parquet(data).map_err(|e| e.to_string())?;
+    let rewritten = tokio::task::spawn_blocking(move || -> Result<bytes::Bytes, NotRewritable> {
+        let (_, batches) = read_parquet(data).map_err(|e| NotRewritable(e.to_string()))?;
         let mut out = Vec::with_capacity(batches.len());
         let mut schema = None;
         for b in &batches {
@@ -30,7 +47,7 @@ pub async fn rewrite(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> R
             out.push(batch);
         }
         let schema = schema.ok_or("file has no rows to rewrite")?;
-        write_parquet(schema, &out, writer_properties(row_group_rows)).map_err(|e| e.to_string())
+        write_parquet(schema, &out, writer_properties(row_group_rows)).map_err(|e| NotRewritable(e.to_string()))
     })
     .await
     .map_err(|e| HealerError::Invalid(format!("rewrite task failed: {e}")))?;
@@ -51,7 +68,7 @@ pub async fn rewrite(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> R
 
 /// Projects a batch onto the contract. A retyped column is cast back only if casting forth
 /// again reproduces it exactly.
-fn to_contract(table: &lakechaos_lake::TableDef, batch: &RecordBatch) -> Result<RecordBatch, String> {
+fn to_contract(table: &lakechaos_lake::TableDef, batch: &RecordBatch) -> Result<RecordBatch, NotRewritable> {
     let mut fields = Vec::with_capacity(table.columns.len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(table.columns.len());
     for c in &table.columns {
@@ -68,12 +85,12 @@ fn to_contract(table: &lakechaos_lake::TableDef, batch: &RecordBatch) -> Result<
         let strict = CastOptions { safe: false, ..CastOptions::default() };
         let back = cast_with_options(&col, &target, &strict)
             .map_err(|e| format!("{} does not cast to {}: {e}", c.name, c.data_type))?;
-        let again = cast(&back, col.data_type()).map_err(|e| e.to_string())?;
+        let again = cast(&back, col.data_type()).map_err(|e| NotRewritable(e.to_string()))?;
         if again.as_ref() != col.as_ref() {
-            return Err(format!("casting {} to {} loses information", c.name, c.data_type));
+            return Err(format!("casting {} to {} loses information", c.name, c.data_type).into());
         }
         fields.push(Field::new(&c.name, target, field.is_nullable()));
         columns.push(back);
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| NotRewritable(e.to_string()))
 }

@@ -1,8 +1,8 @@
 //! `lakechaos bench`: runs a suite repeatedly and reports time to detect and repair per fault
 //! class (p50, p95) and the suite's wall time, each against its aim, in the same invocation.
 
-use crate::result::{Status, SuiteReport};
-use crate::runner::{run_suite, RunError, RunOptions};
+use crate::run::result::{Status, SuiteReport};
+use crate::run::{run_suite, RunError, RunOptions};
 use crate::scenario::Scenario;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -8,9 +8,14 @@ pub fn engine_address() -> String {
     std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into())
 }
 
+/// Why no Docker engine can be used, naming the address tried.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NoEngine(pub String);
+
 /// Whether a Docker engine answers `GET /_ping` at [`engine_address`]: `Ok(address)` if it does,
 /// else why not, naming the address.
-pub fn engine_answers() -> Result<String, String> {
+pub fn engine_answers() -> Result<String, NoEngine> {
     let address = engine_address();
     let ping = |stream: &mut dyn ReadWrite| -> std::io::Result<bool> {
         stream.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")?;
@@ -34,12 +39,12 @@ pub fn engine_answers() -> Result<String, String> {
                 ping(&mut s)
             })
     } else {
-        return Err(format!("DOCKER_HOST={address} is neither unix:// nor tcp://"));
+        return Err(NoEngine(format!("DOCKER_HOST={address} is neither unix:// nor tcp://")));
     };
     match answered {
         Ok(true) => Ok(address),
-        Ok(false) => Err(format!("no Docker engine answered at {address} (its /_ping did not return 200)")),
-        Err(e) => Err(format!("no Docker engine answered at {address}: {e}")),
+        Ok(false) => Err(NoEngine(format!("no Docker engine answered at {address} (its /_ping did not return 200)"))),
+        Err(e) => Err(NoEngine(format!("no Docker engine answered at {address}: {e}"))),
     }
 }
 

@@ -16,12 +16,11 @@
 //! events_queue_url: https://sqs...   # optional: S3 events for the bucket (EventBridge rule)
 //! ```
 
-use crate::target::{slug, Provisioned};
+use super::{slug, Provisioned};
 use lakechaos_lake::notifications::{caller_account, EventQueue};
-use lakechaos_lake::{AwsConnection, GlueCatalog, Lake, LakeError, S3Store};
+use lakechaos_lake::{AwsConnection, CatalogKind, Lake, LakeError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::sync::Arc;
 
 /// The guard configuration.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -135,8 +134,8 @@ impl AwsRun {
                 path: origin.to_string(),
             });
         }
-        let store = S3Store::connect(&conn, &config.bucket, "").await;
-        let versioning = store
+        let versioning = Lake::bucket_store(&conn, &config.bucket)
+            .await
             .versioning_enabled()
             .await
             .map_err(|e| GuardError::Bucket { bucket: config.bucket.clone(), message: e.to_string() })?;
@@ -198,19 +197,17 @@ impl AwsRun {
     /// The lake of one scenario: the store rooted at its prefix, its own Glue database.
     pub async fn provision(&self, scenario: &str) -> Result<Provisioned, LakeError> {
         let prefix = self.scenario_prefix(scenario);
-        let store = Arc::new(S3Store::connect(&self.conn, &self.config.bucket, &prefix).await);
-        let url = format!("s3://{}/{prefix}", self.config.bucket);
-        let database = self.database(scenario);
-        let glue = GlueCatalog::connect(&self.conn, &database, &url).await;
-        glue.ensure_database().await?;
+        let catalog = CatalogKind::Glue { database: self.database(scenario) };
+        // The bucket is the configuration's own: never created or changed here.
+        let lake = Lake::create_s3(&self.conn, &self.config.bucket, &prefix, &catalog, None).await?;
         let events = match &self.config.events_queue_url {
             Some(queue) => Some(EventQueue::connect(&self.conn, queue).await?),
             None => None,
         };
         Ok(Provisioned {
-            lake: Lake { store, catalog: Arc::new(glue) },
-            address: url,
-            catalog: format!("glue:{database}"),
+            lake,
+            address: format!("s3://{}/{prefix}", self.config.bucket),
+            catalog: catalog.name(),
             events,
         })
     }
@@ -243,25 +240,31 @@ pub struct ScenarioManifest {
 
 /// The manifest of a run, written nowhere but returned: fixtures are generated into a temporary
 /// local lake to list their exact keys.
-pub async fn manifest(run: &AwsRun, scenarios: &[crate::Scenario], seed: u64) -> Result<Manifest, String> {
+pub async fn manifest(
+    run: &AwsRun,
+    scenarios: &[crate::Scenario],
+    seed: u64,
+) -> Result<Manifest, crate::error::ScenarioError> {
+    use crate::error::{AtStage, Stage};
     let mut out = Vec::new();
     for scenario in scenarios {
-        let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let lake = Lake::open_local(tmp.path()).map_err(|e| e.to_string())?;
+        let tmp = tempfile::tempdir().at(Stage::Seed)?;
+        let lake = Lake::open_local(tmp.path()).at(Stage::Seed)?;
         let seeded = lakechaos_fixtures::seed_lake(
             &lake,
             &scenario.dataset,
             &scenario.fixture,
-            crate::runner::stream_seed(seed, &scenario.name, "fixture"),
+            scenario.stream_seed(seed, "fixture"),
         )
         .await
-        .map_err(|e| format!("{}: {e}", scenario.name))?;
+        .map_err(|e| format!("{}: {e}", scenario.name))
+        .at(Stage::Seed)?;
         let prefix = run.scenario_prefix(&scenario.name);
         let keys: Vec<String> = lake
             .store
             .list("")
             .await
-            .map_err(|e| e.to_string())?
+            .at(Stage::Seed)?
             .into_iter()
             .filter(|o| !o.key.starts_with(lakechaos_lake::file_catalog::CATALOG_PREFIX))
             .map(|o| format!("{prefix}/{}", o.key))
@@ -271,7 +274,7 @@ pub async fn manifest(run: &AwsRun, scenarios: &[crate::Scenario], seed: u64) ->
             glue_database: run.database(&scenario.name),
             glue_tables: vec![seeded.table.name.clone()],
             keys,
-            quarantine_prefix: format!("{prefix}/{}/", lakehealer::HealerConfig::default().quarantine_prefix),
+            quarantine_prefix: format!("{prefix}/{}/", lakechaos_lake::layout::QUARANTINE_PREFIX),
             prefix,
         });
     }

@@ -1,13 +1,17 @@
-//! Targets: where a scenario's lake lives, what it can do, and how it is provisioned.
+//! Targets: where a scenario's lake lives, what it can do, and how it is provisioned
+//! ([`provision`]: emulators and PostgreSQL as local processes, containers or given endpoints;
+//! [`aws_guard`]: the guarded real account).
 
-use crate::aws_guard::{AwsRun, GuardError};
-use crate::provision::{self, ProviderKind, ProvisionError, Running, Service};
+pub mod aws_guard;
+pub mod provision;
+
+use aws_guard::{AwsRun, GuardError};
+use provision::{ProviderKind, ProvisionError, Running, Service};
 use crate::scenario::Capability;
 use lakechaos_lake::notifications::{notify_bucket_to_queue, EventQueue};
-use lakechaos_lake::{AwsConnection, Catalog, FileCatalog, GlueCatalog, Lake, S3Store};
+use lakechaos_lake::{AwsConnection, CatalogKind, GlueCatalog, Lake};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A target a suite runs against.
@@ -122,27 +126,32 @@ impl Target {
             Target::Localstack => {
                 let conn = env.conn.clone().expect("set above");
                 if let Err(reason) = GlueCatalog::probe(&conn).await {
-                    env.lacking.push((
-                        Capability::Catalog,
-                        format!("no Glue on LocalStack at {}: {reason}", conn.endpoint_name()),
-                    ));
+                    env.lacking.push((Capability::Catalog, format!("no Glue on LocalStack: {reason}")));
                 }
+                env.lacking.push((
+                    Capability::LakeFormation,
+                    "LocalStack community has no Lake Formation (it answers HTTP 501)".into(),
+                ));
             }
             Target::Aws => {
                 let config = opts.aws_config.as_deref().ok_or(GuardError::NoConfig)?;
                 let run = AwsRun::start(config, opts.run_id.clone()).await?;
                 env.conn = Some(run.connection().clone());
                 env.aws = Some(run);
+                env.lacking.push((
+                    Capability::LakeFormation,
+                    "the aws target never changes Lake Formation grants in the staging account".into(),
+                ));
             }
-            Target::Local | Target::Moto | Target::Postgres => {}
+            Target::Local => env.lacking.push((
+                Capability::LakeFormation,
+                "a directory lake has no Lake Formation (run it on moto)".into(),
+            )),
+            Target::Moto | Target::Postgres => {}
         }
         Ok(env)
     }
 
-    /// Opens an existing local lake by the address a journal recorded.
-    pub fn open_local(address: &str) -> Result<Lake, lakechaos_lake::LakeError> {
-        Lake::open_local(Path::new(address))
-    }
 }
 
 /// A bucket, queue or database name derived from a scenario name: lowercase, digits and `-`
@@ -229,20 +238,15 @@ impl TargetEnv {
         }
         let conn = self.conn.as_ref().expect("emulator targets have a connection");
         let bucket = resource_name(scenario, '-');
-        let store = Arc::new(S3Store::connect(conn, &bucket, "").await);
-        store.ensure_bucket(versioning).await?;
-        let url = format!("s3://{bucket}");
-        let (catalog, catalog_name): (Arc<dyn Catalog>, String) = if self.missing(&[Capability::Catalog]).is_none() {
-            let database = resource_name(scenario, '_');
-            let glue = GlueCatalog::connect(conn, &database, &url).await;
-            glue.ensure_database().await?;
-            (Arc::new(glue), format!("glue:{database}"))
+        let catalog = if self.missing(&[Capability::Catalog]).is_none() {
+            CatalogKind::Glue { database: resource_name(scenario, '_') }
         } else {
-            (Arc::new(FileCatalog::new(store.clone())), "file".into())
+            CatalogKind::File
         };
+        let lake = Lake::create_s3(conn, &bucket, "", &catalog, Some(versioning)).await?;
         let queue = EventQueue::create(conn, &format!("{}-events", resource_name(scenario, '-'))).await?;
         notify_bucket_to_queue(conn, &bucket, &queue).await?;
-        Ok(Provisioned { lake: Lake { store, catalog }, address: url, catalog: catalog_name, events: Some(queue) })
+        Ok(Provisioned { lake, address: format!("s3://{bucket}"), catalog: catalog.name(), events: Some(queue) })
     }
 }
 

@@ -14,18 +14,14 @@
 //! `LAKECHAOS_PREFIX`, `LAKECHAOS_SCENARIOS` (default: `scenarios/` beside the executable, as the
 //! deploy command packs it).
 
-use crate::aws_guard::{AwsGuardConfig, AwsRun, GuardError};
-use crate::runner::stream_seed;
+use crate::error::ScenarioError;
+use crate::method::{self, LakeRecords, Method};
 use crate::scenario::{load_paths, Scenario};
-use bytes::Bytes;
-use lakechaos_faults::{apply, FaultContext, GroundTruth, Journal};
-use lakechaos_fixtures::seed_lake;
-use lakechaos_lake::{AwsConnection, FileCatalog, Lake, ObjectStore, S3Store};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use crate::target::aws_guard::{AwsGuardConfig, AwsRun, GuardError};
+use lakechaos_faults::GroundTruth;
+use lakechaos_lake::{AwsConnection, CatalogKind, Lake, LakeError};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Where, inside a game-day lake, the harness keeps its own records (hidden from the healer).
 pub const RECORDS: &str = "_lakechaos";
@@ -57,8 +53,14 @@ pub enum ChaosError {
         #[source]
         source: Box<ChaosError>,
     },
-    #[error("{stage}: {message}")]
-    Failed { stage: &'static str, message: String },
+    #[error("listing {lake}: {source}")]
+    Listing {
+        lake: String,
+        #[source]
+        source: LakeError,
+    },
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
 }
 
 const ENVIRONMENT: &str = "the function's environment (LAKECHAOS_*)";
@@ -152,17 +154,17 @@ pub async fn inject(config: &ChaosConfig, conn: AwsConnection, request: &ChaosRe
     let mut lakes = Vec::with_capacity(scenarios.len());
     for scenario in &scenarios {
         let prefix = run.scenario_prefix(&scenario.name);
-        let store = Arc::new(S3Store::connect(run.connection(), run.bucket(), &prefix).await);
-        let existing =
-            store.list("").await.map_err(|e| ChaosError::Failed { stage: "listing", message: e.to_string() })?;
+        let lake = Lake::open_s3(run.connection(), run.bucket(), &prefix, &CatalogKind::File).await;
+        let url = format!("s3://{}/{prefix}", run.bucket());
+        let existing = lake.store.list("").await.map_err(|source| ChaosError::Listing { lake: url.clone(), source })?;
         if !existing.is_empty() {
-            return Err(ChaosError::Exists(format!("s3://{}/{prefix}", run.bucket())));
+            return Err(ChaosError::Exists(url));
         }
-        lakes.push((prefix, store));
+        lakes.push((prefix, lake));
     }
     let mut injected: Vec<ChaosResponse> = Vec::new();
-    for (scenario, (prefix, store)) in scenarios.iter().zip(lakes) {
-        match inject_one(&run, scenario, request.seed, prefix, store).await {
+    for (scenario, (prefix, lake)) in scenarios.iter().zip(lakes) {
+        match inject_one(&run, scenario, request.seed, prefix, lake).await {
             Ok(done) => injected.push(done),
             Err(e) => {
                 return Err(ChaosError::Partial {
@@ -176,47 +178,29 @@ pub async fn inject(config: &ChaosConfig, conn: AwsConnection, request: &ChaosRe
     Ok(ChaosRun { account: run.account().to_string(), run_id: run.run_id().to_string(), injected })
 }
 
-/// Seeds, records and injects one scenario into the new lake at `prefix`.
+/// Seeds, records and injects one scenario into the new lake at `prefix`, through the method
+/// every injection uses.
 async fn inject_one(
     run: &AwsRun,
     scenario: &Scenario,
     seed: u64,
     prefix: String,
-    store: Arc<S3Store>,
+    lake: Lake,
 ) -> Result<ChaosResponse, ChaosError> {
-    let failed = |stage: &'static str| move |e: String| ChaosError::Failed { stage, message: e };
     let url = format!("s3://{}/{prefix}", run.bucket());
-    let lake = Lake { catalog: Arc::new(FileCatalog::new(store.clone())), store };
-    let seeded = seed_lake(&lake, &scenario.dataset, &scenario.fixture, stream_seed(seed, &scenario.name, "fixture"))
-        .await
-        .map_err(|e| failed("seed")(e.to_string()))?;
-    let golden_key = format!("{RECORDS}/golden.json");
-    let golden = serde_json::to_vec(&seeded.golden.record()).map_err(|e| failed("golden manifest")(e.to_string()))?;
-    lake.store.put(&golden_key, Bytes::from(golden)).await.map_err(|e| failed("golden manifest")(e.to_string()))?;
-
-    // Plan and journal before touching anything, as the runner does.
-    let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, &scenario.name, "fault"));
-    let plan = {
-        let mut ctx = FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng };
-        scenario.fault.plan(&mut ctx).await.map_err(|e| failed("fault")(e.to_string()))?
-    };
-    let mut journal = Journal::from_plan(&scenario.name, seed, &url, &plan);
-    journal.catalog = "file".into();
-    let journal_key = format!("{RECORDS}/journal.json");
-    let journal_json = serde_json::to_vec_pretty(&journal).map_err(|e| failed("journal")(e.to_string()))?;
-    lake.store.put(&journal_key, Bytes::from(journal_json)).await.map_err(|e| failed("journal")(e.to_string()))?;
-    apply(&lake, &plan).await.map_err(|e| failed("inject")(e.to_string()))?;
+    let records = LakeRecords { store: lake.store.clone(), prefix: RECORDS.into() };
+    let at = method::Target { lake: &lake, address: &url, catalog: "file" };
+    let (seeded, planned) = Method { scenario, seed }.inject(&at, &records).await?;
     tracing::info!(scenario = %scenario.name, lake = %url, "fault injected");
-
     Ok(ChaosResponse {
         scenario: scenario.name.clone(),
         seed,
         lake: url,
         catalog: "file".into(),
-        golden: format!("{prefix}/{golden_key}"),
-        journal: format!("{prefix}/{journal_key}"),
+        golden: format!("{prefix}/{RECORDS}/golden.json"),
+        journal: format!("{prefix}/{}", planned.journal_at),
         rows: seeded.golden.total_rows(),
-        ground_truth: plan.ground_truth.clone(),
+        ground_truth: planned.ground_truth().clone(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! JUnit, JSON and HTML reports.
 
 use crate::metrics::publish::Destinations;
-use crate::result::{ScenarioResult, Status, SuiteReport};
+use crate::run::result::{ScenarioResult, Status, SuiteReport};
 use crate::scenario::load::{yaml_error, LoadError};
 use crate::target::{Target, TargetOptions};
 use lakechaos_lake::AwsConnection;

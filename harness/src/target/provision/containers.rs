@@ -111,7 +111,7 @@ impl Provider for ContainersProvider {
     }
 
     async fn start(&self, service: Service) -> Result<Box<dyn Running>, ProvisionError> {
-        engine_answers().map_err(ProvisionError::NoEngine)?;
+        engine_answers().map_err(|e| ProvisionError::NoEngine(e.0))?;
         let what = service.name();
         let err = |e: testcontainers_modules::testcontainers::TestcontainersError| ProvisionError::Container {
             what,
@@ -192,7 +192,7 @@ mod tests {
         // A socket path that cannot exist: the probe must say so, naming it.
         let err = {
             let _guard = EnvGuard::set("DOCKER_HOST", "unix:///nonexistent/lakechaos/docker.sock");
-            super::super::docker::engine_answers().unwrap_err()
+            super::super::docker::engine_answers().unwrap_err().0
         };
         assert!(err.contains("unix:///nonexistent/lakechaos/docker.sock"), "{err}");
         assert!(err.starts_with("no Docker engine answered"), "{err}");

@@ -5,9 +5,10 @@ use crate::scenario::{ExpectedOutcome, Scenario};
 use lakechaos_faults::GroundTruth;
 use std::time::Duration;
 
-/// Whether an incident (kind, location) is the injected damage.
+/// Whether an incident (kind, location) is the injected damage: the kind a healer reports for the
+/// fault's class (a revoked grant is a `missing_grant`), at one of its locations.
 pub fn matches(truth: &GroundTruth, kind: &str, location: &str) -> bool {
-    kind == truth.kind.as_str() && truth.locations().iter().any(|l| l == location)
+    kind == truth.kind.incident_kind() && truth.locations().iter().any(|l| l == location)
 }
 
 /// What the runner measured for one scenario.
@@ -135,6 +136,20 @@ mod tests {
         .unwrap()
     }
 
+    #[test]
+    fn a_revoked_grant_is_matched_by_the_healer_kind_at_the_grant() {
+        let truth = GroundTruth {
+            kind: FaultClass::PermissionDrift,
+            grants: vec!["lakeformation/table db.orders/arn:r".into()],
+            catalog: vec![],
+            files: vec![],
+            ..truth()
+        };
+        assert!(matches(&truth, "missing_grant", "lakeformation/table db.orders/arn:r"));
+        assert!(!matches(&truth, "permission_drift", "lakeformation/table db.orders/arn:r"));
+        assert!(!matches(&truth, "missing_grant", "orders/dt=2024-03-01"));
+    }
+
     fn truth() -> GroundTruth {
         GroundTruth {
             kind: FaultClass::NullFlood,
@@ -144,6 +159,7 @@ mod tests {
             files: vec!["orders/dt=2024-03-01/part-0.parquet".into()],
             columns: vec![],
             catalog: vec![],
+            grants: vec![],
             rows_affected: 10,
             detail: String::new(),
         }

@@ -6,6 +6,29 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Why dbt could not be found or run, or left no results to judge.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProbeError(pub String);
+
+impl From<&str> for ProbeError {
+    fn from(s: &str) -> Self {
+        ProbeError(s.to_string())
+    }
+}
+
+impl From<String> for ProbeError {
+    fn from(s: String) -> Self {
+        ProbeError(s)
+    }
+}
+
+impl From<lakechaos_lake::LakeError> for ProbeError {
+    fn from(e: lakechaos_lake::LakeError) -> Self {
+        ProbeError(e.to_string())
+    }
+}
+
 /// Where dbt and the project are.
 #[derive(Clone, Debug)]
 pub struct Dbt {
@@ -80,7 +103,7 @@ struct NodeResult {
 impl Dbt {
     /// `$LAKECHAOS_DBT` and `$LAKECHAOS_DBT_PROJECT` when set; otherwise `.venv-dbt/bin/dbt` (as
     /// `scripts/setup` installs it) and `fixtures/dbt/` in the current directory or one above it.
-    pub fn locate() -> Result<Dbt, String> {
+    pub fn locate() -> Result<Dbt, ProbeError> {
         let roots: Vec<PathBuf> =
             std::env::current_dir().map(|d| d.ancestors().map(Path::to_path_buf).collect()).unwrap_or_default();
         let find = |var: &str, relative: &str| -> Option<PathBuf> {
@@ -98,25 +121,25 @@ impl Dbt {
     }
 
     /// Runs `dbt build` against the database at `url`, with dbt's target and logs in `work`.
-    pub async fn build(&self, url: &str, work: &Path) -> Result<ProbeResult, String> {
+    pub async fn build(&self, url: &str, work: &Path) -> Result<ProbeResult, ProbeError> {
         self.invoke(&["build"], url, work).await
     }
 
     /// Runs `dbt run --select <select>` (models only, no tests).
-    pub async fn run(&self, select: &str, url: &str, work: &Path) -> Result<ProbeResult, String> {
+    pub async fn run(&self, select: &str, url: &str, work: &Path) -> Result<ProbeResult, ProbeError> {
         self.invoke(&["run", "--select", select], url, work).await
     }
 
     /// Runs `dbt test --select <select>` (tests only: nothing is rebuilt).
-    pub async fn test(&self, select: &str, url: &str, work: &Path) -> Result<ProbeResult, String> {
+    pub async fn test(&self, select: &str, url: &str, work: &Path) -> Result<ProbeResult, ProbeError> {
         self.invoke(&["test", "--select", select], url, work).await
     }
 
-    async fn invoke(&self, command: &[&str], url: &str, work: &Path) -> Result<ProbeResult, String> {
+    async fn invoke(&self, command: &[&str], url: &str, work: &Path) -> Result<ProbeResult, ProbeError> {
         let started = Instant::now();
         let results = work.join("run_results.json");
         let _ = std::fs::remove_file(&results);
-        let env = lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?;
+        let env = lakechaos_lake::pg::dbt_env(url)?;
         let out = tokio::process::Command::new(&self.executable)
             .arg("--no-use-colors")
             .args(command)
@@ -134,20 +157,21 @@ impl Dbt {
             .kill_on_drop(true)
             .output()
             .await
-            .map_err(|e| format!("{}: {e}", self.executable.display()))?;
+            .map_err(|e| ProbeError(format!("{}: {e}", self.executable.display())))?;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let text = std::fs::read(&results).map_err(|e| {
             let stdout = String::from_utf8_lossy(&out.stdout);
             let tail: Vec<&str> = stdout.lines().rev().take(10).collect();
-            format!(
+            ProbeError(format!(
                 "dbt {} wrote no {} ({e}); it exited with {}: {}",
                 command.join(" "),
                 results.display(),
                 out.status,
                 tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-            )
+            ))
         })?;
-        let parsed: RunResults = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", results.display()))?;
+        let parsed: RunResults =
+            serde_json::from_slice(&text).map_err(|e| ProbeError(format!("{}: {e}", results.display())))?;
         let failing: Vec<String> = parsed
             .results
             .iter()
@@ -168,14 +192,14 @@ impl Dbt {
     }
 
     /// The downstream models the healer rebuilds after repairs, through the same project.
-    pub fn models(&self, url: &str, work: &Path) -> Result<lakehealer::pg::dbt::DbtModels, String> {
+    pub fn models(&self, url: &str, work: &Path) -> Result<lakehealer::pg::dbt::DbtModels, ProbeError> {
         Ok(lakehealer::pg::dbt::DbtModels {
             executable: self.executable.clone(),
             project_dir: self.project_dir.clone(),
             profiles_dir: self.project_dir.clone(),
             target_path: work.to_path_buf(),
-            select: crate::pg_runner::HEALED_MODELS.into(),
-            env: lakechaos_lake::pg::dbt_env(url).map_err(|e| e.to_string())?,
+            select: super::postgres::HEALED_MODELS.into(),
+            env: lakechaos_lake::pg::dbt_env(url)?,
         })
     }
 }

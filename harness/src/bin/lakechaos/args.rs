@@ -1,0 +1,178 @@
+//! The options shared by several commands.
+
+use lakechaos::run::RunOptions;
+use lakechaos::target::aws_guard;
+use lakechaos::target::provision::ProviderKind;
+use lakechaos::target::{Target, TargetOptions};
+use lakehealer::cli::CliError;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Clone)]
+pub struct Selection {
+    /// Scenario files or directories (searched for *.yaml / *.yml).
+    #[arg(value_name = "PATHS", default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct DeployArgs {
+    /// Function name prefix: the functions are `<name>-healer` and `<name>-chaos`.
+    #[arg(long)]
+    pub name: String,
+    /// Role of the healer function (needed to create it; an update keeps the current role).
+    #[arg(long, value_name = "ARN")]
+    pub healer_role: Option<String>,
+    /// Role of the chaos function (needed to create it).
+    #[arg(long, value_name = "ARN")]
+    pub chaos_role: Option<String>,
+    /// Where `lakehealer-lambda` and `lakechaos-chaos-lambda` were built (default: beside this
+    /// executable, e.g. target/release).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+    /// Scenario files packed with the chaos function.
+    #[arg(long, value_name = "DIR", default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// Where the zips are written (healer.zip, chaos.zip).
+    #[arg(long, value_name = "DIR", default_value = "target/lambda")]
+    pub out: PathBuf,
+    /// `x86_64` or `arm64` (default: this machine's; the binaries must be built for it).
+    #[arg(long)]
+    pub architecture: Option<String>,
+    /// An environment variable of the healer function (repeatable), e.g.
+    /// LAKEHEALER_LAKE=s3://bucket. Given any, they replace the function's environment; given
+    /// none, an update keeps it (as Terraform set it).
+    #[arg(long = "healer-env", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub healer_env: Vec<(String, String)>,
+    /// An environment variable of the chaos function (repeatable).
+    #[arg(long = "chaos-env", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub chaos_env: Vec<(String, String)>,
+    /// Only write the zips (for Terraform's healer_zip / chaos_zip).
+    #[arg(long)]
+    pub zip_only: bool,
+    /// Lambda endpoint (an emulator); otherwise AWS_ENDPOINT_URL or AWS itself.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// A `--*-env` value that is not `KEY=VALUE`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?}: expected KEY=VALUE")]
+pub struct NotKeyValue(String);
+
+pub fn key_value(text: &str) -> Result<(String, String), NotKeyValue> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(NotKeyValue(text.to_string())),
+    }
+}
+
+#[derive(clap::Args, Clone)]
+pub struct RunArgs {
+    /// Where the lake lives.
+    #[arg(long, value_enum, default_value = "local")]
+    pub target: Target,
+    /// Run seed: the same seed injects byte-identical faults.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Run the healer detect-only (every repair expectation then fails: proves checks can fail).
+    #[arg(long)]
+    pub no_heal: bool,
+    /// Keep lakes, golden manifests and journals in this directory (default: a temporary
+    /// directory, printed at start and removed at the end).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Who starts emulators: auto = an endpoint from LAKECHAOS_<SERVICE>_ENDPOINT, else
+    /// containers when a Docker engine answers, else local processes.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub provider: ProviderKind,
+    /// The aws target's guard configuration (allowed accounts, bucket, prefix).
+    #[arg(long, value_name = "FILE")]
+    pub aws_config: Option<PathBuf>,
+    /// The run id: groups the pushed metrics, and on the aws target keys go under
+    /// <prefix>/<run-id>/ (default: from the clock).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// aws target: check the account, print the manifest of what the run would create or touch,
+    /// and exit without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Publish the healer's incidents and repairs to this SNS topic on the target.
+    #[arg(long, value_name = "ARN")]
+    pub sns_topic: Option<String>,
+}
+
+/// Where to publish the run's metrics.
+#[derive(clap::Args, Clone)]
+pub struct PublishArgs {
+    /// Push the run's metrics (and the healer's) to this Prometheus pushgateway at the end,
+    /// grouped by job=lakechaos, run_id and target.
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
+    /// Also publish the figures to CloudWatch (PutMetricData; the usual AWS credentials).
+    #[arg(long)]
+    pub cloudwatch: bool,
+    /// CloudWatch-compatible endpoint (an emulator); default: AWS.
+    #[arg(long, value_name = "URL", requires = "cloudwatch")]
+    pub cloudwatch_endpoint: Option<String>,
+    /// Also write the run's metrics (Prometheus text format) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub metrics_file: Option<PathBuf>,
+    /// CloudWatch namespace.
+    #[arg(long, value_name = "NAME", default_value = lakechaos::metrics::cloudwatch::NAMESPACE)]
+    pub cloudwatch_namespace: String,
+}
+
+impl PublishArgs {
+    pub fn destinations(&self, run_id: Option<&str>) -> lakechaos::metrics::publish::Destinations {
+        let cloudwatch = self.cloudwatch.then(|| {
+            let conn = match &self.cloudwatch_endpoint {
+                Some(url) => lakechaos_lake::AwsConnection::emulator(url),
+                None => lakechaos_lake::AwsConnection::from_environment(None, None),
+            };
+            (conn, self.cloudwatch_namespace.clone())
+        });
+        lakechaos::metrics::publish::Destinations {
+            pushgateway: self.pushgateway.clone(),
+            cloudwatch,
+            textfile: self.metrics_file.clone(),
+            run_id: run_id.map(String::from).unwrap_or_else(aws_guard::default_run_id),
+        }
+    }
+}
+
+impl RunArgs {
+    /// Run options, and the temporary work directory when none was given. Its path is printed
+    /// so that a killed run can be reverted from the journals inside it.
+    pub fn options(&self) -> Result<(RunOptions, Option<tempfile::TempDir>), CliError> {
+        let (workdir, temp) = match &self.workdir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let tmp = tempfile::Builder::new()
+                    .prefix("lakechaos-")
+                    .tempdir()
+                    .map_err(|e| format!("temporary directory: {e}"))?;
+                (tmp.path().to_path_buf(), Some(tmp))
+            }
+        };
+        eprintln!("work directory: {} (journals for `lakechaos revert` in <scenario>/journal.json)", workdir.display());
+        let opts = RunOptions {
+            target: self.target,
+            seed: self.seed,
+            no_heal: self.no_heal,
+            keep_workdir: self.workdir.is_some(),
+            workdir: Some(workdir),
+            target_options: TargetOptions {
+                provider: self.provider,
+                aws_config: self.aws_config.clone(),
+                run_id: self.run_id.clone(),
+            },
+            sns_topic: self.sns_topic.clone(),
+            ..RunOptions::default()
+        };
+        Ok((opts, temp))
+    }
+}
+

@@ -1,0 +1,192 @@
+//! The commands that run scenarios: validate, list, run, bench and gameday.
+
+use crate::args::{PublishArgs, RunArgs, Selection};
+use lakechaos::report;
+use lakechaos::run::{run_suite_until, RunOptions};
+use lakechaos::scenario::{load_paths, Scenario};
+use lakechaos::target::aws_guard::{self, AwsRun, GuardError};
+use lakechaos::target::Target;
+use lakechaos::SuiteReport;
+use lakehealer::cli::{CliError, CliResult};
+use lakehealer::metrics::HealerMetrics;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use crate::lake_commands::{deploy, inject, revert, verify};
+
+/// Where `run` writes its reports.
+pub struct Reports {
+    pub junit: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+}
+
+/// Loads and filters scenarios; every load error is reported.
+pub fn select(sel: &Selection) -> Result<Vec<Scenario>, CliError> {
+    let scenarios = load_paths(&sel.paths).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        format!("{}\n{} scenario error(s); nothing was run", lines.join("\nerror: "), errors.len())
+    })?;
+    let chosen: Vec<Scenario> =
+        scenarios.into_iter().filter(|s| sel.tags.is_empty() || s.tags.iter().any(|t| sel.tags.contains(t))).collect();
+    if chosen.is_empty() {
+        return Err(format!("no scenarios selected under {:?} with tags {:?}", sel.paths, sel.tags).into());
+    }
+    Ok(chosen)
+}
+
+pub fn validate(sel: &Selection) -> CliResult {
+    let scenarios = select(sel)?;
+    println!("{} scenario(s) valid", scenarios.len());
+    Ok(0)
+}
+
+pub fn list(sel: &Selection) -> CliResult {
+    let scenarios = select(sel)?;
+    println!("{:<44} {:<38} {:>9} {:>9}  TAGS", "SCENARIO", "FAULT", "DETECT", "REPAIR");
+    for s in &scenarios {
+        println!(
+            "{:<44} {:<38} {:>9} {:>9}  {}",
+            s.name,
+            format!("{}/{}", s.fault.class(), s.fault.mode()),
+            humantime::format_duration(s.slo.detect_within).to_string(),
+            humantime::format_duration(s.slo.repair_within).to_string(),
+            s.tags.join(",")
+        );
+    }
+    Ok(0)
+}
+
+fn writing(path: &Path, e: std::io::Error) -> CliError {
+    format!("writing {}: {e}", path.display()).into()
+}
+
+/// Writes the reports asked for.
+fn write_reports(suites: &[SuiteReport], reports: &Reports) -> Result<(), CliError> {
+    if let Some(path) = &reports.junit {
+        report::junit::write(suites, path).map_err(|e| writing(path, e))?;
+    }
+    if let Some(path) = &reports.json {
+        report::json::write(suites, path).map_err(|e| writing(path, e))?;
+    }
+    if let Some(path) = &reports.html {
+        report::html::write(suites, path).map_err(|e| writing(path, e))?;
+        eprintln!("html report: {}", path.display());
+    }
+    Ok(())
+}
+
+pub async fn run(sel: &Selection, run: &RunArgs, reports: Reports, publish: &PublishArgs) -> CliResult {
+    let scenarios = select(sel)?;
+    if run.dry_run {
+        return dry_run(run, &scenarios).await;
+    }
+    // Metric destinations must answer before anything is injected.
+    let destinations = publish.destinations(run.run_id.as_deref());
+    destinations.check().await.map_err(|e| format!("{e}; nothing was run"))?;
+    let (mut opts, _temp) = run.options()?;
+    let healer_metrics = Arc::new(HealerMetrics::new());
+    opts.healer_metrics = Some(Arc::clone(&healer_metrics));
+    let suite = lakechaos::run_suite(&scenarios, &opts).await?;
+    print!("{}", report::summary::render(&suite));
+    let suites = [suite];
+    write_reports(&suites, &reports)?;
+    if destinations.any() {
+        let done = destinations
+            .publish(&suites[0], Some(&healer_metrics))
+            .await
+            .map_err(|e| format!("publishing metrics: {e}"))?;
+        if let Some(url) = done.pushed_to {
+            eprintln!("metrics pushed to {url}");
+        }
+        if let Some(n) = done.cloudwatch_data {
+            eprintln!("{n} CloudWatch data point(s) sent to namespace {}", publish.cloudwatch_namespace);
+        }
+    }
+    Ok(if suites[0].all_passed() { 0 } else { 1 })
+}
+
+pub async fn bench(sel: &Selection, run: &RunArgs, repeat: usize, json: Option<PathBuf>) -> CliResult {
+    let scenarios = select(sel)?;
+    if repeat == 0 {
+        return Err("--repeat must be at least 1".into());
+    }
+    let (opts, _temp) = run.options()?;
+    let (figures, _) = lakechaos::ops::bench::bench(&scenarios, &opts, repeat).await?;
+    print!("{}", lakechaos::ops::bench::render(&figures));
+    if let Some(path) = json {
+        std::fs::write(&path, serde_json::to_string_pretty(&figures)?).map_err(|e| writing(&path, e))?;
+    }
+    Ok(if figures.not_passed == 0 { 0 } else { 1 })
+}
+
+/// `run --dry-run`: the guard's checks, then the manifest on stdout; nothing is written.
+async fn dry_run(run: &RunArgs, scenarios: &[Scenario]) -> CliResult {
+    if run.target != Target::Aws {
+        return Err("--dry-run applies to --target aws".into());
+    }
+    let config = run.aws_config.as_deref().ok_or(GuardError::NoConfig)?;
+    let aws = AwsRun::start(config, run.run_id.clone()).await?;
+    let manifest = aws_guard::manifest(&aws, scenarios, run.seed).await?;
+    println!("{}", serde_json::to_string_pretty(&manifest)?);
+    let keys: usize = manifest.scenarios.iter().map(|s| s.keys.len()).sum();
+    eprintln!(
+        "dry run: account {} allowed; {} scenario(s) would write {keys} key(s) under s3://{}/{}/ and create {} Glue database(s); nothing was written",
+        manifest.account,
+        manifest.scenarios.len(),
+        manifest.bucket,
+        manifest.run_prefix,
+        manifest.scenarios.len()
+    );
+    Ok(0)
+}
+
+/// `gameday --config FILE`.
+pub async fn gameday(config: &Path) -> CliResult {
+    let day = lakechaos::ops::gameday::Gameday::load(config)?;
+    let scenarios = select(&Selection { paths: day.suite.clone(), tags: day.tags.clone() })?;
+    // Everything the game day reports to must answer before anything is injected.
+    day.destinations.check().await.map_err(|e| format!("{e}; nothing was run"))?;
+    let topic = match &day.sns_topic {
+        Some(arn) => {
+            let topic = lakechaos_lake::Topic::connect(&day.connection, arn).await;
+            topic.check().await.map_err(|e| format!("{e}; nothing was run"))?;
+            Some(topic)
+        }
+        None => None,
+    };
+    let healer_metrics = Arc::new(HealerMetrics::new());
+    let opts = RunOptions {
+        target: day.target,
+        seed: day.seed,
+        target_options: day.target_options.clone(),
+        healer_metrics: Some(Arc::clone(&healer_metrics)),
+        ..RunOptions::default()
+    };
+    eprintln!("game day {}: {} scenario(s) on {}", day.name, scenarios.len(), day.target.name());
+    let suite = run_suite_until(&scenarios, &opts, |r| day.stop.check(r)).await?;
+    print!("{}", report::summary::render(&suite));
+    let suites = [suite];
+    let reports = Reports {
+        junit: Some(day.reports.join("junit.xml")),
+        json: Some(day.reports.join("report.json")),
+        html: Some(day.reports.join("report.html")),
+    };
+    write_reports(&suites, &reports)?;
+    eprintln!("reports: {}", day.reports.display());
+    if day.destinations.any() {
+        day.destinations
+            .publish(&suites[0], Some(&healer_metrics))
+            .await
+            .map_err(|e| format!("publishing metrics: {e}"))?;
+    }
+    if let Some(topic) = topic {
+        let (subject, body) = day.summary(&suites[0]);
+        topic
+            .publish(&subject, &body.to_string(), &[("event", "gameday")])
+            .await
+            .map_err(|e| format!("sending the summary: {e}"))?;
+        eprintln!("summary sent to {}", topic.arn());
+    }
+    Ok(if suites[0].all_passed() { 0 } else { 1 })
+}

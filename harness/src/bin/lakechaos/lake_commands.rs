@@ -1,0 +1,141 @@
+//! The commands that act on one lake or on deployed functions: inject, revert, verify, deploy.
+
+use crate::args::DeployArgs;
+use lakechaos::method::{self, FileRecords, Method};
+use lakechaos::scenario::load::load_file;
+use lakechaos_faults::AnyJournal;
+use lakechaos_lake::{AwsConnection, Lake};
+use lakehealer::cli::CliResult;
+use std::path::{Path, PathBuf};
+
+/// `inject`: seeds one scenario's fixture into a new directory lake and injects its fault,
+/// through the same method as `run`; the journal is written before anything is damaged.
+pub async fn inject(scenario: &Path, lake_dir: &Path, seed: u64, journal: Option<PathBuf>) -> CliResult {
+    let scenario = load_file(scenario)?;
+    if lake_dir.exists() && std::fs::read_dir(lake_dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(format!("{} is not empty; inject seeds a fresh lake", lake_dir.display()).into());
+    }
+    let lake = Lake::open_local(lake_dir)?;
+    let address = lake_dir.canonicalize().unwrap_or_else(|_| lake_dir.to_path_buf()).display().to_string();
+    let journal = journal.unwrap_or_else(|| PathBuf::from(format!("{}.journal.json", lake_dir.display())));
+    let records = FileRecords { golden: None, journal: journal.clone() };
+    let at = method::Target { lake: &lake, address: &address, catalog: "file" };
+    let (_, planned) = Method { scenario: &scenario, seed }.inject(&at, &records).await?;
+    println!("injected {} into {address}", planned.ground_truth().detail);
+    println!("ground truth: {}", serde_json::to_string(planned.ground_truth())?);
+    println!("journal: {}", journal.display());
+    Ok(0)
+}
+
+/// `revert`: undoes a fault from its journal (a file, or `s3://BUCKET/KEY`), whatever its lake.
+pub async fn revert(journal: &Path, endpoint_url: Option<String>) -> CliResult {
+    let conn = connection(endpoint_url);
+    let journal = AnyJournal::read(&journal.to_string_lossy(), &conn).await?;
+    let done = journal.revert(&conn).await?;
+    println!("reverted {} ({}) in {}: {done}", journal.scenario(), journal.ground_truth().detail, journal.place());
+    Ok(0)
+}
+
+/// `verify`: the harness's own verdict on game-day lakes.
+pub async fn verify(lake: &str, endpoint_url: Option<String>, format: &str) -> CliResult {
+    let verdicts = lakechaos::ops::lambda::verify::verify_gamedays(&connection(endpoint_url), lake).await?;
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(&verdicts)?),
+        _ => {
+            for v in &verdicts {
+                let f = &v.verification;
+                println!(
+                    "{} {} ({}): rows lost {}, unexpected {}, unreadable {}, non-conforming {}{}{}",
+                    if f.healed { "WHOLE  " } else { "DAMAGED" },
+                    v.scenario,
+                    v.lake,
+                    f.rows_lost,
+                    f.rows_unexpected,
+                    f.unreadable_files.len(),
+                    f.nonconforming_files.len(),
+                    if f.contract_changed { ", contract changed" } else { "" },
+                    f.declared_drift.as_deref().map(|d| format!(", declared drift: {d}")).unwrap_or_default(),
+                );
+            }
+        }
+    }
+    Ok(if verdicts.iter().all(|v| v.verification.healed) { 0 } else { 1 })
+}
+
+/// The usual AWS sources, with the endpoint given on the command line first.
+fn connection(endpoint_url: Option<String>) -> AwsConnection {
+    let mut conn = AwsConnection::from_environment(None, None);
+    if endpoint_url.is_some() {
+        conn.endpoint_url = endpoint_url;
+    }
+    conn
+}
+
+/// `deploy`: zips, then creates or updates both functions.
+pub async fn deploy(args: DeployArgs) -> CliResult {
+    use lakechaos::ops::lambda::deploy::{self as d, FunctionSpec};
+    let bin_dir = match args.bin_dir {
+        Some(dir) => dir,
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
+            .ok_or("cannot tell where this executable is; give --bin-dir")?,
+    };
+    let architecture = args.architecture.unwrap_or_else(|| d::native_architecture().to_string());
+    if !["x86_64", "arm64"].contains(&architecture.as_str()) {
+        return Err(format!("--architecture {architecture:?}: expected x86_64 or arm64").into());
+    }
+    let healer_zip = d::function_zip(&bin_dir.join("lakehealer-lambda"), &[])?;
+    let scenarios = d::scenario_files(&args.scenarios)?;
+    let chaos_zip =
+        d::function_zip(&bin_dir.join("lakechaos-chaos-lambda"), &scenarios)?;
+    for (file, zip) in [("healer.zip", &healer_zip), ("chaos.zip", &chaos_zip)] {
+        let path = args.out.join(file);
+        let sha = d::write_zip(&path, zip)?;
+        println!("wrote {} ({} bytes, sha256 {sha})", path.display(), zip.len());
+    }
+    if args.zip_only {
+        return Ok(0);
+    }
+    let mut conn = AwsConnection::from_environment(None, None);
+    if let Some(url) = args.endpoint_url {
+        conn.endpoint_url = Some(url);
+    }
+    let specs = [
+        FunctionSpec {
+            name: format!("{}-healer", args.name),
+            description: "lakehealer: detects and repairs the object behind each S3 event".into(),
+            role: args.healer_role,
+            zip: healer_zip,
+            architecture: architecture.clone(),
+            environment: (!args.healer_env.is_empty()).then(|| args.healer_env.into_iter().collect()),
+            timeout_seconds: 60,
+            memory_mb: 1024,
+        },
+        FunctionSpec {
+            name: format!("{}-chaos", args.name),
+            description: "lakechaos: injects a named scenario's fault, behind the aws target's guard".into(),
+            role: args.chaos_role,
+            zip: chaos_zip,
+            architecture,
+            environment: (!args.chaos_env.is_empty()).then(|| args.chaos_env.into_iter().collect()),
+            timeout_seconds: 300,
+            memory_mb: 1024,
+        },
+    ];
+    for spec in &specs {
+        let done = d::deploy(&conn, spec).await?;
+        println!(
+            "{} {} ({}, runtime {}, handler {}, role {}, code sha256 {}, {} bytes)",
+            if done.created { "created" } else { "updated" },
+            done.name,
+            done.arn,
+            d::RUNTIME,
+            d::HANDLER,
+            done.role,
+            done.code_sha256,
+            done.code_size
+        );
+    }
+    Ok(0)
+}

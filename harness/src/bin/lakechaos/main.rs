@@ -1,0 +1,144 @@
+//! `lakechaos`: run chaos scenarios against a lakehouse and its healer.
+//!
+//! Exit codes: 0 every scenario passed (or was skipped), 1 a scenario failed, 2 bad input or
+//! environment (nothing is injected then).
+
+mod args;
+mod commands;
+mod lake_commands;
+
+use args::{DeployArgs, PublishArgs, RunArgs, Selection};
+use clap::{Parser, Subcommand};
+use lakehealer::cli::{CliResult, Logging};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "lakechaos",
+    version,
+    about = "Breaks a data lakehouse on purpose and proves the healer mends it within an SLO, with nothing lost."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check scenario files; report every error with file:line:col.
+    Validate {
+        #[command(flatten)]
+        select: Selection,
+    },
+    /// List scenarios.
+    List {
+        #[command(flatten)]
+        select: Selection,
+    },
+    /// Run scenarios against a target.
+    Run {
+        #[command(flatten)]
+        select: Selection,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Write JUnit XML here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write the JSON report here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write a self-contained HTML report here (summary, time-to-detect/repair chart
+        /// against each SLO, failure details; opens without network).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        #[command(flatten)]
+        publish: PublishArgs,
+    },
+    /// Run the suite repeatedly; print time to detect / repair per fault class (p50, p95) and
+    /// the suite's wall time against their aims.
+    Bench {
+        #[command(flatten)]
+        select: Selection,
+        #[command(flatten)]
+        run: RunArgs,
+        /// How many times to run the suite (seeds SEED, SEED+1, ...).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// Write the figures as JSON here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+    /// Seed one scenario's fixture into a directory and inject its fault, leaving the lake
+    /// broken (for demos and for trying `lakehealer`). Undo with `revert`.
+    Inject {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Lake directory (must be empty or absent).
+        #[arg(long, value_name = "DIR")]
+        lake: PathBuf,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Where to write the journal (default: <lake>.journal.json).
+        #[arg(long, value_name = "FILE")]
+        journal: Option<PathBuf>,
+    },
+    /// Run a game day from its file: a named suite against a target (normally the guarded aws
+    /// staging account), stopping early on rows lost or an SLO missed by more than a factor;
+    /// metrics published, a summary sent to SNS, JUnit/JSON/HTML reports written.
+    Gameday {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Zip the healer and chaos functions for Lambda (runtime provided.al2023, the executable
+    /// as `bootstrap`; the chaos zip carries the scenario files) and create or update
+    /// `<name>-healer` and `<name>-chaos` with them.
+    Deploy(DeployArgs),
+    /// Check game-day lakes the chaos function seeded against the golden records it left in
+    /// them (rows lost, unexpected rows, unreadable or non-conforming files, catalog drift);
+    /// exit 1 if any is not whole.
+    Verify {
+        /// `s3://BUCKET/PREFIX`: one game-day lake, a run (`PREFIX/<run-id>`) or every run.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        lake: String,
+        /// S3 endpoint (an emulator); otherwise AWS_ENDPOINT_URL or AWS itself.
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+        /// `text` (a line per lake) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
+    /// Undo a fault from its journal (after a killed run, or after `inject`; a game-day lake's
+    /// from `s3://BUCKET/.../_lakechaos/journal.json`); PostgreSQL journals carry their database
+    /// URL and the SQL that reverts them.
+    Revert {
+        #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+        journal: PathBuf,
+        /// Endpoint of the S3/Glue service holding an s3:// lake (an emulator); otherwise the
+        /// usual AWS sources.
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let logging = Logging { env_var: "LAKECHAOS_LOG", default_filter: "warn,lakehealer=error,aws_config=error" };
+    lakehealer::cli::main(logging, run(cli))
+}
+
+async fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Validate { select } => commands::validate(&select),
+        Command::List { select } => commands::list(&select),
+        Command::Run { select, run, junit, json, html, publish } => {
+            commands::run(&select, &run, commands::Reports { junit, json, html }, &publish).await
+        }
+        Command::Bench { select, run, repeat, json } => commands::bench(&select, &run, repeat, json).await,
+        Command::Inject { scenario, lake, seed, journal } => commands::inject(&scenario, &lake, seed, journal).await,
+        Command::Gameday { config } => commands::gameday(&config).await,
+        Command::Deploy(args) => commands::deploy(args).await,
+        Command::Verify { lake, endpoint_url, format } => commands::verify(&lake, endpoint_url, &format).await,
+        Command::Revert { journal, endpoint_url } => commands::revert(&journal, endpoint_url).await,
+    }
+}

@@ -1,0 +1,171 @@
+//! Running suites: one target started for the whole suite, each scenario run through the one
+//! loop ([`runner`]) on it, observed ([`observe`]), scored ([`verdict`], [`scoring`]) into
+//! [`result`]s.
+
+pub mod observe;
+pub mod result;
+mod runner;
+pub mod scoring;
+mod verdict;
+
+use crate::scenario::Scenario;
+use crate::target::{Target, TargetEnv, TargetOptions};
+use result::{ScenarioResult, Status, SuiteReport};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a suite runs.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub target: Target,
+    /// The run seed: same seed, same fixtures, same faults.
+    pub seed: u64,
+    /// Run the healer detect-only: every repair expectation must then fail.
+    pub no_heal: bool,
+    /// Where lakes and journals go (default: a new temporary directory, removed afterwards).
+    pub workdir: Option<PathBuf>,
+    /// Keep each scenario's lake, golden manifest and journal after it ran.
+    pub keep_workdir: bool,
+    /// Extra time after repair to catch late false incidents.
+    pub settle: Duration,
+    /// How the target is started (provider, AWS guard configuration).
+    pub target_options: TargetOptions,
+    /// Publish the healer's incidents and repairs to this SNS topic (on the target's endpoint).
+    pub sns_topic: Option<String>,
+    /// The healer's reconcile interval (default: the target's, see [`Target::reconcile_every`]).
+    /// A long one proves that detection comes from events.
+    pub reconcile_every: Option<Duration>,
+    /// Count every healer event of the run in these metrics (see [`crate::metrics`]).
+    pub healer_metrics: Option<Arc<lakehealer::metrics::HealerMetrics>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            target: Target::Local,
+            seed: 7,
+            no_heal: false,
+            workdir: None,
+            keep_workdir: false,
+            settle: Duration::from_millis(50),
+            target_options: TargetOptions::default(),
+            sns_topic: None,
+            reconcile_every: None,
+            healer_metrics: None,
+        }
+    }
+}
+
+/// Errors that stop a whole run (not a single scenario).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("work directory {path}: {source}")]
+    Workdir { path: String, source: std::io::Error },
+    #[error("target: {0}")]
+    Target(#[from] crate::target::TargetError),
+    #[error("--sns-topic needs an AWS target; {0} has no SNS (nothing was run)")]
+    SnsWithoutAws(&'static str),
+}
+
+/// Runs scenarios one after another on one target.
+pub async fn run_suite(scenarios: &[Scenario], opts: &RunOptions) -> Result<SuiteReport, RunError> {
+    run_suite_until(scenarios, opts, |_| None).await
+}
+
+/// [`run_suite`], stopping early: after each scenario `stop` may name a reason, and every
+/// scenario not yet run is then reported skipped with it (nothing more is injected).
+pub async fn run_suite_until(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    stop: impl Fn(&ScenarioResult) -> Option<String>,
+) -> Result<SuiteReport, RunError> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let (workdir, _guard) = match &opts.workdir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| RunError::Workdir { path: dir.display().to_string(), source: e })?;
+            (dir.clone(), None)
+        }
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("lakechaos-")
+                .tempdir()
+                .map_err(|e| RunError::Workdir { path: "temporary directory".into(), source: e })?;
+            let path = tmp.path().to_path_buf();
+            (
+                path,
+                if opts.keep_workdir {
+                    let _ = tmp.keep();
+                    None
+                } else {
+                    Some(tmp)
+                },
+            )
+        }
+    };
+    tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
+    if opts.sns_topic.is_some() && matches!(opts.target, Target::Local | Target::Postgres) {
+        return Err(RunError::SnsWithoutAws(opts.target.name()));
+    }
+    let env = opts.target.start(&opts.target_options).await?;
+    let mut results = Vec::with_capacity(scenarios.len());
+    let mut stopped: Option<String> = None;
+    for scenario in scenarios {
+        if let Some(why) = &stopped {
+            results.push(ScenarioResult {
+                status: Status::Skipped,
+                reason: Some(why.clone()),
+                ..blank(scenario, opts)
+            });
+            continue;
+        }
+        let dir = workdir.join(&scenario.name);
+        let result = run_scenario_in(&env, scenario, opts, &dir).await;
+        if !opts.keep_workdir {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        stopped = stop(&result).map(|why| format!("not run: the run stopped after {}: {why}", result.name));
+        results.push(result);
+    }
+    Ok(SuiteReport {
+        target: opts.target.name().to_string(),
+        seed: opts.seed,
+        no_heal: opts.no_heal,
+        started_at,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        scenarios: results,
+    })
+}
+
+fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {
+    ScenarioResult::blank(scenario, opts.target.name(), opts.seed)
+}
+
+/// Runs one scenario in `dir` (journal and golden manifest there; a local lake in `dir/lake`),
+/// starting the target's services for it alone.
+pub async fn run_scenario(scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
+    match opts.target.start(&opts.target_options).await {
+        Ok(env) => run_scenario_in(&env, scenario, opts, dir).await,
+        Err(e) => ScenarioResult { reason: Some(format!("target: {e}")), ..blank(scenario, opts) },
+    }
+}
+
+/// Runs one scenario on an already started target.
+pub async fn run_scenario_in(env: &TargetEnv, scenario: &Scenario, opts: &RunOptions, dir: &Path) -> ScenarioResult {
+    let started = Instant::now();
+    let mut result = blank(scenario, opts);
+    if let Some(reason) = crate::backend::skip_reason(env, scenario) {
+        result.status = Status::Skipped;
+        result.reason = Some(reason);
+        return result;
+    }
+    if let Err(e) = runner::run_steps(env, scenario, opts, dir, &mut result).await {
+        result.status = Status::Error;
+        result.error_stage = Some(e.stage);
+        result.reason = Some(e.to_string());
+    }
+    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    result
+}

@@ -1,0 +1,164 @@
+//! Watching the healer under test: its events as the runner records them, from injection until
+//! the scenario's expectation holds or its deadline passes. Repair is judged by the backend's
+//! own verification against golden, never by the healer's word.
+
+use super::scoring;
+use crate::backend::{Backend, HealerUnderTest};
+use crate::error::{ScenarioError, Stage};
+use crate::scenario::{ExpectedOutcome, Scenario};
+use lakechaos_faults::GroundTruth;
+use lakehealer::events::HealerEvent;
+use lakehealer::HealerError;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Healer events as the runner receives them, stamped on arrival.
+pub(crate) type Events = mpsc::UnboundedReceiver<(Instant, HealerEvent)>;
+
+/// Healer events as the runner sees them.
+#[derive(Default)]
+pub(crate) struct Observation {
+    pub time_to_detect: Option<Duration>,
+    pub time_to_repair: Option<Duration>,
+    pub detection_tier: Option<String>,
+    pub detected_via: Option<String>,
+    pub event_to_detect: Option<Duration>,
+    pub detected_locations: BTreeSet<String>,
+    pub unrepairable_locations: BTreeSet<String>,
+    /// When the last ground-truth location was reported unrepairable.
+    pub time_to_unrepairable: Option<Duration>,
+    pub incidents: usize,
+    pub false_incidents: Vec<String>,
+    pub repairs: usize,
+    pub pages_decoded: usize,
+    pub footers_read: usize,
+}
+
+impl Observation {
+    pub(crate) fn record(&mut self, at: Instant, t0: Instant, event: HealerEvent, truth: &GroundTruth) {
+        match event {
+            HealerEvent::Incident { kind, location, tier, message, trigger, at: raised, .. } => {
+                self.incidents += 1;
+                if scoring::matches(truth, kind.as_str(), &location) {
+                    if self.time_to_detect.is_none() {
+                        self.time_to_detect = Some(at.saturating_duration_since(t0));
+                        self.detection_tier = Some(format!("{tier:?}").to_lowercase());
+                        self.detected_via =
+                            serde_json::to_value(trigger.via).ok().and_then(|v| v.as_str().map(String::from));
+                        self.event_to_detect = trigger.event_time.and_then(|t| (raised - t).to_std().ok());
+                    }
+                    self.detected_locations.insert(location);
+                } else {
+                    self.false_incidents.push(format!("{kind} at {location}: {message}"));
+                }
+            }
+            HealerEvent::Repair { .. } => self.repairs += 1,
+            HealerEvent::Scan { pages_decoded, footers_read, .. } => {
+                self.pages_decoded += pages_decoded;
+                self.footers_read += footers_read;
+            }
+            HealerEvent::Unrepairable { location, .. } => {
+                if truth.locations().contains(&location) && self.unrepairable_locations.insert(location) {
+                    self.time_to_unrepairable = Some(at.saturating_duration_since(t0));
+                }
+            }
+            HealerEvent::Resolved { .. } | HealerEvent::PassFailed { .. } => {}
+        }
+    }
+
+    /// Records every event already waiting.
+    pub(crate) fn drain(&mut self, rx: &mut Events, t0: Instant, truth: &GroundTruth) {
+        while let Ok((at, event)) = rx.try_recv() {
+            self.record(at, t0, event, truth);
+        }
+    }
+}
+
+/// Waits for the healer's first completed pass (before injection: it must be clean).
+pub(crate) async fn first_pass(rx: &mut Events) -> Result<(), ScenarioError> {
+    let ready_deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(ready_deadline.into(), rx.recv()).await {
+            Ok(Some((_, HealerEvent::Scan { .. }))) => return Ok(()),
+            Ok(Some(_)) => continue,
+            _ => return Err(ScenarioError::new(Stage::Heal, "the healer did not complete its first pass within 30 s")),
+        }
+    }
+}
+
+/// Records healer events from injection (`t0`) until the scenario's expectation is met or its
+/// deadline passes: for `repaired`, until the backend finds the lake equal to golden.
+pub(crate) async fn observe(
+    rx: &mut Events,
+    t0: Instant,
+    scenario: &Scenario,
+    truth: &GroundTruth,
+    backend: &mut dyn Backend,
+) -> Result<Observation, ScenarioError> {
+    let mut obs = Observation::default();
+    let deadline = t0
+        + match scenario.expect.outcome {
+            ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
+            ExpectedOutcome::Detected => scenario.slo.detect_within,
+        };
+    let every = backend.verify_every();
+    let mut last_check: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        let repairs_before = obs.repairs;
+        if let Ok(Some((at, event))) = tokio::time::timeout((deadline - now).min(every), rx.recv()).await {
+            obs.record(at, t0, event, truth);
+            obs.drain(rx, t0, truth);
+        }
+        let due = obs.repairs > repairs_before || last_check.is_none_or(|t| t.elapsed() >= every);
+        match scenario.expect.outcome {
+            ExpectedOutcome::Repaired if !due => {}
+            ExpectedOutcome::Repaired => {
+                last_check = Some(Instant::now());
+                if backend.verify().await?.healed {
+                    obs.time_to_repair = Some(Instant::now() - t0);
+                    break;
+                }
+            }
+            ExpectedOutcome::Detected if obs.detected_locations.len() == truth.locations().len() => break,
+            ExpectedOutcome::Unrepairable if obs.unrepairable_locations.len() == truth.locations().len() => break,
+            ExpectedOutcome::Detected | ExpectedOutcome::Unrepairable => {}
+        }
+    }
+    Ok(obs)
+}
+
+/// A healer running in the background, and how to stop it.
+pub(crate) struct Running {
+    pub healer: std::sync::Arc<dyn HealerUnderTest>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<(), HealerError>>,
+}
+
+impl Running {
+    pub(crate) fn start(healer: std::sync::Arc<dyn HealerUnderTest>) -> Running {
+        let (stop, stop_rx) = watch::channel(false);
+        let task = healer.clone().start(stop_rx);
+        Running { healer, stop, task }
+    }
+
+    /// Waits `settle` (late incidents still count against the healer), then stops it.
+    pub(crate) async fn stop(self, settle: Duration) -> Result<(), ScenarioError> {
+        tokio::time::sleep(settle).await;
+        let _ = self.stop.send(true);
+        match tokio::time::timeout(Duration::from_secs(30), self.task).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => {
+                tracing::warn!(error = %e, "healer stopped with an error");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(ScenarioError::new(Stage::Heal, format!("the healer task panicked: {e}"))),
+            Err(_) => Err(ScenarioError::new(Stage::Heal, "the healer did not stop within 30 s")),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The verdict: what was observed and verified, scored against the scenario's expectations
+//! into its result.
+
+use super::observe::Observation;
+use super::result::{ScenarioResult, Status};
+use super::scoring::{self, Measured};
+use crate::backend::DamageKept;
+use crate::scenario::Scenario;
+use lakechaos_fixtures::Verification;
+
+/// Scores `obs` and the final verification `fin` into `result`.
+pub(crate) fn score(
+    result: &mut ScenarioResult,
+    scenario: &Scenario,
+    obs: &Observation,
+    fin: &Verification,
+    locations_total: usize,
+    damage: &DamageKept,
+) {
+    let measured = Measured {
+        time_to_detect: obs.time_to_detect,
+        time_to_repair: if fin.healed { obs.time_to_repair } else { None },
+        locations_detected: obs.detected_locations.len(),
+        locations_total,
+        rows_lost: fin.rows_lost,
+        false_incidents: obs.false_incidents.len(),
+        unhealed_because: (!fin.healed).then(|| describe_unhealed(fin)),
+        time_to_unrepairable: (obs.unrepairable_locations.len() == locations_total)
+            .then_some(obs.time_to_unrepairable)
+            .flatten(),
+        damaged_objects_kept: damage.kept,
+        damaged_objects: damage.damaged,
+    };
+    result.failures = scoring::failures(scenario, &measured);
+    result.slo_breaches = scoring::slo_breaches(scenario, &measured);
+    result.status = if result.failures.is_empty() { Status::Passed } else { Status::Failed };
+    result.time_to_detect_ms = measured.time_to_detect.map(|d| d.as_secs_f64() * 1000.0);
+    result.time_to_repair_ms = measured.time_to_repair.map(|d| d.as_secs_f64() * 1000.0);
+    result.detection_tier = obs.detection_tier.clone();
+    result.detected_via = obs.detected_via.clone();
+    result.event_to_detect_ms = obs.event_to_detect.map(|d| d.as_secs_f64() * 1000.0);
+    result.locations_detected = measured.locations_detected;
+    result.rows_lost = Some(fin.rows_lost);
+    result.incidents = obs.incidents;
+    result.false_incidents = obs.false_incidents.clone();
+    result.repairs = obs.repairs;
+    result.pages_decoded = obs.pages_decoded;
+    result.footers_read = obs.footers_read;
+    result.time_to_unrepairable_ms = measured.time_to_unrepairable.map(|d| d.as_secs_f64() * 1000.0);
+    result.damaged_objects = damage.damaged;
+    result.damaged_objects_kept = damage.kept;
+}
+
+/// Why the lake is not equal to golden, for people.
+pub(crate) fn describe_unhealed(v: &Verification) -> String {
+    let mut parts = vec![format!("{} of {} rows lost", v.rows_lost, v.rows_expected)];
+    if v.rows_unexpected > 0 {
+        parts.push(format!("{} unexpected rows", v.rows_unexpected));
+    }
+    if !v.unreadable_files.is_empty() {
+        parts.push(format!("{} unreadable file(s)", v.unreadable_files.len()));
+    }
+    if !v.nonconforming_files.is_empty() {
+        parts.push(format!("{} file(s) off contract", v.nonconforming_files.len()));
+    }
+    if v.contract_changed {
+        parts.push("catalog contract changed".into());
+    }
+    if let Some(drift) = &v.declared_drift {
+        parts.push(format!("catalog declares columns off the contract ({drift})"));
+    }
+    if !v.missing_grants.is_empty() {
+        parts.push(format!("grants missing: {}", v.missing_grants.join("; ")));
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,255 @@
+//! `lakehealer`: detect and repair damage in a Parquet data lake or a PostgreSQL table.
+
+mod args;
+mod output;
+
+use args::{config, flush, Format, LakeArgs, Location};
+use clap::{Parser, Subcommand};
+use lakehealer::cli::{CliResult, Logging};
+use lakehealer::events::{Trigger, TriggerKind};
+use lakehealer::publish::fanout;
+use lakehealer::{Healer, HealerConfig, Mode};
+use output::{metrics_endpoint, print_findings, printer, stop_on_signal};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "lakehealer",
+    version,
+    about = "Detects and repairs damage in a Parquet data lake: quarantine, restore from a named source, catalog re-sync."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Register an existing table from its data (schema from footers, partitions from the layout).
+    Discover {
+        #[command(flatten)]
+        at: Location,
+        /// Table name to register.
+        #[arg(long, value_name = "NAME")]
+        table: String,
+        /// Key prefix of the table's data (default: the table name).
+        #[arg(long, value_name = "PREFIX")]
+        location: Option<String>,
+        /// Key prefix of the raw/landing copy (default: `_landing/<table>` if present).
+        #[arg(long, value_name = "PREFIX")]
+        landing: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Report damage; exit 1 if there is any.
+    Scan(LakeArgs),
+    /// Detect and repair; exit 1 if anything is left unrepaired.
+    Heal(LakeArgs),
+    /// Keep detecting and repairing until interrupted.
+    Watch {
+        #[command(flatten)]
+        args: LakeArgs,
+        /// Full reconcile pass interval (changes are picked up from events at once).
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+        reconcile_every: Duration,
+        /// Report only; change nothing.
+        #[arg(long)]
+        detect_only: bool,
+        /// SQS queue receiving the lake bucket's S3 event notifications: each event triggers a
+        /// check at once.
+        #[arg(long, value_name = "URL")]
+        events_queue: Option<String>,
+        /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks a
+        /// free one, printed at start).
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
+        /// Also keep the Lake Formation grants of this policy in place, checked every
+        /// --reconcile-every (see `grants`).
+        #[arg(long, value_name = "FILE")]
+        lf_policy: Option<std::path::PathBuf>,
+    },
+    /// Keep the Lake Formation grants of a policy file in place: report each missing grant and
+    /// (unless --detect-only) grant it again; exit 1 if any is still missing. Never revokes.
+    Grants {
+        /// The policy (YAML): `grants:` with principal, resource and permissions each.
+        #[arg(long, value_name = "FILE")]
+        policy: std::path::PathBuf,
+        /// Report only; grant nothing.
+        #[arg(long)]
+        detect_only: bool,
+        /// Endpoint of a Lake Formation-compatible service (an emulator such as moto).
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+/// Starts the `/metrics` endpoint when asked, and returns the sink that feeds it (or a no-op).
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    lakehealer::cli::main(Logging { env_var: "LAKEHEALER_LOG", default_filter: "warn,aws_config=error" }, run(cli))
+}
+
+async fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Discover { at, table, location, landing, format } => {
+            let lake = at.open().await?;
+            let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref())
+                .await
+                ?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&found)?),
+                Format::Text => {
+                    println!(
+                        "registered table {} at {} in {}",
+                        found.table.name,
+                        found.table.location,
+                        lake.catalog.describe()
+                    );
+                    println!(
+                        "  partitions: {} (keys: {})",
+                        found.table.partitions.len(),
+                        found.table.partition_keys.join(", ")
+                    );
+                    println!("  landing:    {}", found.table.landing.as_deref().unwrap_or("(none)"));
+                    println!("  files read: {}", found.files_read);
+                    for c in &found.table.columns {
+                        println!(
+                            "  column {:<16} {:<22} nullable={:<5} max_null_fraction={:.2}",
+                            c.name, c.data_type, c.nullable, c.max_null_fraction
+                        );
+                    }
+                    for (what, why) in &found.skipped {
+                        println!("  skipped {what}: {why}");
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Scan(args) if args.postgres().is_some() => {
+            let url = args.postgres().expect("guarded");
+            let healer =
+                args.pg_healer(url, Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard())?;
+            let findings = healer.scan().await?;
+            print_findings(args.format, &findings)?;
+            Ok(if findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Heal(args) if args.postgres().is_some() => {
+            let url = args.postgres().expect("guarded");
+            let healer = args.pg_healer(url, Mode::Heal, Duration::from_secs(1), printer(args.format))?;
+            // Each pass repairs what it finds; a repair can uncover more (a column restored
+            // makes the per-day checks possible), so pass until clean or five passes.
+            for _ in 0..5 {
+                if healer.pass(Trigger::of(TriggerKind::Scan)).await?.findings.is_empty() {
+                    break;
+                }
+            }
+            let left = healer.scan().await?;
+            if args.format == Format::Text {
+                println!("{} finding(s) left", left.len());
+            }
+            Ok(if left.is_empty() { 0 } else { 1 })
+        }
+        Command::Watch { args, reconcile_every, detect_only, metrics_listen, .. } if args.postgres().is_some() => {
+            let url = args.postgres().expect("guarded");
+            let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
+            let stop_rx = stop_on_signal();
+            let metrics = metrics_endpoint(metrics_listen, stop_rx.clone()).await?;
+            let sink = fanout(vec![printer(args.format), metrics]);
+            let healer = Arc::new(args.pg_healer(url, mode, reconcile_every, sink)?);
+            lakehealer::pg::watch(healer, stop_rx).await?;
+            Ok(0)
+        }
+        Command::Scan(args) => {
+            let lake = args.location.open().await?;
+            let healer = Healer::new(lake, config(&args, Mode::DetectOnly), lakehealer::events::discard());
+            let report = healer.scan().await?;
+            match args.format {
+                Format::Json => {
+                    let doc = serde_json::json!({
+                        "findings": report.findings,
+                        "files_checked": report.files_checked,
+                        "footers_read": report.footers_read,
+                        "pages_decoded": report.pages_decoded,
+                        "duration_ms": report.duration.as_secs_f64() * 1000.0,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&doc)?);
+                }
+                Format::Text => {
+                    for f in &report.findings {
+                        println!("{:<17} {:<50} [{:?}] {}", f.kind.as_str(), f.location, f.tier, f.message);
+                    }
+                    println!(
+                        "{} finding(s); {} file(s) checked, {} footer(s) read, {} decoded, in {:.1} ms",
+                        report.findings.len(),
+                        report.files_checked,
+                        report.footers_read,
+                        report.pages_decoded,
+                        report.duration.as_secs_f64() * 1000.0
+                    );
+                }
+            }
+            Ok(if report.findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Heal(args) => {
+            let lake = args.location.open().await?;
+            let (sink, publisher) = args.sink().await;
+            let healer = Healer::new(lake, config(&args, Mode::Heal), sink);
+            healer.heal_until_settled(5).await?;
+            let left = healer.scan().await?;
+            drop(healer);
+            flush(publisher).await;
+            if args.format == Format::Text {
+                println!("{} finding(s) left", left.findings.len());
+            }
+            Ok(if left.findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Grants { policy, detect_only, endpoint_url, format } => {
+            let conn = lakechaos_lake::AwsConnection { endpoint_url, ..Default::default() };
+            let governance =
+                lakehealer::governance::Governance::load(&policy, &conn).await?;
+            let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
+            governance.pass(mode, &printer(format)).await?;
+            let left = governance.check().await?;
+            if format == Format::Text {
+                println!("{} of {} grant(s) missing", left.len(), governance.policy().grants.len());
+            }
+            Ok(if left.is_empty() { 0 } else { 1 })
+        }
+        Command::Watch { args, reconcile_every, detect_only, events_queue, metrics_listen, lf_policy } => {
+            let lake = args.location.open().await?;
+            let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
+            let event_queue = match &events_queue {
+                Some(url) => Some(
+                    lakechaos_lake::EventQueue::connect(&args.connection(), url).await?,
+                ),
+                None => None,
+            };
+            let cfg = HealerConfig { reconcile_every, event_queue, ..config(&args, mode) };
+            let (sink, publisher) = args.sink().await;
+            let stop_rx = stop_on_signal();
+            let metrics = metrics_endpoint(metrics_listen, stop_rx.clone()).await?;
+            let sink = fanout(vec![sink, metrics]);
+            let grants = match &lf_policy {
+                Some(path) => {
+                    let governance = lakehealer::governance::Governance::load(path, &args.connection())
+                        .await
+                        ?;
+                    let (sink, stop) = (sink.clone(), stop_rx.clone());
+                    Some(tokio::spawn(async move { governance.keep(mode, sink, reconcile_every, stop).await }))
+                }
+                None => None,
+            };
+            let healer = Arc::new(Healer::new(lake, cfg, sink));
+            lakehealer::watch::watch(healer, stop_rx).await?;
+            if let Some(task) = grants {
+                let _ = task.await;
+            }
+            flush(publisher).await;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! What both command-line programs (`lakehealer`, `lakechaos`) share around their own commands:
+//! decoder panics kept quiet (corrupt pages are findings), logs to stderr filtered by an
+//! environment variable, the async runtime, and the exit codes: the command's own (0 all well,
+//! 1 a check failed), or 2 with `error: …` for bad input or an environment that does not answer.
+
+use std::future::Future;
+use std::process::ExitCode;
+
+/// An error for people, from any layer: printed as `error: {it}`; the program exits with 2.
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A command's result: its exit code, or an error.
+pub type CliResult = Result<u8, CliError>;
+
+/// A program's logging: the variable that filters it and the filter without it.
+pub struct Logging {
+    pub env_var: &'static str,
+    pub default_filter: &'static str,
+}
+
+/// Sets up logging and the runtime, runs `command`, and turns its result into the exit code.
+pub fn main(logging: Logging, command: impl Future<Output = CliResult>) -> ExitCode {
+    lakechaos_lake::parquet_io::quiet_decoder_panics();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env(logging.env_var)
+                .unwrap_or_else(|_| logging.default_filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
