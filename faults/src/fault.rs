@@ -50,7 +50,7 @@ pub trait Fault: Send + Sync {
     /// Why the fault has no meaning on PostgreSQL (its scenarios are skipped there); `None` when
     /// [`Fault::plan_postgres`] plans it.
     fn postgres_skip_reason(&self) -> Option<String> {
-        Some(format!("{} has no PostgreSQL counterpart", self.class()))
+        Some(format!("{} has no meaning on PostgreSQL", self.class()))
     }
 
     /// Plans the same damage as SQL on a PostgreSQL table. `tag` keeps this plan's journal

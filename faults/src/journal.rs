@@ -144,7 +144,8 @@ impl Journal {
     /// Reads a journal.
     pub fn read(path: &Path) -> Result<Journal, FaultError> {
         let origin = path.display().to_string();
-        let data = std::fs::read(path).map_err(|e| FaultError::Journal { path: origin.clone(), reason: e.to_string() })?;
+        let data =
+            std::fs::read(path).map_err(|e| FaultError::Journal { path: origin.clone(), reason: e.to_string() })?;
         Journal::parse(&data, &origin)
     }
 

@@ -157,7 +157,9 @@ pub async fn apply(lake: &Lake, plan: &FaultPlan) -> Result<(), FaultError> {
             Change::Object { key, after: Some(data), .. } => lake.store.put(key, data.clone()).await?,
             Change::Object { key, after: None, .. } => lake.store.delete(key).await?,
             Change::CatalogTable { after, .. } => lake.catalog.put_table(after).await?,
-            Change::Revoke { grant } => governance(lake)?.revoke(&grant.principal, &grant.resource, &grant.permissions).await?,
+            Change::Revoke { grant } => {
+                governance(lake)?.revoke(&grant.principal, &grant.resource, &grant.permissions).await?
+            }
         }
     }
     Ok(())
@@ -165,7 +167,9 @@ pub async fn apply(lake: &Lake, plan: &FaultPlan) -> Result<(), FaultError> {
 
 /// The lake's Lake Formation, for faults on grants.
 pub(crate) fn governance(lake: &Lake) -> Result<&lakechaos_lake::LakeFormation, FaultError> {
-    lake.grants.as_ref().ok_or_else(|| FaultError::NotApplicable("the lake has no Lake Formation (a Glue catalog brings it)".into()))
+    lake.grants
+        .as_ref()
+        .ok_or_else(|| FaultError::NotApplicable("the lake has no Lake Formation (a Glue catalog brings it)".into()))
 }
 
 /// The serialized (snake_case) name of a unit enum value such as a fault mode.

@@ -54,6 +54,10 @@ impl Fault for PermissionDrift {
         true
     }
 
+    fn postgres_skip_reason(&self) -> Option<String> {
+        Some("Lake Formation grants have no meaning on PostgreSQL, whose own GRANTs are another system".into())
+    }
+
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let lf = crate::governance(ctx.lake)?;
         let candidates: Vec<&Grant> =

@@ -29,7 +29,8 @@ async fn a_fault_on_grants_is_refused_where_the_lake_has_no_lake_formation() {
         .find(|s| s.fault().needs_lake_formation())
         .expect("permission_drift is registered");
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let err = spec.plan(&mut FaultContext { lake: &lake, table: &table, rng: &mut rng, grants: &[] }).await.unwrap_err();
+    let err =
+        spec.plan(&mut FaultContext { lake: &lake, table: &table, rng: &mut rng, grants: &[] }).await.unwrap_err();
     assert!(err.to_string().contains("no Lake Formation"), "{err}");
 }
 

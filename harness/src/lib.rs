@@ -7,7 +7,7 @@
 //! - [`backend`]: how each step is done on a storage (objects, PostgreSQL);
 //! - [`method`]: seed → golden → plan → journal → apply, shared by `run`, `inject` and the chaos
 //!   function;
-//! - [`target`]: where lakes live and how their services are started (provisioners, the AWS guard);
+//! - [`targets`]: where lakes live and how their services are started (provisioners, the AWS guard);
 //! - [`report`] and [`metrics`]: what a run tells people, CI and dashboards.
 //!
 //! Around the loop, [`ops`]: game days, the Lambda functions and their deploy, benchmarks.
@@ -29,13 +29,13 @@ pub mod ops;
 pub mod report;
 pub mod run;
 pub mod scenario;
-pub mod target;
+pub mod targets;
 
 pub use error::{ScenarioError, Stage};
 pub use run::result::{self as result, ScenarioResult, Status, SuiteReport};
 pub use run::{run_scenario, run_suite, RunOptions};
 pub use scenario::{load_paths, LoadError, Scenario};
-pub use target::{Target, TargetOptions};
+pub use targets::{Target, TargetOptions};
 
 use std::path::PathBuf;
 

@@ -8,7 +8,7 @@
 
 mod common;
 
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_lake::{AwsConnection, ObjectStore, S3Store};
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -38,7 +38,10 @@ async fn each_fault_is_found_by_its_detector_only() {
         let lake = Lake::open_local(dir.path()).unwrap();
         let seeded = seed_lake(&lake, "orders", &common::small_spec(), 9).await.unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
-        let plan = spec.plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] }).await.unwrap();
+        let plan = spec
+            .plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] })
+            .await
+            .unwrap();
         apply(&lake, &plan).await.unwrap();
         let truth = &plan.ground_truth;
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lakechaos::target::provision::ProviderKind;
+use lakechaos::targets::provision::ProviderKind;
 use lakechaos::{load_paths, run_scenario, RunOptions, Status, Target, TargetOptions};
 use std::time::Duration;
 

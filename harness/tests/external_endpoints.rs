@@ -5,7 +5,7 @@
 
 mod common;
 
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos::{load_paths, RunOptions};
 use lakechaos_faults::{apply, FaultContext, Journal};
 use lakechaos_lake::{AwsConnection, ObjectStore};
@@ -52,7 +52,7 @@ async fn an_external_moto_is_used_named_when_unreachable_and_revert_works_there(
     let opts = RunOptions {
         target: lakechaos::Target::Moto,
         target_options: lakechaos::TargetOptions {
-            provider: lakechaos::target::provision::ProviderKind::External,
+            provider: lakechaos::targets::provision::ProviderKind::External,
             ..Default::default()
         },
         ..RunOptions::default()
@@ -62,8 +62,11 @@ async fn an_external_moto_is_used_named_when_unreachable_and_revert_works_there(
     let provisioned = env.provision(&s.name, dir.path(), true).await.unwrap();
     let seeded = lakechaos_fixtures::seed_lake(&provisioned.lake, &s.dataset, &s.fixture, 5).await.unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let plan =
-        s.fault.plan(&mut FaultContext { lake: &provisioned.lake, table: &seeded.table, rng: &mut rng, grants: &[] }).await.unwrap();
+    let plan = s
+        .fault
+        .plan(&mut FaultContext { lake: &provisioned.lake, table: &seeded.table, rng: &mut rng, grants: &[] })
+        .await
+        .unwrap();
     let mut journal = Journal::from_plan(&s.name, 5, &provisioned.address, &plan);
     journal.catalog = provisioned.catalog.clone();
     let journal_path = dir.path().join("journal.json");

@@ -6,7 +6,7 @@
 mod common;
 
 use common::scenarios_dir;
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_lake::{AwsConnection, EventQueue, ObjectStore, S3Store, Topic};
 use std::path::Path;
 use std::process::Output;

@@ -5,16 +5,16 @@
 
 mod common;
 
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_faults::permission_drift::PermissionDrift;
 use lakechaos_faults::{apply, Change, Fault, FaultContext, FaultError, Journal};
 use lakechaos_lake::{AwsConnection, Grant, Lake, LakeFormation, LfResource, S3Store, TableDef};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use lakehealer::events::{HealerEvent, RepairAction};
 use lakehealer::governance::{location_of, Governance, Policy};
 use lakehealer::lambda::{FunctionConfig, HealerFunction};
 use lakehealer::{FindingKind, Mode};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
@@ -75,7 +75,8 @@ async fn revoke(lf: &LakeFormation, wanted: &Grant) -> Result<Revoked, FaultErro
         declared: None,
     };
     let declared: Vec<Grant> = policy().grants.into_iter().filter(|g| g.resource == wanted.resource).collect();
-    let fault = PermissionDrift { principal: Some(wanted.principal.clone()), permissions: Some(wanted.permissions.clone()) };
+    let fault =
+        PermissionDrift { principal: Some(wanted.principal.clone()), permissions: Some(wanted.permissions.clone()) };
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let plan = fault.plan(&mut FaultContext { lake: &lake, table: &table, rng: &mut rng, grants: &declared }).await?;
     let journal = Journal::from_plan("permission-drift", 1, &dir.path().display().to_string(), &plan);

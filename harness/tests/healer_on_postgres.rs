@@ -29,7 +29,7 @@ fn drop_column(column: &str) -> FaultSpec {
 }
 
 /// A seeded database with `fault` injected: (url, verifier, before-repair verification).
-async fn damaged(env: &lakechaos::target::TargetEnv, name: &str, fault: &FaultSpec) -> (String, PgVerifier) {
+async fn damaged(env: &lakechaos::targets::TargetEnv, name: &str, fault: &FaultSpec) -> (String, PgVerifier) {
     let url = env.provision_database(name).await.unwrap();
     let layout = PgLayout::default();
     let mut client = connect(&url, "test").await.unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_lake::notifications::notify_bucket_to_queue;
 use lakechaos_lake::{AwsConnection, Catalog, EventQueue, GlueCatalog, ObjectStore, S3Store, Topic};
 use std::io::BufRead;

@@ -7,9 +7,9 @@ mod common;
 
 use common::lakechaos_against as lakechaos;
 
-use lakechaos::target::aws_guard::{AwsGuardConfig, GuardError};
 use lakechaos::ops::lambda::chaos::{inject, ChaosConfig, ChaosError, ChaosRequest, ChaosResponse};
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::aws_guard::{AwsGuardConfig, GuardError};
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_faults::Journal;
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{GoldenManifest, GoldenRecord};

@@ -8,7 +8,7 @@ mod common;
 use aws_sdk_lambda::types::{Architecture, Runtime};
 use common::lakechaos_against as lakechaos;
 use lakechaos::ops::lambda::deploy::code_sha256;
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_lake::AwsConnection;
 use std::io::Read;
 use std::path::Path;

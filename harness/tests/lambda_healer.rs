@@ -7,8 +7,8 @@
 mod common;
 
 use aws_sdk_cloudwatch::types::Statistic;
-use lakechaos::target::provision::LocalProcess;
 use lakechaos::scenario::load::load_file;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_faults::{apply, FaultContext};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{seed_lake, SeededTable};

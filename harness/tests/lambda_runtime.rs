@@ -7,7 +7,7 @@ mod common;
 #[path = "common/runtime_api.rs"]
 mod runtime_api;
 
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_lake::AwsConnection;
 use runtime_api::{Answer, RuntimeApi};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! client can use, and removes it when stopped; `scripts/setup` installed dbt with its
 //! PostgreSQL adapter, which must reach that cluster.
 
-use lakechaos::target::provision::{self, ProviderKind, Service};
+use lakechaos::targets::provision::{self, ProviderKind, Service};
 use std::path::Path;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 mod common;
 
 use bytes::Bytes;
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::seed_lake;
 use lakechaos_lake::{AwsConnection, FileCatalog, Lake, LakeError, ObjectStore, S3Store};
@@ -58,7 +58,7 @@ async fn s3_store_keeps_the_object_store_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_endpoint_is_named_in_the_error() {
-    let port = lakechaos::target::provision::local_process::free_port().unwrap();
+    let port = lakechaos::targets::provision::local_process::free_port().unwrap();
     let endpoint = format!("http://127.0.0.1:{port}");
     let store = S3Store::connect(&AwsConnection::emulator(&endpoint), "b", "").await;
     let err = store.list("").await.unwrap_err().to_string();
@@ -150,7 +150,7 @@ async fn glue_catalog_keeps_the_catalog_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn glue_errors_name_the_endpoint() {
     use lakechaos_lake::{Catalog, GlueCatalog};
-    let port = lakechaos::target::provision::local_process::free_port().unwrap();
+    let port = lakechaos::targets::provision::local_process::free_port().unwrap();
     let endpoint = format!("http://127.0.0.1:{port}");
     let catalog = GlueCatalog::connect(&AwsConnection::emulator(&endpoint), "db", "s3://b").await;
     let err = catalog.list_tables().await.unwrap_err().to_string();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use lakechaos::target::provision::ProviderKind;
+use lakechaos::targets::provision::ProviderKind;
 use lakechaos::{load_paths, run::run_scenario_in, RunOptions, Status, Target, TargetOptions};
 use lakechaos_lake::{EventQueue, Topic};
 use std::time::Duration;
@@ -50,10 +50,8 @@ async fn incidents_and_repairs_reach_an_sns_subscriber() {
         let repairs: Vec<&serde_json::Value> = messages.iter().filter(|m| m["event"] == "repair").collect();
         assert!(!incidents.is_empty(), "{name}: no incident published: {messages:?}");
         assert!(
-            incidents
-                .iter()
-                .all(|m| m["kind"] == class
-                    && lakechaos::run::scoring::matches(truth, class, m["location"].as_str().unwrap())),
+            incidents.iter().all(|m| m["kind"] == class
+                && lakechaos::run::scoring::matches(truth, class, m["location"].as_str().unwrap())),
             "{name}: incidents do not match the injected {class}: {incidents:?}"
         );
         assert_eq!(incidents.len(), result.incidents, "{name}: every incident published once");

@@ -4,9 +4,9 @@
 
 mod common;
 
-use lakechaos::target::provision::ProviderKind;
 use lakechaos::report::junit;
 use lakechaos::scenario::Capability;
+use lakechaos::targets::provision::ProviderKind;
 use lakechaos::{run_paths, RunOptions, Status, Target, TargetOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,4 +13,11 @@ async fn every_scenario_passes_on_moto() {
     suite.assert_all_passed();
     assert!(suite.scenarios.iter().all(|r| r.status == Status::Passed));
     assert!(suite.scenarios.iter().all(|r| r.damaged_objects_kept == r.damaged_objects));
+    // A revoked Lake Formation grant: found as the healer's `missing_grant` at the grant, granted
+    // back, and timed like any other fault (the harness checks the grants itself).
+    let drift =
+        suite.scenarios.iter().find(|r| r.fault_class == "permission_drift").expect("a permission drift scenario");
+    assert!(drift.time_to_detect_ms.is_some() && drift.time_to_repair_ms.is_some(), "{drift:?}");
+    assert_eq!(drift.locations_detected, 1);
+    assert!(drift.verification.as_ref().is_some_and(|v| v.healed && v.missing_grants.is_empty()));
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{on_path, repo_root};
-use lakechaos::target::provision::LocalProcess;
+use lakechaos::targets::provision::LocalProcess;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

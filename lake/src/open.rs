@@ -25,7 +25,9 @@ impl LakeAddress {
             return Err(LakeError::Address(format!("{address:?} is not an S3 address (expected s3://BUCKET/PREFIX)")));
         }
         if address.is_empty() {
-            return Err(LakeError::Address("the lake address is empty (expected a directory or s3://BUCKET/PREFIX)".into()));
+            return Err(LakeError::Address(
+                "the lake address is empty (expected a directory or s3://BUCKET/PREFIX)".into(),
+            ));
         }
         Ok(LakeAddress::Dir(PathBuf::from(address)))
     }

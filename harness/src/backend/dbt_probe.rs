@@ -191,14 +191,15 @@ impl Dbt {
         })
     }
 
-    /// The downstream models the healer rebuilds after repairs, through the same project.
-    pub fn models(&self, url: &str, work: &Path) -> Result<lakehealer::pg::dbt::DbtModels, ProbeError> {
+    /// The downstream models (`select`) the healer rebuilds after repairs, through the same
+    /// project.
+    pub fn models(&self, url: &str, work: &Path, select: &str) -> Result<lakehealer::pg::dbt::DbtModels, ProbeError> {
         Ok(lakehealer::pg::dbt::DbtModels {
             executable: self.executable.clone(),
             project_dir: self.project_dir.clone(),
             profiles_dir: self.project_dir.clone(),
             target_path: work.to_path_buf(),
-            select: super::postgres::HEALED_MODELS.into(),
+            select: select.into(),
             env: lakechaos_lake::pg::dbt_env(url)?,
         })
     }

@@ -23,7 +23,7 @@ pub use dbt_probe::{Dbt, ProbeResult, ProbeTimeline};
 
 use crate::error::ScenarioError;
 use crate::scenario::{ExpectedOutcome, Scenario};
-use crate::target::{Target, TargetEnv};
+use crate::targets::{Target, TargetEnv};
 use lakechaos_faults::GroundTruth;
 use lakechaos_fixtures::Verification;
 use lakehealer::{EventSink, HealerError, Mode};
@@ -182,5 +182,7 @@ pub(crate) fn not_steady(findings: &[String]) -> ScenarioError {
 pub(crate) fn fresh_dir(dir: &Path) -> Result<(), ScenarioError> {
     use crate::error::AtStage;
     let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| format!("work directory {}: {e}", dir.display())).at(crate::error::Stage::Provision)
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("work directory {}: {e}", dir.display()))
+        .at(crate::error::Stage::Provision)
 }

@@ -6,7 +6,7 @@ use super::{Backend, DamageKept, HealerSettings, HealerUnderTest, Params, Planne
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::method::{self, FileRecords, Method};
 use crate::scenario::{Capability, Scenario};
-use crate::target::{Provisioned, TargetEnv};
+use crate::targets::{Provisioned, TargetEnv};
 use lakechaos_faults::journal::JournalEntry;
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{SeededTable, Verification};
@@ -35,7 +35,16 @@ pub struct ObjectBackend<'a> {
 
 impl<'a> ObjectBackend<'a> {
     pub fn new(env: &'a TargetEnv, scenario: &'a Scenario, params: Params) -> ObjectBackend<'a> {
-        ObjectBackend { env, scenario, params, provisioned: None, seeded: None, verifier: None, grants: Vec::new(), planned: None }
+        ObjectBackend {
+            env,
+            scenario,
+            params,
+            provisioned: None,
+            seeded: None,
+            verifier: None,
+            grants: Vec::new(),
+            planned: None,
+        }
     }
 
     fn method(&self) -> Method<'a> {
@@ -55,7 +64,10 @@ impl<'a> ObjectBackend<'a> {
     async fn declare_grants(&mut self, table: &str) -> Result<(), ScenarioError> {
         let p = self.lake();
         let (Some(lf), Some(database)) = (p.lake.grants.as_ref(), p.catalog.strip_prefix("glue:")) else {
-            return Err(ScenarioError::new(Stage::Seed, "the scenario needs Lake Formation, which comes with a Glue catalog"));
+            return Err(ScenarioError::new(
+                Stage::Seed,
+                "the scenario needs Lake Formation, which comes with a Glue catalog",
+            ));
         };
         let conn = self.env.connection().ok_or_else(|| ScenarioError::new(Stage::Seed, "no AWS connection"))?;
         let account = lakechaos_lake::notifications::caller_account(conn).await.at(Stage::Seed)?;
@@ -74,7 +86,11 @@ impl<'a> ObjectBackend<'a> {
 impl Backend for ObjectBackend<'_> {
     async fn provision(&mut self) -> Result<(), ScenarioError> {
         super::fresh_dir(&self.params.dir)?;
-        let p = self.env.provision(&self.scenario.name, &self.params.dir, self.scenario.versioning).await.at(Stage::Provision)?;
+        let p = self
+            .env
+            .provision(&self.scenario.name, &self.params.dir, self.scenario.versioning)
+            .await
+            .at(Stage::Provision)?;
         self.provisioned = Some(p);
         Ok(())
     }
@@ -130,8 +146,7 @@ impl Backend for ObjectBackend<'_> {
         let p = self.lake();
         let table = &self.seeded.as_ref().expect("seeded before plan").table;
         let at = method::Target { lake: &p.lake, address: &p.address, catalog: &p.catalog };
-        let planned =
-            self.method().plan(&at, table, &self.grants, &FileRecords::in_dir(&self.params.dir)).await?;
+        let planned = self.method().plan(&at, table, &self.grants, &FileRecords::in_dir(&self.params.dir)).await?;
         let out = Planned { ground_truth: planned.ground_truth().clone(), journal: planned.journal_at.clone().into() };
         self.planned = Some(planned);
         Ok(out)

@@ -15,7 +15,7 @@ use super::dbt_probe::{Dbt, ProbeTimeline};
 use super::{Backend, HealerSettings, HealerUnderTest, Params, Planned, Seeded};
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::scenario::{ExpectedOutcome, Scenario};
-use crate::target::TargetEnv;
+use crate::targets::TargetEnv;
 use lakechaos_faults::pg::{self as pg_faults, PgFaultPlan, PgJournal, PgTable};
 use lakechaos_fixtures::{seed_postgres, PgVerifier, SeededPg, Verification};
 use lakechaos_lake::pg::{connect, PgLayout};
@@ -166,7 +166,7 @@ impl Backend for PostgresBackend<'_> {
         let config = PgHealerConfig {
             mode: settings.mode,
             poll_every: settings.reconcile_every,
-            dbt: Some(db.dbt.models(&db.url, &work).at(Stage::Heal)?),
+            dbt: Some(db.dbt.models(&db.url, &work, HEALED_MODELS).at(Stage::Heal)?),
         };
         Ok(Arc::new(TableHealer(Arc::new(PgHealer::new(db.url.clone(), self.layout.clone(), config, settings.sink)))))
     }
@@ -206,7 +206,10 @@ impl Backend for PostgresBackend<'_> {
         self.plan = Some(pg_faults::plan(&self.scenario.fault, &table, &mut rng, "1").at(Stage::Fault)?);
         self.write_journal()?;
         self.record().await?;
-        Ok(Planned { ground_truth: self.plan.as_ref().expect("set").ground_truth.clone(), journal: self.journal_path() })
+        Ok(Planned {
+            ground_truth: self.plan.as_ref().expect("set").ground_truth.clone(),
+            journal: self.journal_path(),
+        })
     }
 
     /// Evidence: the fault breaks the dbt build, and the journal takes it back out. Then the

@@ -96,8 +96,8 @@ impl Destinations {
         healer: Option<&Arc<HealerMetrics>>,
     ) -> Result<Published, DestinationError> {
         let mut done = Published::default();
-        let text =
-            super::exposition(suite, healer.map(|h| h.as_ref())).map_err(|e| DestinationError::Exposition(e.to_string()))?;
+        let text = super::exposition(suite, healer.map(|h| h.as_ref()))
+            .map_err(|e| DestinationError::Exposition(e.to_string()))?;
         if let Some(path) = &self.textfile {
             // Written aside and renamed, so a collector never reads half a file.
             let aside = path.with_extension("prom.tmp");

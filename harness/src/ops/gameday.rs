@@ -6,7 +6,7 @@
 use crate::metrics::publish::Destinations;
 use crate::run::result::{ScenarioResult, Status, SuiteReport};
 use crate::scenario::load::{yaml_error, LoadError};
-use crate::target::{Target, TargetOptions};
+use crate::targets::{Target, TargetOptions};
 use lakechaos_lake::AwsConnection;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@ pub mod scoring;
 mod verdict;
 
 use crate::scenario::Scenario;
-use crate::target::{Target, TargetEnv, TargetOptions};
+use crate::targets::{Target, TargetEnv, TargetOptions};
 use result::{ScenarioResult, Status, SuiteReport};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,7 +63,7 @@ pub enum RunError {
     #[error("work directory {path}: {source}")]
     Workdir { path: String, source: std::io::Error },
     #[error("target: {0}")]
-    Target(#[from] crate::target::TargetError),
+    Target(#[from] crate::targets::TargetError),
     #[error("--sns-topic needs an AWS target; {0} has no SNS (nothing was run)")]
     SnsWithoutAws(&'static str),
 }

@@ -131,7 +131,6 @@ impl ScenarioResult {
             duration_ms: 0.0,
         }
     }
-
 }
 
 #[cfg(test)]

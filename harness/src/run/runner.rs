@@ -10,7 +10,7 @@ use super::{verdict, RunOptions};
 use crate::backend::{self, Backend, HealerSettings, Params};
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::scenario::Scenario;
-use crate::target::TargetEnv;
+use crate::targets::TargetEnv;
 use lakehealer::events::HealerEvent;
 use lakehealer::{EventSink, Mode};
 use std::path::Path;

@@ -3,10 +3,10 @@
 //! S3 notification), an S3 notification or EventBridge S3 event invoked directly, or a scheduled
 //! event (a reconcile pass over the whole lake).
 
+use crate::HealerError;
 use aws_lambda_events::sqs::SqsEvent;
 use lakechaos_lake::notifications::parse_s3_events;
 use lakechaos_lake::ObjectEvent;
-use crate::HealerError;
 use serde_json::Value;
 
 /// An invocation, read.

@@ -336,7 +336,9 @@ impl HealerFunction {
                             Ok((Route::GameDay(format!("{gameday}/{run}/{scenario}")), rel.to_string()))
                         }
                     }
-                    _ => Err(NotRouted(format!("under {gameday}/ but not in a game-day lake ({gameday}/RUN/SCENARIO/...)"))),
+                    _ => Err(NotRouted(format!(
+                        "under {gameday}/ but not in a game-day lake ({gameday}/RUN/SCENARIO/...)"
+                    ))),
                 };
             }
         }

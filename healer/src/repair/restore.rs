@@ -28,7 +28,10 @@ enum Source {
 }
 
 /// The newest clean earlier version of `key`, if the store keeps versions.
-async fn good_version(ctx: &RepairContext<'_>, key: &str) -> Result<Result<(String, Bytes), NoGoodSource>, HealerError> {
+async fn good_version(
+    ctx: &RepairContext<'_>,
+    key: &str,
+) -> Result<Result<(String, Bytes), NoGoodSource>, HealerError> {
     if !ctx.lake.store.supports_versions() {
         return Ok(Err(NoGoodSource(format!("{} keeps no object versions", ctx.lake.store.describe()))));
     }

@@ -1,9 +1,9 @@
 //! The options shared by several commands.
 
 use lakechaos::run::RunOptions;
-use lakechaos::target::aws_guard;
-use lakechaos::target::provision::ProviderKind;
-use lakechaos::target::{Target, TargetOptions};
+use lakechaos::targets::aws_guard;
+use lakechaos::targets::provision::ProviderKind;
+use lakechaos::targets::{Target, TargetOptions};
 use lakehealer::cli::CliError;
 use std::path::PathBuf;
 
@@ -175,4 +175,3 @@ impl RunArgs {
         Ok((opts, temp))
     }
 }
-

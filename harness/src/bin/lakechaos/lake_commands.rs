@@ -87,8 +87,7 @@ pub async fn deploy(args: DeployArgs) -> CliResult {
     }
     let healer_zip = d::function_zip(&bin_dir.join("lakehealer-lambda"), &[])?;
     let scenarios = d::scenario_files(&args.scenarios)?;
-    let chaos_zip =
-        d::function_zip(&bin_dir.join("lakechaos-chaos-lambda"), &scenarios)?;
+    let chaos_zip = d::function_zip(&bin_dir.join("lakechaos-chaos-lambda"), &scenarios)?;
     for (file, zip) in [("healer.zip", &healer_zip), ("chaos.zip", &chaos_zip)] {
         let path = args.out.join(file);
         let sha = d::write_zip(&path, zip)?;

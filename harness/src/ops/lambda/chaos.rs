@@ -17,7 +17,7 @@
 use crate::error::ScenarioError;
 use crate::method::{self, LakeRecords, Method};
 use crate::scenario::{load_paths, Scenario};
-use crate::target::aws_guard::{AwsGuardConfig, AwsRun, GuardError};
+use crate::targets::aws_guard::{AwsGuardConfig, AwsRun, GuardError};
 use lakechaos_faults::GroundTruth;
 use lakechaos_lake::{AwsConnection, CatalogKind, Lake, LakeError};
 use serde::{Deserialize, Serialize};

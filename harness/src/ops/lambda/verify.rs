@@ -38,21 +38,18 @@ pub async fn verify_gamedays(conn: &AwsConnection, url: &str) -> Result<Vec<Lake
     let whole = Lake::bucket_store(conn, &bucket).await;
     let under = if prefix.is_empty() { String::new() } else { format!("{}/", prefix.trim_end_matches('/')) };
     let golden_suffix = format!("/{RECORDS}/golden.json");
-    let records: Vec<String> = whole
-        .list(&under)
-        .await?
-        .into_iter()
-        .map(|o| o.key)
-        .filter(|k| k.ends_with(&golden_suffix))
-        .collect();
+    let records: Vec<String> =
+        whole.list(&under).await?.into_iter().map(|o| o.key).filter(|k| k.ends_with(&golden_suffix)).collect();
     if records.is_empty() {
         return Err(VerifyError::NoLake(url.to_string()));
     }
     let mut verdicts = Vec::with_capacity(records.len());
     for key in records {
         let root = key.strip_suffix(&golden_suffix).expect("filtered above").to_string();
-        let read =
-            |what: &str, e: String| VerifyError::Record { record: format!("s3://{bucket}/{root}/{RECORDS}/{what}"), reason: e };
+        let read = |what: &str, e: String| VerifyError::Record {
+            record: format!("s3://{bucket}/{root}/{RECORDS}/{what}"),
+            reason: e,
+        };
         let bytes = whole.get(&key).await.map_err(|e| read("golden.json", e.to_string()))?;
         let record: GoldenRecord = serde_json::from_slice(&bytes).map_err(|e| read("golden.json", e.to_string()))?;
         let journal_key = format!("{root}/{RECORDS}/journal.json");

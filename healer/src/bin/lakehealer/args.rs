@@ -1,6 +1,5 @@
 //! Where the lake is and how to look at it: the options every lake command takes.
 
-use clap::ValueEnum;
 use lakechaos_lake::pg::PgLayout;
 use lakechaos_lake::Lake;
 use lakehealer::pg::dbt::DbtModels;
@@ -8,13 +7,7 @@ use lakehealer::pg::{PgHealer, PgHealerConfig};
 use lakehealer::{Depth, HealerConfig, Mode};
 use std::time::Duration;
 
-use crate::output::printer;
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
+use crate::output::{printer, Format};
 
 /// Where the lake and its catalog are.
 #[derive(clap::Args)]

@@ -3,13 +3,13 @@
 mod args;
 mod output;
 
-use args::{config, flush, Format, LakeArgs, Location};
+use args::{config, flush, LakeArgs, Location};
 use clap::{Parser, Subcommand};
 use lakehealer::cli::{CliResult, Logging};
 use lakehealer::events::{Trigger, TriggerKind};
 use lakehealer::publish::fanout;
 use lakehealer::{Healer, HealerConfig, Mode};
-use output::{metrics_endpoint, print_findings, printer, stop_on_signal};
+use output::{metrics_endpoint, print_findings, printer, stop_on_signal, Format};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,9 +97,7 @@ async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Discover { at, table, location, landing, format } => {
             let lake = at.open().await?;
-            let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref())
-                .await
-                ?;
+            let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref()).await?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&found)?),
                 Format::Text => {
@@ -209,8 +207,7 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Grants { policy, detect_only, endpoint_url, format } => {
             let conn = lakechaos_lake::AwsConnection { endpoint_url, ..Default::default() };
-            let governance =
-                lakehealer::governance::Governance::load(&policy, &conn).await?;
+            let governance = lakehealer::governance::Governance::load(&policy, &conn).await?;
             let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
             governance.pass(mode, &printer(format)).await?;
             let left = governance.check().await?;
@@ -223,9 +220,7 @@ async fn run(cli: Cli) -> CliResult {
             let lake = args.location.open().await?;
             let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
             let event_queue = match &events_queue {
-                Some(url) => Some(
-                    lakechaos_lake::EventQueue::connect(&args.connection(), url).await?,
-                ),
+                Some(url) => Some(lakechaos_lake::EventQueue::connect(&args.connection(), url).await?),
                 None => None,
             };
             let cfg = HealerConfig { reconcile_every, event_queue, ..config(&args, mode) };
@@ -235,9 +230,7 @@ async fn run(cli: Cli) -> CliResult {
             let sink = fanout(vec![sink, metrics]);
             let grants = match &lf_policy {
                 Some(path) => {
-                    let governance = lakehealer::governance::Governance::load(path, &args.connection())
-                        .await
-                        ?;
+                    let governance = lakehealer::governance::Governance::load(path, &args.connection()).await?;
                     let (sink, stop) = (sink.clone(), stop_rx.clone());
                     Some(tokio::spawn(async move { governance.keep(mode, sink, reconcile_every, stop).await }))
                 }

@@ -1,10 +1,17 @@
 //! What the healer prints and serves while it works: events as text or JSON lines, findings,
 //! the `/metrics` endpoint, and the stop signal.
 
-use crate::args::Format;
+use clap::ValueEnum;
 use lakehealer::events::{HealerEvent, RepairAction};
 use lakehealer::metrics::HealerMetrics;
 use std::sync::Arc;
+
+/// How events and findings are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
 
 pub async fn metrics_endpoint(
     listen: Option<std::net::SocketAddr>,
@@ -12,8 +19,7 @@ pub async fn metrics_endpoint(
 ) -> Result<lakehealer::EventSink, lakehealer::cli::CliError> {
     let Some(addr) = listen else { return Ok(lakehealer::events::discard()) };
     let metrics = Arc::new(HealerMetrics::new());
-    let (bound, _task) =
-        lakehealer::metrics::serve(addr, Arc::clone(&metrics), stop).await?;
+    let (bound, _task) = lakehealer::metrics::serve(addr, Arc::clone(&metrics), stop).await?;
     eprintln!("metrics: http://{bound}/metrics");
     Ok(metrics.sink())
 }
@@ -85,10 +91,7 @@ pub fn printer(format: Format) -> lakehealer::EventSink {
 /// Prints PostgreSQL findings (the file healer's scan prints its own report with file counts).
 pub fn print_findings(format: Format, findings: &[lakehealer::Finding]) -> Result<(), serde_json::Error> {
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "findings": findings }))?
-        ),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "findings": findings }))?),
         Format::Text => {
             for f in findings {
                 println!("{:<17} {:<50} [{:?}] {}", f.kind.as_str(), f.location, f.tier, f.message);

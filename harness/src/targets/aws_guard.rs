@@ -242,7 +242,7 @@ pub struct ScenarioManifest {
 /// local lake to list their exact keys.
 pub async fn manifest(
     run: &AwsRun,
-    scenarios: &[crate::Scenario],
+    scenarios: &[crate::scenario::Scenario],
     seed: u64,
 ) -> Result<Manifest, crate::error::ScenarioError> {
     use crate::error::{AtStage, Stage};

@@ -5,11 +5,11 @@
 pub mod aws_guard;
 pub mod provision;
 
-use aws_guard::{AwsRun, GuardError};
-use provision::{ProviderKind, ProvisionError, Running, Service};
 use crate::scenario::Capability;
+use aws_guard::{AwsRun, GuardError};
 use lakechaos_lake::notifications::{notify_bucket_to_queue, EventQueue};
 use lakechaos_lake::{AwsConnection, CatalogKind, GlueCatalog, Lake};
+use provision::{ProviderKind, ProvisionError, Running, Service};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -143,15 +143,13 @@ impl Target {
                     "the aws target never changes Lake Formation grants in the staging account".into(),
                 ));
             }
-            Target::Local => env.lacking.push((
-                Capability::LakeFormation,
-                "a directory lake has no Lake Formation (run it on moto)".into(),
-            )),
+            Target::Local => env
+                .lacking
+                .push((Capability::LakeFormation, "a directory lake has no Lake Formation (run it on moto)".into())),
             Target::Moto | Target::Postgres => {}
         }
         Ok(env)
     }
-
 }
 
 /// A bucket, queue or database name derived from a scenario name: lowercase, digits and `-`
