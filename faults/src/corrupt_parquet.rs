@@ -40,10 +40,10 @@ pub struct CorruptParquet {
     /// `truncate_tail`, `bad_magic`, `corrupt_footer_length`, `bit_flip_page` or `zero_byte`.
     pub mode: CorruptMode,
     /// `truncate_tail` only: bytes cut from the end (default 64).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::opt_u64")]
     pub bytes: Option<u64>,
     /// `bit_flip_page` only: bits flipped (default 8).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::strict::opt_u32")]
     pub bits: Option<u32>,
     /// `bad_magic` only: `head` or `tail` (default `tail`).
     #[serde(default)]

@@ -19,6 +19,23 @@ impl InvalidParameter {
     }
 }
 
+/// Checks that `value` (of `field`) can be a column name: a letter or `_`, then letters, digits
+/// or `_`, at most 128 characters. Anything else (`../x`, `<script>`, a newline) could not be a
+/// safe name in a file, a catalog or SQL.
+pub fn column_name(field: &str, value: &str) -> Result<(), InvalidParameter> {
+    let mut chars = value.chars();
+    let ok = value.len() <= 128
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidParameter(format!(
+            "{field}: expected a column name (a letter or _, then letters, digits or _, at most 128), got {value:?}"
+        )))
+    }
+}
+
 /// How much of a table a fault touches: partitions, and data files in each (`None` for faults
 /// that take whole partitions).
 pub type Footprint = (u32, Option<u32>);
@@ -38,6 +55,12 @@ pub trait Fault: Send + Sync {
 
     /// Checks what serde cannot (ranges, combinations).
     fn validate(&self) -> Result<(), InvalidParameter>;
+
+    /// Checks the columns the fault names against the dataset's contract, known before anything
+    /// is seeded (a column to flood or drop must exist; one to add must not).
+    fn check_contract(&self, _contract: &[lakechaos_lake::ColumnDef]) -> Result<(), InvalidParameter> {
+        Ok(())
+    }
 
     /// Whether the fault acts on Lake Formation grants (targets without Lake Formation skip it).
     fn needs_lake_formation(&self) -> bool {

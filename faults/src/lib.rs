@@ -16,9 +16,10 @@ pub mod journal;
 pub mod pg;
 mod rewrite;
 pub mod select;
+pub mod strict;
 
 pub use error::FaultError;
-pub use fault::{Fault, Footprint, InvalidParameter};
+pub use fault::{column_name, Fault, Footprint, InvalidParameter};
 pub use journal::{AnyJournal, Journal};
 
 // The fault families: `module::Type => Variant, "scenario kind", reported as "healer incident kind";`

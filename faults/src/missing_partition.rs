@@ -28,7 +28,7 @@ pub struct MissingPartition {
     /// `files`, `catalog` or `both`.
     pub mode: MissingMode,
     /// Number of partitions that go missing (default 1).
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "crate::strict::u32")]
     pub partitions: u32,
 }
 

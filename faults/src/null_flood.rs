@@ -20,6 +20,7 @@ pub struct NullFlood {
     #[serde(default)]
     pub column: Option<String>,
     /// Share of the file's rows whose value becomes null, in (0, 1].
+    #[serde(deserialize_with = "crate::strict::f64")]
     pub fraction: f64,
     /// Which files are flooded.
     #[serde(default)]
@@ -41,10 +42,23 @@ impl Fault for NullFlood {
     }
 
     fn validate(&self) -> Result<(), InvalidParameter> {
+        if let Some(c) = &self.column {
+            crate::column_name("column", c)?;
+        }
         if !(self.fraction > 0.0 && self.fraction <= 1.0) {
             return Err(InvalidParameter(format!("fraction must be in (0, 1], got {}", self.fraction)));
         }
         Ok(())
+    }
+
+    fn check_contract(&self, contract: &[lakechaos_lake::ColumnDef]) -> Result<(), InvalidParameter> {
+        match &self.column {
+            Some(c) if !contract.iter().any(|x| &x.name == c) => Err(InvalidParameter(format!(
+                "column: {c:?} is not a column of the dataset (expected one of {})",
+                contract.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+            _ => Ok(()),
+        }
     }
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {

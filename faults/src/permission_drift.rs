@@ -43,8 +43,13 @@ impl Fault for PermissionDrift {
             Some(p) if p.iter().any(|x| x.is_empty() || !x.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')) => {
                 Err(InvalidParameter::new("permissions are Lake Formation names in capitals, e.g. [SELECT, ALTER]"))
             }
-            Some(_) | None if self.principal.as_deref() == Some("") => {
-                Err(InvalidParameter::new("principal must be an ARN"))
+            Some(_) | None
+                if self
+                    .principal
+                    .as_deref()
+                    .is_some_and(|p| !p.starts_with("arn:") || p.len() > 2048 || p.chars().any(char::is_control)) =>
+            {
+                Err(InvalidParameter::new("principal: expected an IAM role or user ARN (arn:...)"))
             }
             _ => Ok(()),
         }

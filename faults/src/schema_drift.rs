@@ -80,7 +80,31 @@ impl Fault for SchemaDrift {
     }
 
     fn validate(&self) -> Result<(), InvalidParameter> {
+        if let Some(c) = &self.column {
+            crate::column_name("column", c)?;
+        }
+        if let Some(n) = &self.new_name {
+            crate::column_name("new_name", n)?;
+        }
         self.check()
+    }
+
+    fn check_contract(&self, contract: &[lakechaos_lake::ColumnDef]) -> Result<(), InvalidParameter> {
+        let known = |c: &str| contract.iter().any(|x| x.name == c);
+        let names = || contract.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ");
+        match (&self.column, self.mode) {
+            (Some(c), DriftMode::AddColumn) if known(c) => {
+                return Err(InvalidParameter(format!("column: {c:?} is already a column of the dataset; add_column adds a new one")))
+            }
+            (Some(c), DriftMode::DropColumn | DriftMode::RenameColumn | DriftMode::ChangeType) if !known(c) => {
+                return Err(InvalidParameter(format!("column: {c:?} is not a column of the dataset (expected one of {})", names())))
+            }
+            _ => {}
+        }
+        match &self.new_name {
+            Some(n) if known(n) => Err(InvalidParameter(format!("new_name: {n:?} is already a column of the dataset"))),
+            _ => Ok(()),
+        }
     }
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Selection {
     /// Number of partitions to damage (default 1).
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "crate::strict::u32")]
     pub partitions: u32,
     /// Number of data files to damage in each chosen partition (default 1).
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "crate::strict::u32")]
     pub files: u32,
 }
 

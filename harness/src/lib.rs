@@ -34,7 +34,7 @@ pub mod targets;
 pub use error::{ScenarioError, Stage};
 pub use run::result::{self as result, ScenarioResult, Status, SuiteReport};
 pub use run::{run_scenario, run_suite, RunOptions};
-pub use scenario::{load_paths, LoadError, Scenario};
+pub use scenario::{load_paths, load_paths_with, LoadError, LoadOptions, Scenario};
 pub use targets::{Target, TargetOptions};
 
 use std::path::PathBuf;

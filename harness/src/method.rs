@@ -123,7 +123,14 @@ impl Method<'_> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.scenario.stream_seed(self.seed, "fault"));
         let plan = {
             let mut ctx = FaultContext { lake: at.lake, table, rng: &mut rng, grants };
-            self.scenario.fault.plan(&mut ctx).await.at(Stage::Fault)?
+            // A fault whose bounds depend on the seeded lake (more bytes than the file has)
+            // fails here, pointing at the scenario's fault.
+            self.scenario
+                .fault
+                .plan(&mut ctx)
+                .await
+                .map_err(|e| format!("{}: {e}", self.scenario.fault_location()))
+                .at(Stage::Fault)?
         };
         let mut journal = Journal::from_plan(&self.scenario.name, self.seed, at.address, &plan);
         journal.catalog = at.catalog.to_string();

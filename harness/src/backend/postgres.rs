@@ -203,7 +203,10 @@ impl Backend for PostgresBackend<'_> {
             contract: seeded.golden.contract.clone(),
         };
         let mut rng = ChaCha8Rng::seed_from_u64(self.scenario.stream_seed(self.params.seed, "fault"));
-        self.plan = Some(pg_faults::plan(&self.scenario.fault, &table, &mut rng, "1").at(Stage::Fault)?);
+        let plan = pg_faults::plan(&self.scenario.fault, &table, &mut rng, "1")
+            .map_err(|e| format!("{}: {e}", self.scenario.fault_location()))
+            .at(Stage::Fault)?;
+        self.plan = Some(plan);
         self.write_journal()?;
         self.record().await?;
         Ok(Planned {

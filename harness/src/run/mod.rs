@@ -80,6 +80,9 @@ pub async fn run_suite_until(
     opts: &RunOptions,
     stop: impl Fn(&ScenarioResult) -> Option<String>,
 ) -> Result<SuiteReport, RunError> {
+    if opts.sns_topic.is_some() && matches!(opts.target, Target::Local | Target::Postgres) {
+        return Err(RunError::SnsWithoutAws(opts.target.name()));
+    }
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let (workdir, _guard) = match &opts.workdir {
@@ -106,9 +109,6 @@ pub async fn run_suite_until(
         }
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
-    if opts.sns_topic.is_some() && matches!(opts.target, Target::Local | Target::Postgres) {
-        return Err(RunError::SnsWithoutAws(opts.target.name()));
-    }
     let env = opts.target.start(&opts.target_options).await?;
     let mut results = Vec::with_capacity(scenarios.len());
     let mut stopped: Option<String> = None;

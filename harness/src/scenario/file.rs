@@ -2,7 +2,7 @@
 //! fields are rejected everywhere.
 
 use chrono::NaiveDate;
-use lakechaos_faults::FaultSpec;
+use lakechaos_faults::{strict, FaultSpec};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
@@ -66,27 +66,27 @@ pub struct FixtureFile {
     /// Dataset generator: `orders`.
     pub dataset: String,
     /// Daily partitions (default 7).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_u32")]
     pub days: Option<u32>,
     /// Rows per day (default 10000).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_u32")]
     pub rows_per_day: Option<u32>,
     /// Data files per partition (default 2).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_u32")]
     pub files_per_day: Option<u32>,
     /// Rows per Parquet row group (default 4000).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_u32")]
     pub rows_per_row_group: Option<u32>,
     /// First day (default 2024-03-01).
     #[serde(default)]
     pub start_date: Option<NaiveDate>,
     /// Write a raw/landing copy, the healer's source of truth (default true). Without it damage
     /// can be detected but not repaired.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_bool")]
     pub landing: Option<bool>,
     /// Keep object versions where the target's storage can (a versioned S3 bucket; default true).
     /// Without versions and without landing, damage cannot be repaired.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_bool")]
     pub versioning: Option<bool>,
 }
 
@@ -120,9 +120,9 @@ pub struct ExpectFile {
     /// `repaired`, `detected` or `unrepairable`.
     pub outcome: ExpectedOutcome,
     /// Highest acceptable rows lost (default 0 for `repaired`, unchecked otherwise).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_u64")]
     pub rows_lost: Option<u64>,
     /// Highest acceptable incidents that match no injected damage (default 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::opt_u64")]
     pub false_incidents: Option<u64>,
 }

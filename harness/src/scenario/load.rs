@@ -9,12 +9,38 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Limits on what a scenario may ask for, checked before anything is seeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The largest fixture a scenario may seed, as estimated from its size (landing copy
+    /// included). Default 4 GiB; `--max-fixture-gib` raises it.
+    pub max_fixture_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { max_fixture_bytes: 4 << 30 }
+    }
+}
+
+/// Bytes a fixture row takes in Parquet, with margin (the `orders` files measure ~46 B/row).
+const FIXTURE_BYTES_PER_ROW: u64 = 100;
+
+/// The shortest and longest SLO deadlines a scenario may set.
+pub const SLO_BOUNDS: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(24 * 3600));
+
+/// The longest scenario name (it names work directories, buckets and databases).
+pub const MAX_NAME: usize = 80;
+
+/// The largest scenario file read.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// A scenario that cannot be loaded.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{}:{line}:{column}: {message}", file.display())]
 pub struct LoadError {
     pub file: PathBuf,
-    /// 1-based; 0 when the problem is the file itself (unreadable).
+    /// 1-based (1:1 when the problem is the file itself: unreadable, not a regular file).
     pub line: u64,
     pub column: u64,
     pub message: String,
@@ -22,13 +48,23 @@ pub struct LoadError {
 
 impl LoadError {
     fn at(file: &Path, loc: Location, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_path_buf(), line: loc.line(), column: loc.column(), message: message.into() }
+        LoadError {
+            file: file.to_path_buf(),
+            line: loc.line().max(1),
+            column: loc.column().max(1),
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the file as a whole, reported at 1:1.
+    fn file(file: &Path, message: impl Into<String>) -> Self {
+        LoadError { file: file.to_path_buf(), line: 1, column: 1, message: message.into() }
     }
 }
 
 /// A YAML parse error of `file` as file:line:col and what was expected.
 pub fn yaml_error(file: &Path, e: serde_saphyr::Error) -> LoadError {
-    let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+    let (line, column) = e.location().map(|l| (l.line().max(1), l.column().max(1))).unwrap_or((1, 1));
     let mut message = e.without_snippet().to_string();
     // The position is reported separately as file:line:col.
     if let Some(i) = message.rfind(" at line ") {
@@ -39,22 +75,40 @@ pub fn yaml_error(file: &Path, e: serde_saphyr::Error) -> LoadError {
 
 /// Parses and validates one scenario document.
 pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, LoadError> {
+    parse_scenario_with(text, file, &LoadOptions::default())
+}
+
+/// [`parse_scenario`] with limits.
+pub fn parse_scenario_with(text: &str, file: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
     let raw: ScenarioFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, e))?;
-    resolve(raw, file)
+    resolve(raw, file, opts)
 }
 
 fn duration(file: &Path, field: &str, s: &Spanned<String>) -> Result<Duration, LoadError> {
-    humantime::parse_duration(s.value.trim()).map_err(|e| {
-        LoadError::at(
-            file,
-            s.referenced,
-            format!("{field}: expected a duration such as 250ms, 2s or 1m, got {:?} ({e})", s.value),
-        )
-    })
+    let at = |m: String| LoadError::at(file, s.referenced, format!("{field}: {m}"));
+    let d = humantime::parse_duration(s.value.trim())
+        .map_err(|e| at(format!("expected a duration such as 250ms, 2s or 1m, got {:?} ({e})", s.value)))?;
+    let (low, high) = SLO_BOUNDS;
+    if d < low || d > high {
+        return Err(at(format!(
+            "expected a duration between {} and {}, got {:?}",
+            humantime::format_duration(low),
+            humantime::format_duration(high),
+            s.value
+        )));
+    }
+    Ok(d)
 }
 
-fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
+fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
     let name = &raw.name.value;
+    if name.len() > MAX_NAME {
+        return Err(LoadError::at(
+            file,
+            raw.name.referenced,
+            format!("name: expected at most {MAX_NAME} characters, got {}", name.len()),
+        ));
+    }
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
         return Err(LoadError::at(
             file,
@@ -95,9 +149,21 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
     if spec.rows_per_row_group == 0 {
         return Err(bad_fixture("rows_per_row_group must be at least 1".into()));
     }
+    let rows = spec.days as u64 * spec.rows_per_day as u64;
+    let estimate = rows * FIXTURE_BYTES_PER_ROW * if spec.landing { 2 } else { 1 };
+    if estimate > opts.max_fixture_bytes {
+        return Err(bad_fixture(format!(
+            "{rows} rows would take about {} GiB (landing copy included), above the limit of {} GiB \
+             (raise it with --max-fixture-gib)",
+            estimate.div_ceil(1 << 30),
+            opts.max_fixture_bytes >> 30
+        )));
+    }
     let fault = &raw.fault.value;
     let bad_fault = |m: String| LoadError::at(file, raw.fault.referenced, format!("fault ({}): {m}", fault.class()));
     fault.validate().map_err(|e| bad_fault(e.to_string()))?;
+    // The dataset's contract is known before anything is seeded.
+    fault.fault().check_contract(&lakechaos_fixtures::orders::contract()).map_err(|e| bad_fault(e.to_string()))?;
     // Faults in the catalog itself touch no data: nothing to check against the fixture.
     if let Some((partitions, files)) = fault.footprint() {
         if partitions == 0 || partitions > spec.days {
@@ -143,6 +209,7 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
         description: raw.description.unwrap_or_default(),
         tags: raw.tags,
         needs,
+        fault_at: (raw.fault.referenced.line().max(1), raw.fault.referenced.column().max(1)),
         dataset: fx.dataset.clone(),
         fixture: spec,
         versioning: fx.versioning.unwrap_or(true),
@@ -155,46 +222,97 @@ fn resolve(raw: ScenarioFile, file: &Path) -> Result<Scenario, LoadError> {
 
 /// Reads one scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    })?;
-    parse_scenario(&text, path)
+    load_file_with(path, &LoadOptions::default())
+}
+
+/// Reads one scenario file: a regular file (after links) of at most [`MAX_FILE_BYTES`], UTF-8.
+/// A FIFO, a device or a directory is refused without reading it.
+pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
+    let text = read_text(path)?;
+    parse_scenario_with(&text, path, opts)
+}
+
+fn read_text(path: &Path) -> Result<String, LoadError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::file(path, cannot_open(&e)))?;
+    if !meta.is_file() {
+        return Err(LoadError::file(path, "not a regular file (a scenario is a YAML file)"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(LoadError::file(
+            path,
+            format!("{} bytes; a scenario file is at most {MAX_FILE_BYTES}", meta.len()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| LoadError::file(path, cannot_open(&e)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::file(
+            path,
+            format!("more than {MAX_FILE_BYTES} bytes; a scenario file is at most that"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let line_start = good.iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(0);
+        let column = String::from_utf8_lossy(&good[line_start..]).chars().count() as u64 + 1;
+        LoadError {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: format!("expected UTF-8 text, found the byte 0x{:02x}", e.as_bytes()[good.len()]),
+        }
+    })
+}
+
+/// Why a path cannot be opened, in words (a symbolic-link loop named as such).
+fn cannot_open(e: &std::io::Error) -> String {
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        "a loop of symbolic links".into()
+    } else {
+        format!("cannot read: {e}")
+    }
 }
 
 /// Files named by `paths`: files as given, directories searched recursively for `*.yaml` and
-/// `*.yml`, in sorted order.
+/// `*.yml`, in sorted order. Links to directories are not followed inside a search (a link to
+/// `.` would repeat everything); links to files are.
 pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            let mut found = Vec::new();
-            while let Some(dir) = stack.pop() {
-                let entries = std::fs::read_dir(&dir).map_err(|e| LoadError {
-                    file: dir.clone(),
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read directory: {e}"),
-                })?;
-                for entry in entries.flatten() {
-                    let path = entry.path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-                        found.push(path);
-                    }
+        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound if std::fs::symlink_metadata(p).is_err() => {
+                LoadError::file(p, "no such file or directory")
+            }
+            std::io::ErrorKind::NotFound => LoadError::file(p, "a symbolic link to nothing"),
+            _ => LoadError::file(p, cannot_open(&e)),
+        })?;
+        if !meta.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let mut stack = vec![p.clone()];
+        let mut found = Vec::new();
+        while let Some(dir) = stack.pop() {
+            let entries =
+                std::fs::read_dir(&dir).map_err(|e| LoadError::file(&dir, format!("cannot read directory: {e}")))?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(kind) = entry.file_type() else { continue };
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                    && (!kind.is_symlink() || !path.is_dir())
+                {
+                    found.push(path);
                 }
             }
-            found.sort();
-            out.extend(found);
-        } else if p.exists() {
-            out.push(p.clone());
-        } else {
-            return Err(LoadError { file: p.clone(), line: 0, column: 0, message: "no such file or directory".into() });
         }
+        found.sort();
+        out.extend(found);
     }
     Ok(out)
 }
@@ -202,12 +320,17 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
 /// Loads every scenario under `paths`. All errors are returned, not just the first; duplicate
 /// names are errors.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<LoadError>> {
+    load_paths_with(paths, &LoadOptions::default())
+}
+
+/// [`load_paths`] with limits.
+pub fn load_paths_with(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Scenario>, Vec<LoadError>> {
     let files = scenario_files(paths).map_err(|e| vec![e])?;
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
     for f in files {
-        match load_file(&f) {
+        match load_file_with(&f, opts) {
             Ok(s) => {
                 if let Some(first) = seen.get(&s.name) {
                     errors.push(LoadError {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use file::{Capability, ExpectedOutcome};
-pub use load::{load_paths, LoadError};
+pub use load::{load_paths, load_paths_with, LoadError, LoadOptions};
 
 /// A validated scenario: defaults applied, durations parsed, fault parameters checked.
 #[derive(Clone, Debug, Serialize)]
@@ -38,6 +38,9 @@ pub struct Scenario {
     pub expect: Expectations,
     /// File the scenario came from.
     pub source: PathBuf,
+    /// Line and column of the scenario's `fault:` (errors found while planning it point here).
+    #[serde(skip)]
+    pub fault_at: (u64, u64),
 }
 
 impl Scenario {
@@ -45,6 +48,11 @@ impl Scenario {
     /// seed gives the same fixture and byte-identical faults.
     pub fn stream_seed(&self, run_seed: u64, stream: &str) -> u64 {
         stream_seed(run_seed, &self.name, stream)
+    }
+
+    /// `file:line:col` of the scenario's fault, to point errors found while planning it there.
+    pub fn fault_location(&self) -> String {
+        format!("{}:{}:{}", self.source.display(), self.fault_at.0, self.fault_at.1)
     }
 }
 

@@ -15,6 +15,16 @@ pub struct Selection {
     /// Only scenarios with this tag (repeatable: any of them).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// Refuse fixtures estimated larger than this many GiB (landing copy included).
+    #[arg(long, value_name = "GIB", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_fixture_gib: u64,
+}
+
+impl Selection {
+    /// The scenario limits these options set.
+    pub fn limits(&self) -> lakechaos::LoadOptions {
+        lakechaos::LoadOptions { max_fixture_bytes: self.max_fixture_gib << 30 }
+    }
 }
 
 #[derive(clap::Args, Clone)]

@@ -3,7 +3,7 @@
 use crate::args::{PublishArgs, RunArgs, Selection};
 use lakechaos::report;
 use lakechaos::run::{run_suite_until, RunOptions};
-use lakechaos::scenario::{load_paths, Scenario};
+use lakechaos::scenario::{load_paths_with, Scenario};
 use lakechaos::targets::aws_guard::{self, AwsRun, GuardError};
 use lakechaos::targets::Target;
 use lakechaos::SuiteReport;
@@ -23,7 +23,7 @@ pub struct Reports {
 
 /// Loads and filters scenarios; every load error is reported.
 pub fn select(sel: &Selection) -> Result<Vec<Scenario>, CliError> {
-    let scenarios = load_paths(&sel.paths).map_err(|errors| {
+    let scenarios = load_paths_with(&sel.paths, &sel.limits()).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         format!("{}\n{} scenario error(s); nothing was run", lines.join("\nerror: "), errors.len())
     })?;
@@ -144,7 +144,7 @@ async fn dry_run(run: &RunArgs, scenarios: &[Scenario]) -> CliResult {
 /// `gameday --config FILE`.
 pub async fn gameday(config: &Path) -> CliResult {
     let day = lakechaos::ops::gameday::Gameday::load(config)?;
-    let scenarios = select(&Selection { paths: day.suite.clone(), tags: day.tags.clone() })?;
+    let scenarios = select(&Selection { paths: day.suite.clone(), tags: day.tags.clone(), max_fixture_gib: 4 })?;
     // Everything the game day reports to must answer before anything is injected.
     day.destinations.check().await.map_err(|e| format!("{e}; nothing was run"))?;
     let topic = match &day.sns_topic {

@@ -3,6 +3,7 @@
 use crate::args::DeployArgs;
 use lakechaos::method::{self, FileRecords, Method};
 use lakechaos::scenario::load::load_file;
+use lakechaos::Stage;
 use lakechaos_faults::AnyJournal;
 use lakechaos_lake::{AwsConnection, Lake};
 use lakehealer::cli::CliResult;
@@ -20,7 +21,17 @@ pub async fn inject(scenario: &Path, lake_dir: &Path, seed: u64, journal: Option
     let journal = journal.unwrap_or_else(|| PathBuf::from(format!("{}.journal.json", lake_dir.display())));
     let records = FileRecords { golden: None, journal: journal.clone() };
     let at = method::Target { lake: &lake, address: &address, catalog: "file" };
-    let (_, planned) = Method { scenario: &scenario, seed }.inject(&at, &records).await?;
+    let method = Method { scenario: &scenario, seed };
+    let planned = match method.inject(&at, &records).await {
+        Ok((_, planned)) => planned,
+        // Nothing was damaged: the half-made lake is this command's own, and goes.
+        Err(e) if matches!(e.stage, Stage::Seed | Stage::Fault | Stage::Journal) => {
+            let _ = std::fs::remove_dir_all(lake_dir);
+            let _ = std::fs::remove_file(&journal);
+            return Err(format!("{e} (nothing was injected; {} was removed)", lake_dir.display()).into());
+        }
+        Err(e) => return Err(format!("{e} (journal: {})", journal.display()).into()),
+    };
     println!("injected {} into {address}", planned.ground_truth().detail);
     println!("ground truth: {}", serde_json::to_string(planned.ground_truth())?);
     println!("journal: {}", journal.display());
