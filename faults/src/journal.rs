@@ -257,8 +257,9 @@ impl AnyJournal {
                 journal.revert(&lake).await
             }
             AnyJournal::Postgres(journal) => {
-                let mut client = lakechaos_lake::pg::connect(&journal.database, "lakechaos").await?;
-                crate::pg::revert(&mut client, &journal.database, &journal.plan).await?;
+                let url = lakechaos_lake::pg::with_password(&journal.database);
+                let mut client = lakechaos_lake::pg::connect(&url, "lakechaos").await?;
+                crate::pg::revert(&mut client, &url, &journal.plan).await?;
                 Ok(RevertReport { statements: journal.plan.revert.len(), ..RevertReport::default() })
             }
         }

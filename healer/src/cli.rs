@@ -38,7 +38,8 @@ pub fn main(logging: Logging, command: impl Future<Output = CliResult>) -> ExitC
     match runtime.block_on(command) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            // Whatever layer the error came from, no URL in it keeps its password.
+            eprintln!("error: {}", lakechaos_lake::redact::text(&e.to_string()));
             ExitCode::from(2)
         }
     }

@@ -19,6 +19,7 @@ pub mod notifications;
 mod open;
 pub mod parquet_io;
 pub mod pg;
+pub mod redact;
 pub mod s3_store;
 pub mod storage;
 

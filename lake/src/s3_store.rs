@@ -51,7 +51,7 @@ impl AwsConnection {
 
     /// The endpoint named in errors.
     pub fn endpoint_name(&self) -> String {
-        self.endpoint_url.clone().unwrap_or_else(|| "AWS".into())
+        self.endpoint_url.as_deref().map(crate::redact::url).unwrap_or_else(|| "AWS".into())
     }
 
     /// Shared SDK configuration (region, credentials, endpoint, retries from the SDK defaults).

@@ -105,7 +105,9 @@ impl<'a> PostgresBackend<'a> {
             format: 1,
             scenario: self.scenario.name.clone(),
             seed: self.params.seed,
-            database: db.url.clone(),
+            // Without its password: `lakechaos revert` takes that from PGPASSWORD or
+            // LAKECHAOS_POSTGRES_URL.
+            database: lakechaos_lake::pg::redact(&db.url),
             plan: self.plan.clone().expect("planned"),
         }
         .write(&self.journal_path())

@@ -75,12 +75,14 @@ impl Destinations {
                 Ok((status, _)) if status.is_success() => {}
                 Ok((status, body)) => {
                     return Err(DestinationError::NotReady {
-                        gateway: gateway.clone(),
+                        gateway: lakechaos_lake::redact::url(gateway),
                         status: status.as_u16(),
                         body: body.trim().to_string(),
                     })
                 }
-                Err(source) => return Err(DestinationError::Unreachable { gateway: gateway.clone(), source }),
+                Err(source) => {
+                    return Err(DestinationError::Unreachable { gateway: lakechaos_lake::redact::url(gateway), source })
+                }
             }
         }
         if let Some((conn, namespace)) = &self.cloudwatch {

@@ -164,7 +164,7 @@ pub async fn run_scenario_in(env: &TargetEnv, scenario: &Scenario, opts: &RunOpt
     if let Err(e) = runner::run_steps(env, scenario, opts, dir, &mut result).await {
         result.status = Status::Error;
         result.error_stage = Some(e.stage);
-        result.reason = Some(e.to_string());
+        result.reason = Some(lakechaos_lake::redact::text(&e.to_string()));
     }
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     result

@@ -170,18 +170,47 @@ fn remote(url: &str, message: String) -> LakeError {
     LakeError::Remote { service: "PostgreSQL", endpoint: redact(url), message }
 }
 
-/// The URL without its password, for messages.
+/// The URL without its password, for messages and journals (see [`crate::redact`]).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
+    crate::redact::url(url)
+}
+
+/// `url` with a password where it has none: `PGPASSWORD`, or the password of
+/// `LAKECHAOS_POSTGRES_URL` when that names the same host, port and user. Journals keep URLs
+/// without their secret; reverting one needs it back.
+pub fn with_password(url: &str) -> String {
+    let Ok(mut config) = url.parse::<tokio_postgres::Config>() else { return url.to_string() };
+    if config.get_password().is_some() {
+        return url.to_string();
+    }
+    let from_env = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()).or_else(|| {
+        let given: tokio_postgres::Config = std::env::var("LAKECHAOS_POSTGRES_URL").ok()?.parse().ok()?;
+        let same = given.get_hosts() == config.get_hosts()
+            && given.get_ports() == config.get_ports()
+            && given.get_user() == config.get_user();
+        same.then(|| given.get_password().map(|p| String::from_utf8_lossy(p).into_owned())).flatten()
+    });
+    match from_env {
+        Some(password) => {
+            config.password(password);
+            with_config_password(url, &config)
         }
+        None => url.to_string(),
+    }
+}
+
+/// `url` as a URL again with `config`'s password in its userinfo.
+fn with_config_password(url: &str, config: &tokio_postgres::Config) -> String {
+    let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+    let encoded = percent_encode(&password);
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}:{encoded}{}", &url[..at], &url[at..]),
         _ => url.to_string(),
     }
+}
+
+fn percent_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[cfg(test)]

@@ -237,7 +237,10 @@ impl Provider for ExternalProvider {
             _ => local_process::answers_url(&endpoint),
         };
         if !reachable {
-            return Err(ProvisionError::Unreachable { what: service.name(), endpoint });
+            return Err(ProvisionError::Unreachable {
+                what: service.name(),
+                endpoint: lakechaos_lake::redact::url(&endpoint),
+            });
         }
         Ok(Box::new(External(endpoint)))
     }
