@@ -238,16 +238,22 @@ impl Healer {
                 continue;
             }
             let Some(table) = tables.get(&finding.table) else { continue };
+            let judged = state.verdicts.get(&finding.location).map(|v| v.version_token.clone());
             let ctx = RepairContext {
                 lake: &self.lake,
                 table,
                 quarantine_prefix: &self.config.quarantine_prefix,
                 quarantine_store: self.config.quarantine_store.as_ref(),
+                judged: judged.as_deref(),
             };
             let outcome = match repair::run(&ctx, finding).await {
                 Ok(o) => o,
-                // The object changed under us; the next pass decides again.
-                Err(HealerError::Lake(LakeError::NotFound(_))) => continue,
+                // The object changed under us (another healer, a writer); the next pass decides
+                // again on what is there then.
+                Err(HealerError::Lake(LakeError::NotFound(_) | LakeError::Changed(_))) => {
+                    state.verdicts.remove(&finding.location);
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             let (steps, unrepairable) = match outcome {

@@ -5,6 +5,10 @@ use std::io;
 pub enum LakeError {
     #[error("object not found: {0}")]
     NotFound(String),
+    /// The object is no longer the version that was judged (another writer or healer changed
+    /// it); whoever acts on it must look again.
+    #[error("object changed since it was checked: {0}")]
+    Changed(String),
     #[error("invalid object key {key:?}: {reason}")]
     InvalidKey { key: String, reason: &'static str },
     #[error("I/O error on {path}: {source}")]

@@ -14,8 +14,36 @@ const TMP_MARKER: &str = ".lakechaos-tmp-";
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Removes the stale temporary files directly in `dir`.
+fn sweep_dir(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if is_stale_temporary(&path) && std::fs::remove_file(&path).is_ok() {
+            tracing::info!(path = %path.display(), "removed a temporary file its killed writer left");
+        }
+    }
+}
+
+/// Whether `path` is an in-flight temporary file (`.lakechaos-tmp-<pid>-<n>`) whose writer
+/// process no longer exists. Another live process's, or this one's, is never stale.
+fn is_stale_temporary(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let Some(rest) = name.split(TMP_MARKER).nth(1) else { return false };
+    let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else { return false };
+    if pid <= 0 || pid as u32 == std::process::id() {
+        return false;
+    }
+    // Signal 0 only asks whether the process exists.
+    // SAFETY: kill(2) with signal 0 sends nothing and touches no memory.
+    let alive =
+        unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    !alive
+}
+
 /// Object storage in a local directory. Writes go to a hidden temporary file that is renamed into
-/// place, so readers (and file-system watchers) never see half-written objects.
+/// place, so readers (and file-system watchers) never see half-written objects. A temporary file
+/// whose writer process is gone (killed mid-write) is removed when a listing meets it: every
+/// healer pass and every verification lists, so such leftovers do not outlive the next look.
 #[derive(Debug)]
 pub struct LocalStore {
     root: PathBuf,
@@ -96,6 +124,15 @@ impl LocalStore {
                 if md.is_dir() {
                     stack.push(path);
                 } else if md.is_file() {
+                    if is_stale_temporary(&path) {
+                        match std::fs::remove_file(&path) {
+                            Ok(()) => {
+                                tracing::info!(path = %path.display(), "removed a temporary file its killed writer left")
+                            }
+                            Err(e) => tracing::debug!(path = %path.display(), error = %e, "stale temporary file"),
+                        }
+                        continue;
+                    }
                     if let Some(key) = self.key_of(&path) {
                         if key.starts_with(prefix) {
                             out.push(Self::meta_of(key, &md));
@@ -112,6 +149,9 @@ impl LocalStore {
         let path = self.path_of(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| LakeError::io(dir.display(), e))?;
+        // A write after a killed one (a restarted repair, quarantine or seed) clears what the
+        // killed writer left in the same directory.
+        sweep_dir(&dir);
         let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!("{}{}-{}", TMP_MARKER, std::process::id(), n));
         std::fs::write(&tmp, data).map_err(|e| LakeError::io(tmp.display(), e))?;
@@ -229,6 +269,27 @@ mod tests {
         store.delete("t/dt=2024-01-01/part-0.parquet").await.unwrap();
         assert!(!dir.path().join("t/dt=2024-01-01").exists(), "empty partition directory is removed");
         assert!(matches!(store.get("t/dt=2024-01-01/part-0.parquet").await, Err(LakeError::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn a_listing_removes_temporaries_of_dead_writers_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        store.put("t/dt=2024-01-01/part-0.parquet", Bytes::from_static(b"abc")).await.unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let part = dir.path().join("t/dt=2024-01-01");
+        let stale = part.join(format!("{TMP_MARKER}{dead}-7"));
+        let mine = part.join(format!("{TMP_MARKER}{}-8", std::process::id()));
+        let live = part.join(format!("{TMP_MARKER}1-9")); // init never ends
+        for p in [&stale, &mine, &live] {
+            std::fs::write(p, b"half").unwrap();
+        }
+        let listed = store.list("t/").await.unwrap();
+        assert_eq!(listed.len(), 1, "temporaries are never listed");
+        assert!(!stale.exists(), "a killed writer's leftover is swept");
+        assert!(mine.exists() && live.exists(), "in-flight writes of live processes stay");
     }
 
     #[tokio::test]

@@ -4,7 +4,8 @@
 //! Restores take the newest clean earlier object version where the store keeps versions, else
 //! the landing-zone copy (see [`restore`]).
 //!
-//! - `corrupt_parquet` → quarantine, then restore;
+//! - `corrupt_parquet` → keep a quarantine copy, then restore over it (the key is never missing);
+//!   without a good source, move it to quarantine;
 //! - `schema_drift` with only extra columns → rewrite to the contract (original quarantined);
 //!   other drift → restore, or rewrite with lossless casts when only types changed and there is
 //!   no source;
@@ -31,6 +32,9 @@ pub struct RepairContext<'a> {
     pub quarantine_prefix: &'a str,
     /// A store of its own for quarantine, if configured.
     pub quarantine_store: Option<&'a crate::config::QuarantineStore>,
+    /// The version token of the object the finding is about, as the healer judged it: nothing
+    /// is quarantined or replaced unless the object is still that version.
+    pub judged: Option<&'a str>,
 }
 
 /// One completed step.
@@ -74,16 +78,14 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
             }
             Ok(Outcome::Repaired(steps))
         }
-        (FindingKind::CorruptParquet, _) => {
-            let mut steps = vec![quarantine::quarantine(ctx, &finding.location, finding).await?];
-            match restore::restore(ctx, &finding.location).await? {
-                Ok(step) => {
-                    steps.push(step);
-                    Ok(Outcome::Repaired(steps))
-                }
-                Err(reason) => Ok(Outcome::Unrepairable { done: steps, reason: reason.0 }),
+        (FindingKind::CorruptParquet, _) => match restore::restore_replacing(ctx, &finding.location, finding).await? {
+            Ok(steps) => Ok(Outcome::Repaired(steps)),
+            Err(reason) => {
+                // Nothing to restore from: the damaged file still leaves the table, kept aside.
+                let q = quarantine::quarantine(ctx, &finding.location, finding, quarantine::Then::Remove).await?;
+                Ok(Outcome::Unrepairable { done: vec![q], reason: reason.0 })
             }
-        }
+        },
         (FindingKind::SchemaDrift, Evidence::CatalogSchema { .. }) => {
             Ok(Outcome::Repaired(vec![catalog_resync::redeclare(ctx, &finding.location).await?]))
         }

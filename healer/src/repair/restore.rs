@@ -142,7 +142,8 @@ pub async fn restore_replacing(
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
     };
-    let q = quarantine::quarantine(ctx, key, finding).await?;
+    let q = quarantine::quarantine(ctx, key, finding, quarantine::Then::Keep).await?;
+    quarantine::judged(ctx, key).await?;
     let restored = write(ctx, key, source).await?;
     Ok(Ok(vec![q, restored]))
 }

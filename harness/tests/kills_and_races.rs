@@ -1,0 +1,164 @@
+//! The healer killed at random points mid-repair, and two healers on one lake at once: every lake
+//! must end whole (checked against golden by the harness), with no temporary files left, every
+//! quarantined copy beside its reason record, no healthy file quarantined and no damaged version
+//! quarantined twice.
+
+mod common;
+
+use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
+use lakechaos_faults::select::Selection;
+use lakechaos_faults::{apply, Change, FaultContext, FaultSpec};
+use lakechaos_fixtures::manifest::Verifier;
+use lakechaos_fixtures::{seed_lake, GoldenManifest, OrdersSpec};
+use lakechaos_lake::layout::{is_reason_record, reason_key, QUARANTINE_PREFIX};
+use lakechaos_lake::Lake;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn sha(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A lake with six damaged files (two per day, each restorable from the landing copy): its
+/// golden manifest and the digests of the damaged versions.
+async fn damaged_lake(dir: &Path, seed: u64) -> (GoldenManifest, HashSet<String>) {
+    let lake = Lake::open_local(dir).unwrap();
+    let spec =
+        OrdersSpec { days: 3, rows_per_day: 1200, files_per_day: 2, rows_per_row_group: 300, ..OrdersSpec::default() };
+    let seeded = seed_lake(&lake, "orders", &spec, seed).await.unwrap();
+    let fault = FaultSpec::CorruptParquet(CorruptParquet {
+        mode: CorruptMode::TruncateTail,
+        bytes: Some(100),
+        bits: None,
+        at: None,
+        select: Selection { partitions: 3, files: 2 },
+    });
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let plan =
+        fault.plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] }).await.unwrap();
+    let damaged = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Object { after: Some(data), .. } => Some(sha(data)),
+            _ => None,
+        })
+        .collect();
+    apply(&lake, &plan).await.unwrap();
+    (seeded.golden, damaged)
+}
+
+fn heal(dir: &Path) -> Child {
+    Command::new(common::lakehealer_bin())
+        .args(["heal", "--lake", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Everything the lake must satisfy after healing, or what it does not.
+async fn check(dir: &Path, golden: &GoldenManifest, damaged: &HashSet<String>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let lake = Lake::open_local(dir).unwrap();
+    let v = Verifier::new(golden.clone()).verify(&lake).await.unwrap();
+    if !v.healed {
+        problems.push(format!("not whole: {v:?}"));
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".lakechaos-tmp-")) {
+                problems.push(format!("temporary file left: {}", p.display()));
+            }
+        }
+    }
+    let quarantined = lake.store.list(&format!("{QUARANTINE_PREFIX}/")).await.unwrap();
+    let keys: HashSet<&str> = quarantined.iter().map(|o| o.key.as_str()).collect();
+    let mut copies = Vec::new();
+    for o in quarantined.iter().filter(|o| !is_reason_record(&o.key)) {
+        if !keys.contains(reason_key(&o.key).as_str()) {
+            problems.push(format!("quarantined without a reason record: {}", o.key));
+        }
+        let digest = sha(&lake.store.get(&o.key).await.unwrap());
+        if !damaged.contains(&digest) {
+            let reason = lake.store.get(&reason_key(&o.key)).await.map(|b| String::from_utf8_lossy(&b).into_owned());
+            problems.push(format!("a healthy file was quarantined: {} ({} bytes; reason {reason:?})", o.key, o.size));
+        }
+        copies.push(digest);
+    }
+    let distinct: HashSet<&String> = copies.iter().collect();
+    if distinct.len() != copies.len() {
+        problems.push(format!("{} quarantine copies of {} damaged versions", copies.len(), distinct.len()));
+    }
+    problems
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healer_killed_anywhere_mid_repair_converges_on_restart() {
+    const TRIALS: u64 = 100;
+    let mut rng = ChaCha8Rng::seed_from_u64(41);
+    let mut failures = Vec::new();
+    let mut leftovers = 0;
+    // How long a whole heal of such a lake takes here: kills land anywhere inside it.
+    let timed = tempfile::tempdir().unwrap();
+    damaged_lake(timed.path(), 999).await;
+    let started = std::time::Instant::now();
+    assert!(heal(timed.path()).wait().unwrap().success());
+    let whole = started.elapsed().as_millis().max(20) as u64;
+    for trial in 0..TRIALS {
+        let dir = tempfile::tempdir().unwrap();
+        let (golden, damaged) = damaged_lake(dir.path(), trial).await;
+        let mut first = heal(dir.path());
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..whole))).await;
+        let _ = first.kill(); // SIGKILL
+        let _ = first.wait();
+        let again = heal(dir.path()).wait_with_output().unwrap();
+        let problems = check(dir.path(), &golden, &damaged).await;
+        leftovers += problems.iter().filter(|p| p.starts_with("temporary file")).count();
+        if !again.status.success() || !problems.is_empty() {
+            failures.push(format!("trial {trial}: restart exit {:?}; {}", again.status.code(), problems.join("; ")));
+        }
+    }
+    eprintln!("a whole heal takes {whole} ms; {TRIALS} kill trials inside it, {} lakes not whole or untidy, {leftovers} temporary files left", failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_healers_at_once_repair_each_damage_once_and_never_quarantine_a_healthy_file() {
+    const TRIALS: u64 = 25;
+    let mut failures = Vec::new();
+    for trial in 0..TRIALS {
+        let dir = tempfile::tempdir().unwrap();
+        let (golden, damaged) = damaged_lake(dir.path(), 100 + trial).await;
+        let (a, b) = (heal(dir.path()), heal(dir.path()));
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let problems = check(dir.path(), &golden, &damaged).await;
+        // Either may report what the other was mending; a final look must find nothing.
+        let last = heal(dir.path()).wait_with_output().unwrap();
+        if !problems.is_empty() || !last.status.success() {
+            failures.push(format!(
+                "trial {trial}: A:\n{}\nB:\n{}\nexits {:?}/{:?}/{:?}; {}",
+                String::from_utf8_lossy(&a.stdout) + String::from_utf8_lossy(&a.stderr),
+                String::from_utf8_lossy(&b.stdout) + String::from_utf8_lossy(&b.stderr),
+                a.status.code(),
+                b.status.code(),
+                last.status.code(),
+                problems.join("; ")
+            ));
+        }
+    }
+    eprintln!(
+        "{TRIALS} trials of two concurrent healers, {} with a healthy file quarantined or a repair doubled",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
