@@ -32,12 +32,13 @@ pub async fn discover(
     location: Option<&str>,
     landing: Option<&str>,
 ) -> Result<Discovery, HealerError> {
-    let location = location.unwrap_or(name).trim_end_matches('/').to_string();
-    let objects = lake.store.list(&format!("{location}/")).await?;
+    let location = lakechaos_lake::layout::normalize_location(location.unwrap_or(name));
+    let prefix = lakechaos_lake::layout::table_prefix(&location);
+    let objects = lake.store.list(&prefix).await?;
     // Partition depth: the most common number of `k=v` directories above a visible file.
     let mut depths: BTreeMap<usize, usize> = BTreeMap::new();
     for o in &objects {
-        let rest = &o.key[location.len() + 1..];
+        let rest = &o.key[prefix.len()..];
         let segments: Vec<&str> = rest.split('/').collect();
         let (file, dirs) = segments.split_last().expect("split yields at least one part");
         if is_hidden(file) || dirs.iter().any(|d| is_hidden(d) || !d.contains('=')) {
@@ -45,10 +46,11 @@ pub async fn discover(
         }
         *depths.entry(dirs.len()).or_default() += 1;
     }
-    let depth =
-        depths.iter().max_by_key(|(d, n)| (**n, usize::MAX - **d)).map(|(d, _)| *d).ok_or_else(|| {
-            HealerError::Invalid(format!("no data files under {}/{location}/", lake.store.describe()))
-        })?;
+    let depth = depths
+        .iter()
+        .max_by_key(|(d, n)| (**n, usize::MAX - **d))
+        .map(|(d, _)| *d)
+        .ok_or_else(|| HealerError::Invalid(format!("no data files under {}/{prefix}", lake.store.describe())))?;
 
     let mut partition_keys: Vec<String> = Vec::new();
     let mut partitions = BTreeSet::new();
@@ -111,14 +113,23 @@ pub async fn discover(
         .iter()
         .max_by_key(|(_, (n, _))| *n)
         .map(|(s, v)| (s.clone(), v.clone()))
-        .ok_or_else(|| HealerError::Invalid(format!("no readable Parquet files under {location}/")))?;
+        .ok_or_else(|| HealerError::Invalid(format!("no readable Parquet files under {prefix}")))?;
     for c in columns.iter_mut() {
         c.max_null_fraction = if c.nullable { (c.max_null_fraction + NULL_MARGIN).min(1.0) } else { 0.0 };
     }
     // Files whose schema disagrees with the majority are left out of the contract, not hidden.
     let majority: Vec<(String, String)> = columns.iter().map(|c| (c.name.clone(), c.data_type.clone())).collect();
+    // A file that types a column `Null` (no values there) agrees with a nullable column.
+    let agrees = |signature: &Signature| {
+        signature.len() == majority.len()
+            && signature
+                .iter()
+                .zip(&majority)
+                .zip(&columns)
+                .all(|(((name, t), (m_name, m_t)), c)| name == m_name && (t == m_t || (t == "Null" && c.nullable)))
+    };
     for (signature, (n, _)) in &schemas {
-        if *signature != majority {
+        if !agrees(signature) {
             skipped.push((format!("{n} file(s)"), format!("schema differs from the majority: {signature:?}")));
         }
     }

@@ -167,3 +167,27 @@ fn watch_serves_its_metrics_and_stops_on_sigterm() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_table_at_the_lake_root_is_registered_and_an_empty_catalog_is_refused() {
+    let dir = seeded();
+    let root = dir.path();
+    let lake = root.to_str().unwrap();
+    // Partitions directly under the lake root, as some writers leave them.
+    for e in std::fs::read_dir(root.join("orders")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::rename(&p, root.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::remove_dir_all(root.join("_catalog")).unwrap();
+    let o = lakehealer(&["scan", "--lake", lake]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no table is registered") && text(&o).contains("lakehealer discover"), "{}", text(&o));
+    for location in [".", ""] {
+        let o = lakehealer(&["discover", "--lake", lake, "--table", "rooted", "--location", location]);
+        assert_eq!(o.status.code(), Some(0), "--location {location:?}: {}", text(&o));
+        assert!(text(&o).contains("partitions: 3"), "{}", text(&o));
+    }
+    let o = lakehealer(&["scan", "--lake", lake]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 finding(s); 6 file(s) checked"), "{}", text(&o));
+}

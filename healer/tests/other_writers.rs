@@ -155,3 +155,36 @@ fn spark_tables_are_discovered_and_page_crcs_are_checked() {
     assert_eq!((f["kind"].as_str(), f["tier"].as_str()), (Some("corrupt_parquet"), Some("pages")), "{doc}");
     assert!(f["message"].as_str().unwrap().contains("CRC"), "{doc}");
 }
+
+/// pyarrow types an optional column with no values in a file as `Null`: such files agree with
+/// the nullable contract column (discover keeps them, scans find nothing, nothing is "healed").
+#[test]
+fn a_column_pyarrow_types_null_in_some_files_is_compatible() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import sys, os
+import pyarrow as pa, pyarrow.parquet as pq
+root = sys.argv[1]
+for day, files in (("2024-07-01", 3), ("2024-07-02", 3)):
+    d = os.path.join(root, "sparse", f"dt={day}")
+    os.makedirs(d, exist_ok=True)
+    for i in range(files):
+        n = 500
+        note = pa.nulls(n) if i == 2 else pa.array([None if j % 4 == 0 else f"x{j}" for j in range(n)], pa.string())
+        pq.write_table(pa.table({"id": pa.array(range(n), pa.int64()), "note": note}), os.path.join(d, f"part-{i}.parquet"))
+"#;
+    let o = Command::new(writers_python()).arg("-c").arg(script).arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "writer failed: {}", text(&o));
+    let lake = dir.path().to_str().unwrap();
+    let o = lakehealer(&["discover", "--lake", lake, "--table", "sparse", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(found["skipped"], serde_json::json!([]), "files typing the column Null are not skipped: {found}");
+    assert_eq!(found["table"]["columns"][1]["data_type"], "string");
+    let (code, doc) = scan_json(lake);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["files_checked"], 6, "{doc}");
+    let healed = lakehealer(&["heal", "--lake", lake]);
+    assert_eq!(healed.status.code(), Some(0), "{}", text(&healed));
+    assert!(!dir.path().join("_quarantine").exists(), "nothing was quarantined: {}", text(&healed));
+}

@@ -15,21 +15,47 @@ pub fn day_partition(date: NaiveDate) -> String {
     format!("dt={}", date.format("%Y-%m-%d"))
 }
 
+/// `rest` under a table location; a table at the lake's root has the empty location.
+fn under(location: &str, rest: &str) -> String {
+    if location.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{location}/{rest}")
+    }
+}
+
+/// The listing prefix of a table's objects: `<location>/`, or everything for a table at the root.
+pub fn table_prefix(location: &str) -> String {
+    under(location, "")
+}
+
+/// A table location as users write it (`orders/`, `.`, `./orders`), normalized: no leading
+/// `./`, no trailing `/`, and `""` for the lake's root.
+pub fn normalize_location(location: &str) -> String {
+    let trimmed = location.trim_matches('/');
+    let trimmed = trimmed.strip_prefix("./").unwrap_or(trimmed);
+    if trimmed == "." {
+        String::new()
+    } else {
+        trimmed.to_string()
+    }
+}
+
 /// The directory key of a partition: `<location>/<partition>`.
 pub fn partition_prefix(location: &str, partition: &str) -> String {
-    format!("{location}/{partition}")
+    under(location, partition)
 }
 
 /// A data file's key.
 pub fn data_key(location: &str, partition: &str, file_name: &str) -> String {
-    format!("{location}/{partition}/{file_name}")
+    under(location, &format!("{partition}/{file_name}"))
 }
 
 /// Splits a data-file key of the table at `location` into (partition, file name), given the
 /// number of partition keys. `None` for hidden files, keys of other tables, or keys that do not
 /// follow the layout.
 pub fn parse_data_key<'k>(location: &str, partition_depth: usize, key: &'k str) -> Option<(&'k str, &'k str)> {
-    let rest = key.strip_prefix(location)?.strip_prefix('/')?;
+    let rest = if location.is_empty() { key } else { key.strip_prefix(location)?.strip_prefix('/')? };
     let (partition, file) = match rest.rfind('/') {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => ("", rest),
@@ -47,7 +73,8 @@ pub fn parse_data_key<'k>(location: &str, partition_depth: usize, key: &'k str) 
 /// Rebases a key from one table prefix to another (served ↔ landing): `orders/dt=x/p` with
 /// `orders` → `_landing/orders` gives `_landing/orders/dt=x/p`.
 pub fn rebase(key: &str, from: &str, to: &str) -> Option<String> {
-    key.strip_prefix(from)?.strip_prefix('/').map(|rest| format!("{to}/{rest}"))
+    let rest = if from.is_empty() { key } else { key.strip_prefix(from)?.strip_prefix('/')? };
+    Some(under(to, rest))
 }
 
 /// Where a healer moves damaged objects inside a lake: `_quarantine/<timestamp>/<original key>`.
@@ -92,6 +119,18 @@ mod tests {
         assert_eq!(parse_data_key("orders", 1, "orders/part-0.parquet"), None);
         assert_eq!(parse_data_key("orders", 1, "orders_v2/dt=2024-01-01/p"), None);
         assert_eq!(parse_data_key("t", 2, "t/y=2024/m=01/f.parquet"), Some(("y=2024/m=01", "f.parquet")));
+    }
+
+    #[test]
+    fn a_table_at_the_lake_root_has_the_empty_location() {
+        assert_eq!(normalize_location("."), "");
+        assert_eq!(normalize_location("./"), "");
+        assert_eq!(normalize_location("orders/"), "orders");
+        assert_eq!(table_prefix(""), "");
+        assert_eq!(data_key("", "dt=x", "p"), "dt=x/p");
+        assert_eq!(parse_data_key("", 1, "dt=x/p.parquet"), Some(("dt=x", "p.parquet")));
+        assert_eq!(parse_data_key("", 1, "_landing/dt=x/p.parquet"), None);
+        assert_eq!(parse_data_key("", 1, "_catalog/t.json"), None);
     }
 
     #[test]

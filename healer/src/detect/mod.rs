@@ -36,7 +36,7 @@ impl TableListing {
 pub async fn list_table(store: &dyn ObjectStore, table: &TableDef) -> Result<TableListing, HealerError> {
     let depth = table.partition_keys.len();
     let mut served: BTreeMap<String, Vec<ObjectMeta>> = BTreeMap::new();
-    for obj in store.list(&format!("{}/", table.location)).await? {
+    for obj in store.list(&lakechaos_lake::layout::table_prefix(&table.location)).await? {
         if let Some((partition, _)) = parse_data_key(&table.location, depth, &obj.key) {
             served.entry(partition.to_string()).or_default().push(obj);
         }
@@ -74,7 +74,7 @@ pub async fn check_bytes(table: &TableDef, key: &str, data: bytes::Bytes) -> Res
     if let Some(f) = schema_contract::detect(table, key, &footer.schema) {
         return Ok(Some(f));
     }
-    let stats = null_stats::detect(table, key, &footer.metadata);
+    let stats = null_stats::detect(table, key, &footer.metadata, &footer.schema);
     if stats.finding.is_some() {
         return Ok(stats.finding);
     }
@@ -108,7 +108,7 @@ pub async fn check_file(
         check.finding = Some(f);
         return Ok(check);
     }
-    let stats = null_stats::detect(table, &meta.key, &footer.metadata);
+    let stats = null_stats::detect(table, &meta.key, &footer.metadata, &footer.schema);
     if let Some(f) = stats.finding {
         check.finding = Some(f);
         return Ok(check);

@@ -13,12 +13,13 @@ pub struct NullStats {
 }
 
 /// Sums null counts per top-level column over all row groups and compares the share with the
-/// contract's `max_null_fraction`.
-pub fn detect(table: &TableDef, key: &str, metadata: &ParquetMetaData) -> NullStats {
+/// contract's `max_null_fraction`. Columns the file types `Null` (no values by type, as pyarrow
+/// writes an optional column that is empty in that file) are not judged.
+pub fn detect(table: &TableDef, key: &str, metadata: &ParquetMetaData, schema: &arrow_schema::Schema) -> NullStats {
     let rows = metadata.file_metadata().num_rows().max(0) as u64;
     let mut complete = true;
     let mut flooded = Vec::new();
-    for c in &table.columns {
+    for c in table.columns.iter().filter(|c| !typed_null(schema, &c.name)) {
         let mut nulls = 0u64;
         let mut seen = false;
         for rg in metadata.row_groups() {
@@ -42,6 +43,11 @@ pub fn detect(table: &TableDef, key: &str, metadata: &ParquetMetaData) -> NullSt
         }
     }
     NullStats { finding: finding(table, key, Tier::Footer, flooded), complete }
+}
+
+/// Whether the file types `column` as `Null`.
+pub fn typed_null(schema: &arrow_schema::Schema, column: &str) -> bool {
+    schema.field_with_name(column).is_ok_and(|f| f.data_type() == &arrow_schema::DataType::Null)
 }
 
 /// `Some` when `nulls` out of `rows` exceeds the allowance.

@@ -51,7 +51,7 @@ pub async fn detect_bytes(
     }
     let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let mut flooded = Vec::new();
-    for c in &table.columns {
+    for c in table.columns.iter().filter(|c| !null_stats::typed_null(&schema, &c.name)) {
         let Ok(i) = schema.index_of(&c.name) else { continue };
         let nulls: u64 = batches.iter().map(|b| b.column(i).null_count() as u64).sum();
         if let Some(v) = null_stats::over_allowance(&c.name, nulls, rows, c.max_null_fraction) {

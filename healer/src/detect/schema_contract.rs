@@ -1,5 +1,6 @@
 //! Footer tier: the file's schema against the table contract (names and logical types; order
-//! and nullability are the writer's business).
+//! and nullability are the writer's business). A column typed `Null` (pyarrow's type for a column
+//! with no values in that file) fits any nullable contract column.
 
 use crate::finding::{Evidence, Finding, FindingKind, Tier};
 use arrow_schema::Schema;
@@ -13,6 +14,7 @@ pub fn detect(table: &TableDef, key: &str, schema: &Schema) -> Option<Finding> {
     for c in &table.columns {
         match schema.field_with_name(&c.name) {
             Err(_) => missing.push(c.name.clone()),
+            Ok(f) if f.data_type() == &arrow_schema::DataType::Null && c.nullable => {}
             Ok(f) => {
                 let found = logical_type(f.data_type());
                 if found != c.data_type {

@@ -29,6 +29,21 @@ impl Location {
     pub async fn open(&self) -> Result<Lake, lakechaos_lake::LakeError> {
         Lake::open_at(&self.lake, &self.catalog, self.endpoint_url.as_deref()).await
     }
+
+    /// [`Location::open`], refusing a lake whose catalog registers no table: a scan of it would
+    /// say "0 findings" about nothing.
+    pub async fn open_registered(&self) -> Result<Lake, lakehealer::cli::CliError> {
+        let lake = self.open().await?;
+        if lake.catalog.list_tables().await?.is_empty() {
+            return Err(format!(
+                "no table is registered in {}: register one with `lakehealer discover --lake {} --table NAME`",
+                lake.catalog.describe(),
+                lakechaos_lake::redact::url(&self.lake)
+            )
+            .into());
+        }
+        Ok(lake)
+    }
 }
 
 #[derive(clap::Args)]

@@ -162,7 +162,7 @@ async fn run(cli: Cli) -> CliResult {
             Ok(0)
         }
         Command::Scan(args) => {
-            let lake = args.location.open().await?;
+            let lake = args.location.open_registered().await?;
             let healer = Healer::new(lake, config(&args, Mode::DetectOnly), lakehealer::events::discard());
             let report = healer.scan().await?;
             match args.format {
@@ -193,7 +193,7 @@ async fn run(cli: Cli) -> CliResult {
             Ok(if report.findings.is_empty() { 0 } else { 1 })
         }
         Command::Heal(args) => {
-            let lake = args.location.open().await?;
+            let lake = args.location.open_registered().await?;
             let (sink, publisher) = args.sink().await;
             let healer = Healer::new(lake, config(&args, Mode::Heal), sink);
             healer.heal_until_settled(5).await?;
