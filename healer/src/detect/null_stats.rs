@@ -50,9 +50,22 @@ pub fn typed_null(schema: &arrow_schema::Schema, column: &str) -> bool {
     schema.field_with_name(column).is_ok_and(|f| f.data_type() == &arrow_schema::DataType::Null)
 }
 
-/// `Some` when `nulls` out of `rows` exceeds the allowance.
+/// How many standard deviations above the allowed share a file's null count must be to count
+/// as a flood. The allowance is a rate: a small file drawn at that rate often lands above it
+/// (19 nulls in 50 rows at 35 % is ordinary), so the bound is a one-sided binomial test, not the
+/// bare rate. At 4 σ a clean file is flagged about once in 30,000 checks.
+const FLOOD_SIGMAS: f64 = 4.0;
+
+/// `Some` when `nulls` out of `rows` is more than chance allows at the contract's rate.
 pub fn over_allowance(column: &str, nulls: u64, rows: u64, allowed: f64) -> Option<(String, u64, u64, f64)> {
-    (rows > 0 && nulls as f64 / rows as f64 > allowed).then(|| (column.to_string(), nulls, rows, allowed))
+    (rows > 0 && nulls as f64 > flood_bound(rows, allowed)).then(|| (column.to_string(), nulls, rows, allowed))
+}
+
+/// The highest null count of a clean file of `rows` rows at null rate `allowed`.
+pub fn flood_bound(rows: u64, allowed: f64) -> f64 {
+    let n = rows as f64;
+    let p = allowed.clamp(0.0, 1.0);
+    n * p + FLOOD_SIGMAS * (n * p * (1.0 - p)).sqrt()
 }
 
 /// Builds the null-flood finding for the flooded columns, if any.
@@ -78,4 +91,35 @@ pub fn finding(table: &TableDef, key: &str, tier: Tier, flooded: Vec<(String, u6
         message: format!("{key}: {}", text.join("; ")),
         evidence: Evidence::Nulls { columns: flooded },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_files_at_the_allowed_rate_are_not_floods() {
+        // The steady-state false flag seen with 2 days x 100 rows: 19 nulls in 50 rows at 35 %.
+        assert!(over_allowance("c", 19, 50, 0.35).is_none());
+        assert!(over_allowance("c", 0, 50, 0.0).is_none());
+        // Real floods still are, at the sizes the scenarios use.
+        assert!(over_allowance("c", 100, 200, 0.15).is_some(), "half of a 15 % column");
+        assert!(over_allowance("c", 136, 200, 0.35).is_some(), "0.6 flood of a 20 % column");
+        assert!(over_allowance("c", 2500, 5000, 0.15).is_some());
+        assert!(over_allowance("c", 1, 50, 0.0).is_some(), "a non-nullable column has no slack");
+    }
+
+    #[test]
+    fn the_bound_holds_for_clean_files_drawn_at_the_rate() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut flagged = 0;
+        for _ in 0..20_000 {
+            let rows = rng.random_range(10..400);
+            let p: f64 = rng.random_range(0.0..0.6);
+            let nulls = (0..rows).filter(|_| rng.random_bool(p)).count() as u64;
+            flagged += over_allowance("c", nulls, rows, p).is_some() as u32;
+        }
+        assert!(flagged <= 5, "{flagged} of 20000 clean files flagged");
+    }
 }
