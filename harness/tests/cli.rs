@@ -252,3 +252,59 @@ fn cargo_run_of_each_package_picks_its_cli() {
         assert_eq!(p["default_run"], cli, "`cargo run -p {package}` must run {cli}");
     }
 }
+
+/// Starts `lakechaos run` of one scenario with the healer detect-only (so the lake stays broken
+/// until the repair deadline), and waits until its fault is injected.
+fn run_until_injected(work: &Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .args(["run", &scenario("corrupt-parquet-truncated-tail"), "--no-heal", "--workdir"])
+        .arg(work)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = work.join("corrupt-parquet-truncated-tail/journal.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !journal.exists() {
+        assert!(Instant::now() < deadline, "the run wrote no journal");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // well past the injection
+    child
+}
+
+#[test]
+fn a_signal_or_a_kill_mid_scenario_leaves_no_fault_behind() {
+    let lake_of = |w: &Path| w.join("corrupt-parquet-truncated-tail/lake");
+    // SIGTERM: the run reverts from the journal before it exits.
+    let work = tempfile::tempdir().unwrap();
+    let mut child = run_until_injected(work.path());
+    assert!(!findings(&lake_of(work.path())).is_empty(), "the fault is in place before the signal");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert!(findings(&lake_of(work.path())).is_empty(), "reverted on SIGTERM");
+    assert!(work.path().join("corrupt-parquet-truncated-tail/journal.closed").exists());
+
+    // SIGKILL: nothing runs, so `revert --all` (or the next run in the same directory) does it.
+    let work = tempfile::tempdir().unwrap();
+    let mut child = run_until_injected(work.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!findings(&lake_of(work.path())).is_empty(), "a killed run leaves its fault");
+    let o = lakechaos(&["revert", "--all", work.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 open journal(s)") && text(&o).contains("1 reverted"), "{}", text(&o));
+    assert!(findings(&lake_of(work.path())).is_empty(), "reverted by revert --all");
+    let again = lakechaos(&["revert", "--all", work.path().to_str().unwrap()]);
+    assert!(text(&again).contains("0 open journal(s)"), "closed journals are not reverted twice: {}", text(&again));
+
+    let work = tempfile::tempdir().unwrap();
+    let mut child = run_until_injected(work.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let o = lakechaos(&["run", &scenario("null-flood-customer-id"), "--workdir", work.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("left by an interrupted run"), "{}", text(&o));
+    assert!(findings(&lake_of(work.path())).is_empty(), "the next run in the directory reverted it first");
+}

@@ -4,6 +4,7 @@
 
 pub mod observe;
 pub mod result;
+pub mod rollback;
 mod runner;
 pub mod scoring;
 mod verdict;

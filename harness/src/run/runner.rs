@@ -29,6 +29,18 @@ pub(crate) async fn run_steps(
     let mut backend = backend::for_target(env, scenario, Params { seed: opts.seed, dir: dir.to_path_buf() });
     let outcome = steps(backend.as_mut(), env, scenario, opts, result).await;
     result.dbt_probe = backend.probes();
+    match &outcome {
+        Ok(()) => super::rollback::close(dir),
+        // Stopped after the journal was written: whatever was injected goes back now.
+        Err(e) if result.journal.is_some() && e.stage != Stage::Revert => match backend.revert().await {
+            Ok(()) => {
+                result.reverted = true;
+                super::rollback::close(dir);
+            }
+            Err(revert) => tracing::warn!(error = %revert, "could not revert after the scenario stopped"),
+        },
+        Err(_) => {}
+    }
     outcome
 }
 

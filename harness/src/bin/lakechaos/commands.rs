@@ -12,7 +12,7 @@ use lakehealer::metrics::HealerMetrics;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use crate::lake_commands::{deploy, inject, revert, verify};
+pub use crate::lake_commands::{deploy, inject, revert, revert_all, verify};
 
 /// Where `run` writes its reports.
 pub struct Reports {
@@ -85,9 +85,35 @@ pub async fn run(sel: &Selection, run: &RunArgs, reports: Reports, publish: &Pub
     let destinations = publish.destinations(run.run_id.as_deref());
     destinations.check().await.map_err(|e| format!("{e}; nothing was run"))?;
     let (mut opts, _temp) = run.options()?;
+    let workdir = opts.workdir.clone().expect("options set a work directory");
+    let conn = lakechaos_lake::AwsConnection::from_environment(None, None);
+    // A work directory reused after a killed run: its interrupted scenarios are put back first.
+    for (journal, reverted) in lakechaos::run::rollback::revert_open(&workdir, &conn).await {
+        match reverted {
+            Ok(report) => eprintln!("reverted {} left by an interrupted run: {report}", journal.display()),
+            Err(e) => {
+                return Err(
+                    format!("{} was left by an interrupted run and does not revert: {e}", journal.display()).into()
+                )
+            }
+        }
+    }
     let healer_metrics = Arc::new(HealerMetrics::new());
     opts.healer_metrics = Some(Arc::clone(&healer_metrics));
-    let suite = lakechaos::run_suite(&scenarios, &opts).await?;
+    let suite = tokio::select! {
+        suite = lakechaos::run_suite(&scenarios, &opts) => suite?,
+        signal = interrupted() => {
+            // The scenario in flight stops here; its journal is open, so it is put back.
+            for (journal, reverted) in lakechaos::run::rollback::revert_open(&workdir, &conn).await {
+                match reverted {
+                    Ok(report) => eprintln!("{signal}: reverted {}: {report}", journal.display()),
+                    Err(e) => eprintln!("{signal}: could not revert {}: {e}", journal.display()),
+                }
+            }
+            // A kept work directory stays for `lakechaos revert --all`; a temporary one goes.
+            return Err(format!("{signal}: the run stopped; nothing was left injected").into());
+        }
+    };
     print!("{}", report::summary::render(&suite));
     let suites = [suite];
     write_reports(&suites, &reports)?;
@@ -189,4 +215,16 @@ pub async fn gameday(config: &Path) -> CliResult {
         eprintln!("summary sent to {}", topic.arn());
     }
     Ok(if suites[0].all_passed() { 0 } else { 1 })
+}
+
+/// Waits for SIGINT or SIGTERM; names it.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "interrupted (SIGINT)",
+        _ = term.recv() => "terminated (SIGTERM)",
+    }
 }

@@ -47,6 +47,29 @@ pub async fn revert(journal: &Path, endpoint_url: Option<String>) -> CliResult {
     Ok(0)
 }
 
+/// `revert --all DIR`: every journal of an interrupted run.
+pub async fn revert_all(dir: &Path, endpoint_url: Option<String>) -> CliResult {
+    if !dir.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()).into());
+    }
+    let done = lakechaos::run::rollback::revert_open(dir, &connection(endpoint_url)).await;
+    let mut failed = 0;
+    for (journal, reverted) in &done {
+        match reverted {
+            Ok(report) => println!("reverted {}: {report}", journal.display()),
+            Err(e) => {
+                failed += 1;
+                eprintln!("could not revert {}: {e}", journal.display());
+            }
+        }
+    }
+    println!("{} open journal(s) under {}, {} reverted", done.len(), dir.display(), done.len() - failed);
+    if failed > 0 {
+        return Err(format!("{failed} journal(s) could not be reverted").into());
+    }
+    Ok(0)
+}
+
 /// `verify`: the harness's own verdict on game-day lakes.
 pub async fn verify(lake: &str, endpoint_url: Option<String>, format: &str) -> CliResult {
     let verdicts = lakechaos::ops::lambda::verify::verify_gamedays(&connection(endpoint_url), lake).await?;

@@ -112,8 +112,12 @@ enum Command {
     /// from `s3://BUCKET/.../_lakechaos/journal.json`); PostgreSQL journals carry their database
     /// URL and the SQL that reverts them.
     Revert {
-        #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
-        journal: PathBuf,
+        #[arg(long, value_name = "FILE|s3://BUCKET/KEY", required_unless_present = "all", conflicts_with = "all")]
+        journal: Option<PathBuf>,
+        /// Revert every journal in a run's work directory that was not closed (its scenario was
+        /// interrupted), e.g. after a killed `lakechaos run --workdir DIR`.
+        #[arg(long, value_name = "DIR")]
+        all: Option<PathBuf>,
         /// Endpoint of the S3/Glue service holding an s3:// lake (an emulator); otherwise the
         /// usual AWS sources.
         #[arg(long, value_name = "URL")]
@@ -139,6 +143,8 @@ async fn run(cli: Cli) -> CliResult {
         Command::Gameday { config } => commands::gameday(&config).await,
         Command::Deploy(args) => commands::deploy(args).await,
         Command::Verify { lake, endpoint_url, format } => commands::verify(&lake, endpoint_url, &format).await,
-        Command::Revert { journal, endpoint_url } => commands::revert(&journal, endpoint_url).await,
+        Command::Revert { journal: Some(journal), endpoint_url, .. } => commands::revert(&journal, endpoint_url).await,
+        Command::Revert { all: Some(dir), endpoint_url, .. } => commands::revert_all(&dir, endpoint_url).await,
+        Command::Revert { .. } => Err("give --journal FILE or --all DIR".into()),
     }
 }
