@@ -246,7 +246,7 @@ impl Healer {
                 quarantine_store: self.config.quarantine_store.as_ref(),
                 judged: judged.as_deref(),
             };
-            let outcome = match repair::run(&ctx, finding).await {
+            let outcome = match repair_retrying(&ctx, finding).await {
                 Ok(o) => o,
                 // The object changed under us (another healer, a writer); the next pass decides
                 // again on what is there then.
@@ -291,15 +291,72 @@ impl Healer {
     }
 
     /// Passes until the lake is clean or nothing more can be done (at most `max_passes`).
-    /// Returns the last pass.
+    /// Returns the last pass. A pass that fails on the network is run again (its repairs are
+    /// idempotent) a few times before the error is returned.
     pub async fn heal_until_settled(&self, max_passes: usize) -> Result<PassReport, HealerError> {
-        let mut last = self.pass().await?;
+        let mut last = self.pass_retrying().await?;
         for _ in 1..max_passes {
             if last.scan.findings.is_empty() || (last.repaired == 0 && last.new_incidents == 0) {
                 break;
             }
-            last = self.pass().await?;
+            last = self.pass_retrying().await?;
         }
         Ok(last)
+    }
+
+    async fn pass_retrying(&self) -> Result<PassReport, HealerError> {
+        retrying("pass", || self.pass()).await
+    }
+
+    /// [`Healer::scan`], run again after a network failure a few times before giving up.
+    pub async fn scan_retrying(&self) -> Result<ScanReport, HealerError> {
+        retrying("scan", || self.scan()).await
+    }
+}
+
+/// How often a step that failed on the network is run again before the pass gives up.
+const TRANSIENT_RETRIES: u32 = 4;
+
+/// Whether an error is the network's (a remote service or a connection), not the data's.
+fn transient(e: &HealerError) -> bool {
+    matches!(e, HealerError::Lake(LakeError::Remote { .. }))
+}
+
+/// Runs `f` again after a network failure, with backoff, a few times.
+async fn retrying<T, Fut: std::future::Future<Output = Result<T, HealerError>>>(
+    what: &str,
+    mut f: impl FnMut() -> Fut,
+) -> Result<T, HealerError> {
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Err(e) if transient(&e) && attempt < TRANSIENT_RETRIES => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "{what} failed on the network; running it again");
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn backoff(attempt: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(200 * 2u64.pow(attempt.min(5)))
+}
+
+/// Runs the playbook for `finding`, again after a network failure: every step is idempotent
+/// (quarantine keyed by the damaged version, identity re-checked, restores write the same bytes),
+/// so a step cut off halfway is finished, not doubled.
+async fn repair_retrying(ctx: &RepairContext<'_>, finding: &crate::Finding) -> Result<Outcome, HealerError> {
+    let mut attempt = 0;
+    loop {
+        match repair::run(ctx, finding).await {
+            Err(e) if transient(&e) && attempt < TRANSIENT_RETRIES => {
+                attempt += 1;
+                tracing::warn!(error = %e, location = %finding.location, attempt, "repair step failed on the network; running it again");
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            other => return other,
+        }
     }
 }

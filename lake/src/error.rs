@@ -42,7 +42,8 @@ impl LakeError {
     }
 }
 
-/// A remote error from any AWS SDK call, naming the service, the endpoint and what was being done.
+/// A remote error from any AWS SDK call, in one line: what was being done, the service's code
+/// and message (or why no answer came), and the endpoint — never the SDK's whole debug dump.
 pub(crate) fn sdk_error<E, R>(
     service: &'static str,
     endpoint: &str,
@@ -50,12 +51,50 @@ pub(crate) fn sdk_error<E, R>(
     e: aws_sdk_s3::error::SdkError<E, R>,
 ) -> LakeError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
     LakeError::Remote {
         service,
-        endpoint: endpoint.to_string(),
-        message: format!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+        endpoint: crate::redact::url(endpoint),
+        message: format!("{what}: {}", sdk_reason(&e)),
+    }
+}
+
+/// Why an SDK call failed, in one line.
+pub(crate) fn sdk_reason<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_s3::error::SdkError;
+    let first_line = |s: String| s.lines().next().unwrap_or_default().chars().take(300).collect::<String>();
+    match e {
+        SdkError::ServiceError(se) => {
+            let err = se.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {}", first_line(message.to_string())),
+                (Some(code), None) => code.to_string(),
+                _ => first_line(err.to_string()),
+            }
+        }
+        SdkError::TimeoutError(_) => "no answer within the timeout".into(),
+        SdkError::DispatchFailure(d) => {
+            let mut cause: &dyn std::error::Error = e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            let kind = if d.is_timeout() {
+                "timed out"
+            } else if d.is_io() {
+                "connection failed"
+            } else {
+                "request failed"
+            };
+            format!("{kind}: {}", first_line(cause.to_string()))
+        }
+        SdkError::ResponseError(_) => "the response could not be read".into(),
+        SdkError::ConstructionFailure(_) => first_line(aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
+        _ => first_line(aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
     }
 }

@@ -43,7 +43,7 @@ impl GlueCatalog {
         }
     }
 
-    fn remote<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    fn remote<E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static, R: std::fmt::Debug>(
         &self,
         what: &str,
         e: SdkError<E, R>,

@@ -197,7 +197,7 @@ async fn run(cli: Cli) -> CliResult {
             let (sink, publisher) = args.sink().await;
             let healer = Healer::new(lake, config(&args, Mode::Heal), sink);
             healer.heal_until_settled(5).await?;
-            let left = healer.scan().await?;
+            let left = healer.scan_retrying().await?;
             drop(healer);
             flush(publisher).await;
             if args.format == Format::Text {

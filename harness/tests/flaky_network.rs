@@ -1,0 +1,153 @@
+//! The healer behind a network that fails: a TCP proxy on loopback in front of a real moto server
+//! resets connections, answers `503 SlowDown`, or stalls, on a given share of the connections the
+//! healer opens. `lakehealer heal` must still heal the lake in one invocation, and nothing may be
+//! left half-done (the harness checks the lake against golden through moto directly).
+
+mod common;
+
+use lakechaos::targets::provision::LocalProcess;
+use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
+use lakechaos_faults::select::Selection;
+use lakechaos_faults::{apply, FaultContext, FaultSpec};
+use lakechaos_fixtures::manifest::Verifier;
+use lakechaos_fixtures::{seed_lake, OrdersSpec};
+use lakechaos_lake::{AwsConnection, CatalogKind, Lake};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy did with the connections it accepted.
+#[derive(Default, Debug)]
+struct Tally {
+    forwarded: usize,
+    reset: usize,
+    slow_down: usize,
+    stalled: usize,
+}
+
+/// Starts the proxy in front of `upstream` (host:port); `rate` of the connections fail. Good
+/// connections are closed after a short while, so faults keep landing on new requests.
+async fn fault_proxy(upstream: String, rate: f64, seed: u64) -> (String, Arc<Mutex<Tally>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let rng = Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed)));
+    let t = tally.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (draw, life): (f64, u64) = {
+                let mut r = rng.lock().unwrap();
+                (r.random(), r.random_range(50..300))
+            };
+            let upstream = upstream.clone();
+            let tally = t.clone();
+            tokio::spawn(async move {
+                if draw < rate / 3.0 {
+                    tally.lock().unwrap().reset += 1;
+                    // RST on close: SO_LINGER 0 (the socket is closed at once, nothing blocks).
+                    let _ = socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO));
+                } else if draw < rate * 0.95 {
+                    tally.lock().unwrap().slow_down += 1;
+                    let mut head = [0u8; 4096];
+                    let _ = tokio::time::timeout(Duration::from_secs(1), client.read(&mut head)).await;
+                    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+                    let answer = format!(
+                        "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = client.write_all(answer.as_bytes()).await;
+                } else if draw < rate {
+                    tally.lock().unwrap().stalled += 1;
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                } else {
+                    tally.lock().unwrap().forwarded += 1;
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        let _ = tokio::time::timeout(
+                            Duration::from_millis(life),
+                            tokio::io::copy_bidirectional(&mut client, &mut server),
+                        )
+                        .await;
+                    }
+                }
+            });
+        }
+    });
+    (addr, tally)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heal_heals_in_one_invocation_through_a_failing_network() {
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let conn = AwsConnection::emulator(moto.endpoint());
+    let upstream = moto.endpoint().trim_start_matches("http://").to_string();
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    // The default retry mode (standard); adaptive measured 84 s against 15 s at a 0.5 rate.
+    for (trial, (rate, mode)) in [(0.3, "standard"), (0.5, "standard")].into_iter().enumerate() {
+        let bucket = format!("flaky-{trial}");
+        let database = format!("flaky_{trial}");
+        let catalog = CatalogKind::Glue { database: database.clone() };
+        let lake = Lake::create_s3(&conn, &bucket, "", &catalog, Some(true)).await.unwrap();
+        let spec = OrdersSpec {
+            days: 2,
+            rows_per_day: 600,
+            files_per_day: 2,
+            rows_per_row_group: 150,
+            ..OrdersSpec::default()
+        };
+        let seeded = seed_lake(&lake, "orders", &spec, trial as u64).await.unwrap();
+        let fault = FaultSpec::CorruptParquet(CorruptParquet {
+            mode: CorruptMode::TruncateTail,
+            bytes: Some(64),
+            bits: None,
+            at: None,
+            select: Selection { partitions: 2, files: 1 },
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(trial as u64);
+        let plan = fault
+            .plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] })
+            .await
+            .unwrap();
+        apply(&lake, &plan).await.unwrap();
+
+        let (proxy, tally) = fault_proxy(upstream.clone(), rate, 7 + trial as u64).await;
+        let started = Instant::now();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(common::lakehealer_bin())
+                .args(["heal", "--lake", &format!("s3://{bucket}"), "--catalog", &format!("glue:{database}")])
+                .args(["--endpoint-url", &proxy])
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_RETRY_MODE", mode)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let took = started.elapsed();
+        let verdict = Verifier::new(seeded.golden.clone()).verify(&lake).await.unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let line = format!(
+            "fault rate {rate}, {mode} retries: exit {:?} in {:.1} s, {:?}, whole {}",
+            out.status.code(),
+            took.as_secs_f64(),
+            tally.lock().unwrap(),
+            verdict.healed
+        );
+        if !out.status.success() || !verdict.healed {
+            failures.push(format!("{line}\n{text}\n{verdict:?}"));
+        }
+        // One line per error: never the SDK's debug dump.
+        if let Some(long) = text.lines().find(|l| l.len() > 1000) {
+            failures.push(format!("an output line of {} characters: {}…", long.len(), &long[..200]));
+        }
+        report.push(line);
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
