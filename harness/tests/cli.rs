@@ -308,3 +308,40 @@ fn a_signal_or_a_kill_mid_scenario_leaves_no_fault_behind() {
     assert!(text(&o).contains("left by an interrupted run"), "{}", text(&o));
     assert!(findings(&lake_of(work.path())).is_empty(), "the next run in the directory reverted it first");
 }
+
+#[test]
+fn an_inject_killed_before_its_journal_leaves_nothing_the_next_inject_trips_on() {
+    let mut rng_state = 17u64;
+    let mut next = || {
+        rng_state = rng_state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (rng_state >> 33) % 200
+    };
+    let mut killed_early = 0;
+    for _ in 0..12 {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("lake");
+        let lake_arg = lake.to_str().unwrap().to_string();
+        let args = ["inject", &scenario("null-flood-customer-id"), "--lake", lake_arg.as_str()];
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(next()));
+        let _ = child.kill();
+        let _ = child.wait();
+        let journal = dir.path().join("lake.journal.json");
+        let o = lakechaos(&args);
+        if journal.exists() && o.status.code() == Some(2) {
+            // The first one finished: its fault is journaled, and the lake is refused.
+            assert!(text(&o).contains("is not empty"), "{}", text(&o));
+            continue;
+        }
+        killed_early += 1;
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(!dir.path().join("lake.journal.json.intent").exists(), "the intent is gone once injected");
+        assert!(!findings(&lake).is_empty(), "the second inject injected");
+    }
+    eprintln!("{killed_early} of 12 injects killed before they finished; every next inject succeeded");
+}

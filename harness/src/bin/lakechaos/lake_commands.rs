@@ -11,14 +11,24 @@ use std::path::{Path, PathBuf};
 
 /// `inject`: seeds one scenario's fixture into a new directory lake and injects its fault,
 /// through the same method as `run`; the journal is written before anything is damaged.
+///
+/// Seeding comes before the journal can exist (the fault is planned against the seeded lake), so
+/// an *intent* file beside the journal (`<journal>.intent`) marks a lake this command is still
+/// making: a lake left with one by a killed `inject` is removed by the next `inject` into it.
 pub async fn inject(scenario: &Path, lake_dir: &Path, seed: u64, journal: Option<PathBuf>) -> CliResult {
     let scenario = load_file(scenario)?;
-    if lake_dir.exists() && std::fs::read_dir(lake_dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+    let journal = journal.unwrap_or_else(|| PathBuf::from(format!("{}.journal.json", lake_dir.display())));
+    let intent = PathBuf::from(format!("{}.intent", journal.display()));
+    let not_empty = lake_dir.exists() && std::fs::read_dir(lake_dir).map(|mut d| d.next().is_some()).unwrap_or(true);
+    if not_empty && intent.exists() && !journal.exists() {
+        eprintln!("{} was left half-seeded by a killed inject (no journal); removing it", lake_dir.display());
+        std::fs::remove_dir_all(lake_dir).map_err(|e| format!("removing {}: {e}", lake_dir.display()))?;
+    } else if not_empty {
         return Err(format!("{} is not empty; inject seeds a fresh lake", lake_dir.display()).into());
     }
+    std::fs::write(&intent, lake_dir.display().to_string()).map_err(|e| format!("{}: {e}", intent.display()))?;
     let lake = Lake::open_local(lake_dir)?;
     let address = lake_dir.canonicalize().unwrap_or_else(|_| lake_dir.to_path_buf()).display().to_string();
-    let journal = journal.unwrap_or_else(|| PathBuf::from(format!("{}.journal.json", lake_dir.display())));
     let records = FileRecords { golden: None, journal: journal.clone() };
     let at = method::Target { lake: &lake, address: &address, catalog: "file" };
     let method = Method { scenario: &scenario, seed };
@@ -28,10 +38,15 @@ pub async fn inject(scenario: &Path, lake_dir: &Path, seed: u64, journal: Option
         Err(e) if matches!(e.stage, Stage::Seed | Stage::Fault | Stage::Journal) => {
             let _ = std::fs::remove_dir_all(lake_dir);
             let _ = std::fs::remove_file(&journal);
+            let _ = std::fs::remove_file(&intent);
             return Err(format!("{e} (nothing was injected; {} was removed)", lake_dir.display()).into());
         }
-        Err(e) => return Err(format!("{e} (journal: {})", journal.display()).into()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&intent);
+            return Err(format!("{e} (journal: {})", journal.display()).into());
+        }
     };
+    let _ = std::fs::remove_file(&intent);
     println!("injected {} into {address}", planned.ground_truth().detail);
     println!("ground truth: {}", serde_json::to_string(planned.ground_truth())?);
     println!("journal: {}", journal.display());
