@@ -12,6 +12,8 @@ pub enum FindingKind {
     MissingPartition,
     /// A Lake Formation grant of the declared policy is missing.
     MissingGrant,
+    /// A valid file holds fewer rows than its landing copy: rows silently gone.
+    RowLoss,
 }
 
 impl FindingKind {
@@ -23,6 +25,7 @@ impl FindingKind {
             FindingKind::NullFlood => "null_flood",
             FindingKind::MissingPartition => "missing_partition",
             FindingKind::MissingGrant => "missing_grant",
+            FindingKind::RowLoss => "row_loss",
         }
     }
 }
@@ -57,6 +60,8 @@ pub enum Evidence {
     /// Columns with more nulls than the contract allows: (column, nulls, rows, allowed fraction).
     Nulls { columns: Vec<(String, u64, u64, f64)> },
     /// A partition that is expected but incomplete.
+    /// Fewer rows than the named source holds.
+    FileRows { rows: u64, expected: u64, source: String },
     Partition {
         /// Partition path relative to the table (`dt=2024-01-01`).
         partition: String,

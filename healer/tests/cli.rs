@@ -191,3 +191,25 @@ fn a_table_at_the_lake_root_is_registered_and_an_empty_catalog_is_refused() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("0 finding(s); 6 file(s) checked"), "{}", text(&o));
 }
+
+#[test]
+fn a_valid_file_with_its_rows_gone_is_found_and_restored() {
+    let dir = seeded();
+    let lake = dir.path().to_str().unwrap();
+    // The right schema, valid Parquet, no rows: every other check passes.
+    let key = dir.path().join("orders/dt=2024-03-02/part-1.parquet");
+    let empty = lakechaos_lake::parquet_io::write_parquet(
+        lakechaos_fixtures::orders::schema(),
+        &[],
+        lakechaos_lake::parquet_io::writer_properties(100),
+    )
+    .unwrap();
+    std::fs::write(&key, &empty).unwrap();
+    let o = lakehealer(&["scan", "--lake", lake]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("row_loss") && text(&o).contains("0 rows where its landing copy"), "{}", text(&o));
+    let o = lakehealer(&["heal", "--lake", lake]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("restored orders/dt=2024-03-02/part-1.parquet"), "{}", text(&o));
+    assert_eq!(lakehealer(&["scan", "--lake", lake]).status.code(), Some(0));
+}

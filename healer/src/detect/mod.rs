@@ -6,6 +6,7 @@ pub mod footer_integrity;
 pub mod null_stats;
 pub mod page_decode;
 pub mod partitions;
+pub mod row_count;
 pub mod schema_contract;
 
 use crate::config::Depth;
@@ -110,6 +111,11 @@ pub async fn check_file(
     }
     let stats = null_stats::detect(table, &meta.key, &footer.metadata, &footer.schema);
     if let Some(f) = stats.finding {
+        check.finding = Some(f);
+        return Ok(check);
+    }
+    let rows = footer.metadata.file_metadata().num_rows().max(0) as u64;
+    if let Some(f) = row_count::detect(store, table, meta, rows).await? {
         check.finding = Some(f);
         return Ok(check);
     }

@@ -9,7 +9,7 @@
 //! - `schema_drift` with only extra columns → rewrite to the contract (original quarantined);
 //!   other drift → restore, or rewrite with lossless casts when only types changed and there is
 //!   no source;
-//! - `null_flood` → restore;
+//! - `null_flood`, `row_loss` → restore;
 //! - `missing_partition` → restore missing files, then re-register in the catalog;
 //! - `schema_drift` in the catalog entry itself → declare the contract's columns again.
 //!
@@ -109,7 +109,7 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
                 Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason: reason.0 }),
             }
         }
-        (FindingKind::NullFlood, _) | (FindingKind::SchemaDrift, _) => {
+        (FindingKind::NullFlood, _) | (FindingKind::SchemaDrift, _) | (FindingKind::RowLoss, _) => {
             match restore::restore_replacing(ctx, &finding.location, finding).await? {
                 Ok(steps) => Ok(Outcome::Repaired(steps)),
                 Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason: reason.0 }),
