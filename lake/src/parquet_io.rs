@@ -47,12 +47,25 @@ pub fn write_parquet(schema: SchemaRef, batches: &[RecordBatch], props: WriterPr
 /// bits in definition levels); corrupt input is this product's daily bread, so a panic while
 /// decoding is caught and returned as an error.
 pub fn read_parquet(data: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let decode = || -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let mut batches = Vec::new();
+    let schema = decode_each(data, |b| {
+        batches.push(b);
+        Ok(())
+    })?;
+    Ok((schema, batches))
+}
+
+/// Decodes every page like [`read_parquet`], handing each batch (8192 rows at most) to `each`
+/// instead of keeping them: memory stays one batch however many rows a small file inflates to.
+/// `each` may stop the decode with an error (a ceiling on rows, say).
+pub fn decode_each(data: Bytes, mut each: impl FnMut(RecordBatch) -> Result<()>) -> Result<SchemaRef> {
+    let decode = || -> Result<SchemaRef> {
         let builder = ParquetRecordBatchReaderBuilder::try_new(data)?;
         let schema = builder.schema().clone();
-        let reader = builder.with_batch_size(8192).build()?;
-        let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok((schema, batches))
+        for batch in builder.with_batch_size(8192).build()? {
+            each(batch?)?;
+        }
+        Ok(schema)
     };
     DECODING.with(|d| d.set(true));
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));

@@ -5,7 +5,7 @@ use crate::detect::null_stats;
 use crate::finding::{Evidence, Finding, FindingKind, Tier};
 use crate::HealerError;
 use arrow_array::Array;
-use lakechaos_lake::parquet_io::read_parquet;
+use lakechaos_lake::parquet_io::decode_each;
 use lakechaos_lake::{LakeError, ObjectStore, TableDef};
 
 /// Decodes the file; with `count_nulls`, also counts nulls for files whose statistics lack them.
@@ -23,17 +23,48 @@ pub async fn detect(
     detect_bytes(table, key, data, count_nulls).await
 }
 
-/// The same check on bytes already in memory (an earlier object version, say).
+/// The most memory one decoded batch may take: a file whose pages inflate beyond it is a finding,
+/// not an out-of-memory crash. Batches are decoded one at a time and dropped.
+pub const BATCH_MEMORY_BUDGET: usize = 256 << 20;
+
+/// The same check on bytes already in memory (an earlier object version, say). Pages are decoded
+/// a batch at a time (nulls counted as they pass), so a small file that inflates to tens of
+/// millions of rows costs one batch of memory, not all of them.
 pub async fn detect_bytes(
     table: &TableDef,
     key: &str,
     data: bytes::Bytes,
     count_nulls: bool,
 ) -> Result<Option<Finding>, HealerError> {
-    let decoded = tokio::task::spawn_blocking(move || read_parquet(data))
-        .await
-        .map_err(|e| HealerError::Invalid(format!("decoder task failed: {e}")))?;
-    let (schema, batches) = match decoded {
+    let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    let decoded = tokio::task::spawn_blocking(move || {
+        let mut rows = 0u64;
+        let mut nulls: Vec<Option<u64>> = vec![None; columns.len()];
+        let schema = decode_each(data, |batch| {
+            let size = batch.get_array_memory_size();
+            if size > BATCH_MEMORY_BUDGET {
+                return Err(LakeError::Parquet(parquet::errors::ParquetError::General(format!(
+                    "a batch of {} rows decodes to {} MiB, beyond the {} MiB budget",
+                    batch.num_rows(),
+                    size >> 20,
+                    BATCH_MEMORY_BUDGET >> 20
+                ))));
+            }
+            rows += batch.num_rows() as u64;
+            if count_nulls {
+                for (i, name) in columns.iter().enumerate() {
+                    if let Ok(j) = batch.schema().index_of(name) {
+                        *nulls[i].get_or_insert(0) += batch.column(j).null_count() as u64;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok::<_, LakeError>((schema, rows, nulls))
+    })
+    .await
+    .map_err(|e| HealerError::Invalid(format!("decoder task failed: {e}")))?;
+    let (schema, rows, nulls) = match decoded {
         Ok(ok) => ok,
         Err(e) => {
             return Ok(Some(Finding {
@@ -49,11 +80,9 @@ pub async fn detect_bytes(
     if !count_nulls {
         return Ok(None);
     }
-    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let mut flooded = Vec::new();
-    for c in table.columns.iter().filter(|c| !null_stats::typed_null(&schema, &c.name)) {
-        let Ok(i) = schema.index_of(&c.name) else { continue };
-        let nulls: u64 = batches.iter().map(|b| b.column(i).null_count() as u64).sum();
+    for (c, nulls) in table.columns.iter().zip(nulls) {
+        let Some(nulls) = nulls.filter(|_| !null_stats::typed_null(&schema, &c.name)) else { continue };
         if let Some(v) = null_stats::over_allowance(&c.name, nulls, rows, c.max_null_fraction) {
             flooded.push(v);
         }
