@@ -114,6 +114,10 @@ pub enum FooterProblem {
     Undecodable(String),
     #[error("footer schema has no Arrow equivalent: {0}")]
     UnreadableSchema(String),
+    /// The footer decodes but contradicts itself or the file (value counts, offsets, sizes): a
+    /// reader would fail on the pages it describes, even where the decoder lets it pass.
+    #[error("footer is inconsistent: {0}")]
+    Inconsistent(String),
 }
 
 /// A decoded footer: the file's metadata and the Arrow schema readers would see.
@@ -157,13 +161,15 @@ pub async fn read_footer(
         return Ok(Err(FooterProblem::BadHeadMagic { found: String::from_utf8_lossy(&head).into_owned() }));
     }
     let meta_bytes = store.get_range(key, size - TAIL_LEN - length..size - TAIL_LEN).await?;
-    Ok(decode_footer(&meta_bytes))
+    Ok(decode_footer(&meta_bytes, size - TAIL_LEN - length))
 }
 
-/// Decodes a metadata block (without its 8-byte tail) into a [`Footer`].
-pub fn decode_footer(meta_bytes: &[u8]) -> std::result::Result<Footer, FooterProblem> {
+/// Decodes a metadata block (without its 8-byte tail) that starts at byte `data_end` of its file
+/// into a [`Footer`], and checks it against itself and the file.
+pub fn decode_footer(meta_bytes: &[u8], data_end: u64) -> std::result::Result<Footer, FooterProblem> {
     let metadata =
         ParquetMetaDataReader::decode_metadata(meta_bytes).map_err(|e| FooterProblem::Undecodable(e.to_string()))?;
+    check_structure(&metadata, data_end).map_err(FooterProblem::Inconsistent)?;
     let metadata = Arc::new(metadata);
     let reader_meta = ArrowReaderMetadata::try_new(metadata.clone(), ArrowReaderOptions::new())
         .map_err(|e| FooterProblem::UnreadableSchema(e.to_string()))?;
@@ -187,7 +193,51 @@ pub fn footer_of(data: &[u8]) -> std::result::Result<Footer, FooterProblem> {
     if &data[..MAGIC.len()] != MAGIC {
         return Err(FooterProblem::BadHeadMagic { found: String::from_utf8_lossy(&data[..MAGIC.len()]).into_owned() });
     }
-    decode_footer(&data[(size - 8 - length) as usize..(size - 8) as usize])
+    decode_footer(&data[(size - 8 - length) as usize..(size - 8) as usize], size - 8 - length)
+}
+
+/// What every reader assumes of a footer, checked rather than trusted (a flipped byte can make a
+/// field decode as another type, and a lenient decoder then reads zeros): row counts add up, a
+/// flat column holds one value per row, and every column chunk lies between the leading magic and
+/// the footer (`data_end`).
+fn check_structure(metadata: &ParquetMetaData, data_end: u64) -> std::result::Result<(), String> {
+    let mut total: i64 = 0;
+    for (i, rg) in metadata.row_groups().iter().enumerate() {
+        if rg.num_rows() < 0 {
+            return Err(format!("row group {i} has {} rows", rg.num_rows()));
+        }
+        total = total.saturating_add(rg.num_rows());
+        for cc in rg.columns() {
+            if cc.file_path().is_some() {
+                continue; // stored in another file
+            }
+            let path = cc.column_path().string();
+            if cc.column_descr().max_rep_level() == 0 && cc.num_values() != rg.num_rows() {
+                return Err(format!(
+                    "row group {i}: column {path} holds {} values for {} rows",
+                    cc.num_values(),
+                    rg.num_rows()
+                ));
+            }
+            let start = cc.dictionary_page_offset().filter(|o| *o > 0).unwrap_or(cc.data_page_offset());
+            let size = cc.compressed_size();
+            let end = start.checked_add(size);
+            if start < MAGIC.len() as i64 || size < 0 || end.is_none_or(|e| e as u64 > data_end) {
+                return Err(format!(
+                    "row group {i}: column {path} spans bytes {start}..{} of a file whose data ends at {data_end}",
+                    end.map(|e| e.to_string()).unwrap_or_else(|| "overflow".into())
+                ));
+            }
+            if rg.num_rows() > 0 && size == 0 {
+                return Err(format!("row group {i}: column {path} has no bytes for {} rows", rg.num_rows()));
+            }
+        }
+    }
+    let declared = metadata.file_metadata().num_rows();
+    if total != declared {
+        return Err(format!("the row groups hold {total} rows, the file says {declared}"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
