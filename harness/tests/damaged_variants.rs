@@ -8,7 +8,7 @@
 mod common;
 
 use lakechaos_fixtures::{seed_lake, OrdersSpec};
-use lakechaos_lake::{Lake, ObjectStore};
+use lakechaos_lake::Lake;
 use std::path::Path;
 use std::process::Command;
 
