@@ -42,7 +42,8 @@ pub async fn watch(healer: Arc<Healer>, mut shutdown: watch::Receiver<bool>) -> 
         }
         tokio::select! {
             biased;
-            _ = shutdown.changed() => {}
+            // A dropped sender (its owner gone) is a shutdown too, not a change to loop on.
+            changed = shutdown.changed() => if changed.is_err() { return Ok(()) },
             Some(first) = rx.recv() => {
                 tokio::time::sleep(DEBOUNCE).await;
                 while rx.try_recv().is_ok() {}

@@ -137,21 +137,33 @@ pub(crate) async fn observe(
 pub(crate) struct Running {
     pub healer: std::sync::Arc<dyn HealerUnderTest>,
     stop: watch::Sender<bool>,
-    task: JoinHandle<Result<(), HealerError>>,
+    task: Option<JoinHandle<Result<(), HealerError>>>,
+}
+
+/// A scenario that stops early (an error, a dropped run) stops its healer too, rather than
+/// leaving it healing a lake the run is about to revert.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }
 
 impl Running {
     pub(crate) fn start(healer: std::sync::Arc<dyn HealerUnderTest>) -> Running {
         let (stop, stop_rx) = watch::channel(false);
         let task = healer.clone().start(stop_rx);
-        Running { healer, stop, task }
+        Running { healer, stop, task: Some(task) }
     }
 
     /// Waits `settle` (late incidents still count against the healer), then stops it.
-    pub(crate) async fn stop(self, settle: Duration) -> Result<(), ScenarioError> {
+    pub(crate) async fn stop(mut self, settle: Duration) -> Result<(), ScenarioError> {
         tokio::time::sleep(settle).await;
         let _ = self.stop.send(true);
-        match tokio::time::timeout(Duration::from_secs(30), self.task).await {
+        let Some(task) = self.task.take() else { return Ok(()) };
+        match tokio::time::timeout(Duration::from_secs(30), task).await {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Ok(Err(e))) => {
                 tracing::warn!(error = %e, "healer stopped with an error");

@@ -251,7 +251,8 @@ pub async fn watch(healer: Arc<PgHealer>, mut stop: tokio::sync::watch::Receiver
         trigger = Trigger::of(TriggerKind::Reconcile);
         tokio::select! {
             _ = tokio::time::sleep(healer.config.poll_every) => {}
-            _ = stop.changed() => {}
+            // A dropped sender means nobody can stop us any more: stop now.
+            changed = stop.changed() => if changed.is_err() { return Ok(()) },
         }
     }
 }
