@@ -18,6 +18,7 @@ pub mod local_store;
 pub mod notifications;
 mod open;
 pub mod parquet_io;
+pub mod parquet_strict;
 pub mod pg;
 pub mod redact;
 pub mod s3_store;

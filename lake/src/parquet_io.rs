@@ -60,10 +60,17 @@ pub fn read_parquet(data: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
 /// `each` may stop the decode with an error (a ceiling on rows, say).
 pub fn decode_each(data: Bytes, mut each: impl FnMut(RecordBatch) -> Result<()>) -> Result<SchemaRef> {
     let decode = || -> Result<SchemaRef> {
+        // The decoder trusts page headers as it trusts footers; check both strictly first.
+        let invalid = |e: String| LakeError::Parquet(parquet::errors::ParquetError::General(e));
+        let footer = footer_of(&data).map_err(|p| invalid(p.to_string()))?;
+        crate::parquet_strict::check_pages(&data, &footer.metadata).map_err(|e| invalid(format!("page headers: {e}")))?;
+        crate::parquet_strict::check_page_contents(data.clone()).map_err(|e| invalid(format!("pages: {e}")))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(data)?;
         let schema = builder.schema().clone();
         for batch in builder.with_batch_size(8192).build()? {
-            each(batch?)?;
+            let batch = batch?;
+            crate::parquet_strict::check_batch(&batch).map_err(invalid)?;
+            each(batch)?;
         }
         Ok(schema)
     };
@@ -112,6 +119,10 @@ pub enum FooterProblem {
     FooterLengthOutOfRange { length: u64, size: u64 },
     #[error("footer does not decode: {0}")]
     Undecodable(String),
+    /// The footer's Thrift encoding breaks the format (a field of the wrong type, a required
+    /// field missing, an unknown enum value), even where a lenient decoder would read it.
+    #[error("footer is malformed: {0}")]
+    Malformed(String),
     #[error("footer schema has no Arrow equivalent: {0}")]
     UnreadableSchema(String),
     /// The footer decodes but contradicts itself or the file (value counts, offsets, sizes): a
@@ -167,9 +178,11 @@ pub async fn read_footer(
 /// Decodes a metadata block (without its 8-byte tail) that starts at byte `data_end` of its file
 /// into a [`Footer`], and checks it against itself and the file.
 pub fn decode_footer(meta_bytes: &[u8], data_end: u64) -> std::result::Result<Footer, FooterProblem> {
+    crate::parquet_strict::check_footer(meta_bytes).map_err(FooterProblem::Malformed)?;
     let metadata =
         ParquetMetaDataReader::decode_metadata(meta_bytes).map_err(|e| FooterProblem::Undecodable(e.to_string()))?;
     check_structure(&metadata, data_end).map_err(FooterProblem::Inconsistent)?;
+    crate::parquet_strict::check_arrow_hint(&metadata).map_err(FooterProblem::Malformed)?;
     let metadata = Arc::new(metadata);
     let reader_meta = ArrowReaderMetadata::try_new(metadata.clone(), ArrowReaderOptions::new())
         .map_err(|e| FooterProblem::UnreadableSchema(e.to_string()))?;
@@ -219,7 +232,16 @@ fn check_structure(metadata: &ParquetMetaData, data_end: u64) -> std::result::Re
                     rg.num_rows()
                 ));
             }
-            let start = cc.dictionary_page_offset().filter(|o| *o > 0).unwrap_or(cc.data_page_offset());
+            // Readers start a chunk at its data page offset, or at its dictionary page where
+            // that lies before; both must be inside the data.
+            let data_page = cc.data_page_offset();
+            let dictionary = cc.dictionary_page_offset().filter(|o| *o > 0);
+            for (what, offset) in [("data page", Some(data_page)), ("dictionary page", dictionary)] {
+                if let Some(offset) = offset.filter(|o| *o < MAGIC.len() as i64 || *o as u64 >= data_end) {
+                    return Err(format!("row group {i}: column {path} puts its {what} at byte {offset}, outside the data"));
+                }
+            }
+            let start = dictionary.filter(|d| *d < data_page).unwrap_or(data_page);
             let size = cc.compressed_size();
             let end = start.checked_add(size);
             if start < MAGIC.len() as i64 || size < 0 || end.is_none_or(|e| e as u64 > data_end) {
