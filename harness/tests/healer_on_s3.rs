@@ -172,6 +172,24 @@ async fn discover_scan_and_heal_a_pyarrow_lake_on_s3_with_glue() {
     assert!(published.iter().any(|m| m["event"] == "incident" && m["location"] == victim), "{published:?}");
     assert!(published.iter().any(|m| m["event"] == "repair"), "{published:?}");
 
+    // Rows gone with no landing copy to compare with: the row inventory (learned by the clean
+    // passes above) says how many there were, and the newest earlier version holding them is
+    // put back.
+    let thinned = store.list("pa_orders/dt=2024-05-02/").await.unwrap()[0].key.clone();
+    let full = store.get(&thinned).await.unwrap();
+    store.delete(&format!("_landing/{thinned}")).await.unwrap();
+    let (schema, _) = lakechaos_lake::parquet_io::read_parquet(full.clone()).unwrap();
+    let empty = lakechaos_lake::parquet_io::write_parquet(schema, &[], lakechaos_lake::parquet_io::writer_properties(100))
+        .unwrap();
+    store.put(&thinned, empty).await.unwrap();
+    let (code, doc) = healer.scan();
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(doc["findings"][0]["kind"], "row_loss", "{doc}");
+    assert!(doc["findings"][0]["message"].as_str().unwrap().contains("when last judged clean"), "{doc}");
+    let o = healer.run(&["heal"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(store.get(&thinned).await.unwrap(), full, "restored from the version that holds the rows");
+
     // An unreachable endpoint is named, with exit 2.
     let gone = Healer { endpoint: "http://127.0.0.1:9" };
     let o = gone.run(&["scan"]);

@@ -1,6 +1,7 @@
 //! The healer: scans, raises incidents once per damage, runs the playbook, reports events.
 
 use crate::config::{HealerConfig, Mode};
+use crate::inventory::Inventory;
 use crate::detect::{self, check_file, list_table};
 use crate::events::{EventSink, HealerEvent, Trigger};
 use crate::finding::{Finding, FindingKind};
@@ -43,6 +44,8 @@ struct Verdict {
     version_token: String,
     contract: Vec<ColumnDef>,
     finding: Option<Finding>,
+    /// The rows its footer declared (when the footer was read and passed).
+    rows: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -123,6 +126,8 @@ impl Healer {
             report.findings.extend(detect::catalog_schema::detect(table));
             let listing = list_table(self.lake.store.as_ref(), table).await?;
             report.findings.extend(detect::partitions::detect(&listing));
+            let mut inventory = Inventory::load(self.lake.store.as_ref(), &table.name).await?;
+            let mut inventory_changed = false;
             for meta in listing.files() {
                 live.insert(meta.key.clone());
                 report.files_checked += 1;
@@ -131,7 +136,15 @@ impl Healer {
                     .get(&meta.key)
                     .filter(|v| v.version_token == meta.version_token && v.contract == table.columns);
                 let finding = match cached {
-                    Some(v) => v.finding.clone(),
+                    Some(v) => {
+                        // An inventory forgotten meanwhile learns unchanged clean files again.
+                        if let (None, Some(rows)) = (&v.finding, v.rows) {
+                            if !inventory.files.contains_key(&meta.key) {
+                                inventory_changed |= inventory.learn(&meta.key, rows);
+                            }
+                        }
+                        v.finding.clone()
+                    }
                     None => {
                         let check = match check_file(self.lake.store.as_ref(), table, meta, self.config.depth).await {
                             Ok(c) => c,
@@ -139,6 +152,17 @@ impl Healer {
                             Err(HealerError::Lake(LakeError::NotFound(_))) => continue,
                             Err(e) => return Err(e),
                         };
+                        let mut check = check;
+                        // A file that checks clean is held to the rows it had when last clean.
+                        if let (None, Some(rows)) = (&check.finding, check.rows) {
+                            match inventory.lost(&meta.key, rows) {
+                                Some(known) => {
+                                    check.finding =
+                                        Some(detect::row_count::against_inventory(table, &meta.key, rows, known))
+                                }
+                                None => inventory_changed |= inventory.learn(&meta.key, rows),
+                            }
+                        }
                         report.footers_read += check.footer_read as usize;
                         report.pages_decoded += check.pages_decoded as usize;
                         if check.footer_read || check.pages_decoded {
@@ -151,12 +175,18 @@ impl Healer {
                                 version_token: meta.version_token.clone(),
                                 contract: table.columns.clone(),
                                 finding: check.finding.clone(),
+                                rows: check.rows,
                             },
                         );
                         check.finding
                     }
                 };
                 report.findings.extend(finding);
+            }
+            let listed: std::collections::HashSet<String> = listing.files().map(|m| m.key.clone()).collect();
+            inventory_changed |= inventory.keep_only(&listed);
+            if inventory_changed {
+                inventory.save(self.lake.store.as_ref()).await?;
             }
         }
         // Forget files that are gone from the scanned tables; other tables' verdicts stand.

@@ -23,6 +23,7 @@ pub mod events;
 pub mod finding;
 pub mod governance;
 mod healer;
+pub mod inventory;
 pub mod lambda;
 pub mod metrics;
 pub mod pg;

@@ -215,6 +215,39 @@ fn a_valid_file_with_its_rows_gone_is_found_and_restored() {
 }
 
 #[test]
+fn rows_gone_without_a_landing_copy_are_found_by_the_inventory() {
+    let dir = seeded();
+    let lake = dir.path().to_str().unwrap();
+    std::fs::remove_dir_all(dir.path().join("_landing")).unwrap();
+    // A clean pass learns every file's rows.
+    assert_eq!(lakehealer(&["scan", "--lake", lake]).status.code(), Some(0));
+    let o = lakehealer(&["inventory", "--lake", lake, "--table", "orders"]);
+    assert!(text(&o).contains("6 file(s), 1800 row(s)"), "{}", text(&o));
+    let key = dir.path().join("orders/dt=2024-03-02/part-1.parquet");
+    let empty = lakechaos_lake::parquet_io::write_parquet(
+        lakechaos_fixtures::orders::schema(),
+        &[],
+        lakechaos_lake::parquet_io::writer_properties(100),
+    )
+    .unwrap();
+    std::fs::write(&key, &empty).unwrap();
+    let o = lakehealer(&["scan", "--lake", lake]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("row_loss") && text(&o).contains("0 rows where it held 300 when last judged clean"), "{}", text(&o));
+    // No source holds the rows: unrepairable, said so, and the file is left as it is.
+    let o = lakehealer(&["heal", "--lake", lake]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("UNREPAIRABLE") && text(&o).contains("no landing copy"), "{}", text(&o));
+    assert_eq!(std::fs::read(&key).unwrap(), empty.to_vec());
+    // Rows removed on purpose: forget, and the next clean pass learns the new count.
+    let o = lakehealer(&["inventory", "--lake", lake, "--table", "orders", "--forget"]);
+    assert!(text(&o).contains("inventory forgotten"), "{}", text(&o));
+    assert_eq!(lakehealer(&["scan", "--lake", lake]).status.code(), Some(0));
+    let o = lakehealer(&["inventory", "--lake", lake, "--table", "orders"]);
+    assert!(text(&o).contains("6 file(s), 1500 row(s)"), "{}", text(&o));
+}
+
+#[test]
 fn a_small_file_that_inflates_to_millions_of_rows_is_decoded_in_bounded_memory() {
     use arrow_array::{Int64Array, RecordBatch};
     use std::sync::Arc;

@@ -99,6 +99,14 @@ pub fn is_reason_record(key: &str) -> bool {
     key.ends_with(REASON_SUFFIX)
 }
 
+/// Where the healer keeps what it knows of a lake between passes (hidden, like quarantine).
+pub const HEALER_STATE_PREFIX: &str = "_lakehealer";
+
+/// The healer's row inventory of a table: the row count of every data file last judged clean.
+pub fn inventory_key(table: &str) -> String {
+    format!("{HEALER_STATE_PREFIX}/inventory/{table}.json")
+}
+
 /// Whether a key (relative to a lake root) lies in the quarantine under `prefix`.
 pub fn in_quarantine(prefix: &str, key: &str) -> bool {
     key.strip_prefix(prefix.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/'))

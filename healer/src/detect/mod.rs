@@ -59,6 +59,8 @@ pub struct FileCheck {
     pub finding: Option<Finding>,
     pub footer_read: bool,
     pub pages_decoded: bool,
+    /// The rows its footer declares, once the footer passed its checks.
+    pub rows: Option<u64>,
 }
 
 /// Runs every file tier on bytes in memory (a candidate source such as an earlier object
@@ -115,6 +117,7 @@ pub async fn check_file(
         return Ok(check);
     }
     let rows = footer.metadata.file_metadata().num_rows().max(0) as u64;
+    check.rows = Some(rows);
     if let Some(f) = row_count::detect(store, table, meta, rows).await? {
         check.finding = Some(f);
         return Ok(check);

@@ -1,11 +1,12 @@
-//! Footer tier: silent row loss. A valid file with the right schema but fewer rows than its
-//! landing twin (a writer that replaced 3,000 rows with none) passes every other check; its rows
-//! are simply gone. Where a twin exists and the served file is smaller, the twin's footer says how
-//! many rows there should be. Costs nothing for files at least as large as their twin.
+//! Footer tier: silent row loss. A valid file with the right schema but fewer rows than it should
+//! have (a writer that replaced 3,000 rows with none) passes every other check; its rows are
+//! simply gone. Two witnesses say how many rows there should be: the landing twin's footer (read
+//! only when the served file is smaller, so it costs nothing otherwise), and the healer's own
+//! row inventory of files it judged clean before ([`crate::inventory`]).
 
 use crate::finding::{Evidence, Finding, FindingKind, Tier};
 use crate::HealerError;
-use lakechaos_lake::layout::rebase;
+use lakechaos_lake::layout::{inventory_key, rebase};
 use lakechaos_lake::parquet_io::read_footer;
 use lakechaos_lake::{ObjectMeta, ObjectStore, TableDef};
 
@@ -40,4 +41,17 @@ pub async fn detect(
         ),
         evidence: Evidence::FileRows { rows: served_rows, expected, source: twin_key },
     }))
+}
+
+/// A file holding fewer rows than the inventory recorded when it was last judged clean.
+pub fn against_inventory(table: &TableDef, key: &str, rows: u64, known: u64) -> Finding {
+    let source = inventory_key(&table.name);
+    Finding {
+        kind: FindingKind::RowLoss,
+        table: table.name.clone(),
+        location: key.to_string(),
+        tier: Tier::Footer,
+        message: format!("{key}: {rows} rows where it held {known} when last judged clean: {} rows are gone", known - rows),
+        evidence: Evidence::FileRows { rows, expected: known, source },
+    }
 }

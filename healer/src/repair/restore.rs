@@ -9,11 +9,12 @@
 use crate::config::Depth;
 use crate::detect::{check_bytes, check_file};
 use crate::events::RepairAction;
-use crate::finding::Finding;
+use crate::finding::{Evidence, Finding};
 use crate::repair::{quarantine, RepairContext, Step};
 use crate::HealerError;
 use bytes::Bytes;
 use lakechaos_lake::layout::{data_key, rebase};
+use lakechaos_lake::parquet_io::footer_of;
 use lakechaos_lake::ObjectVersion;
 
 /// Why no source may be used for a key: every candidate tried and what was wrong with it.
@@ -31,6 +32,7 @@ enum Source {
 async fn good_version(
     ctx: &RepairContext<'_>,
     key: &str,
+    min_rows: Option<u64>,
 ) -> Result<Result<(String, Bytes), NoGoodSource>, HealerError> {
     if !ctx.lake.store.supports_versions() {
         return Ok(Err(NoGoodSource(format!("{} keeps no object versions", ctx.lake.store.describe()))));
@@ -40,15 +42,20 @@ async fn good_version(
     for v in versions.iter().filter(|v| !v.is_delete_marker) {
         checked += 1;
         let data = ctx.lake.store.get_version(key, &v.version_id).await?;
-        if check_bytes(ctx.table, key, data.clone()).await?.is_none() {
+        let rows = footer_of(&data).map(|f| f.metadata.file_metadata().num_rows().max(0) as u64).ok();
+        if check_bytes(ctx.table, key, data.clone()).await?.is_none() && enough(rows, min_rows) {
             return Ok(Ok((v.version_id.clone(), data)));
         }
     }
-    Ok(Err(NoGoodSource(format!("none of {checked} stored version(s) of {key} is clean"))))
+    Ok(Err(NoGoodSource(format!("none of {checked} stored version(s) of {key} is clean{}", wanting(min_rows)))))
 }
 
 /// The landing key for a served key, checked healthy.
-async fn good_landing(ctx: &RepairContext<'_>, key: &str) -> Result<Result<String, NoGoodSource>, HealerError> {
+async fn good_landing(
+    ctx: &RepairContext<'_>,
+    key: &str,
+    min_rows: Option<u64>,
+) -> Result<Result<String, NoGoodSource>, HealerError> {
     let Some(landing) = &ctx.table.landing else {
         return Ok(Err(NoGoodSource(format!("table {} has no landing zone to restore {key} from", ctx.table.name))));
     };
@@ -62,16 +69,32 @@ async fn good_landing(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Strin
     if let Some(problem) = check.finding {
         return Ok(Err(NoGoodSource(format!("landing copy is itself damaged: {}", problem.message))));
     }
+    if !enough(check.rows, min_rows) {
+        return Ok(Err(NoGoodSource(format!("landing copy {source} is clean{}", wanting(min_rows)))));
+    }
     Ok(Ok(source))
 }
 
+/// Whether a candidate holding `rows` may stand in for a file that should hold `min_rows`.
+fn enough(rows: Option<u64>, min_rows: Option<u64>) -> bool {
+    min_rows.is_none_or(|min| rows.is_some_and(|r| r >= min))
+}
+
+fn wanting(min_rows: Option<u64>) -> String {
+    min_rows.map(|m| format!(" with at least {m} rows")).unwrap_or_default()
+}
+
 /// The first good source, or every reason there is none.
-async fn good_source(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Source, NoGoodSource>, HealerError> {
-    let no_version = match good_version(ctx, key).await? {
+async fn good_source(
+    ctx: &RepairContext<'_>,
+    key: &str,
+    min_rows: Option<u64>,
+) -> Result<Result<Source, NoGoodSource>, HealerError> {
+    let no_version = match good_version(ctx, key, min_rows).await? {
         Ok((id, data)) => return Ok(Ok(Source::Version { id, data })),
         Err(reason) => reason,
     };
-    match good_landing(ctx, key).await? {
+    match good_landing(ctx, key, min_rows).await? {
         Ok(key) => Ok(Ok(Source::Landing { key })),
         Err(no_landing) => Ok(Err(NoGoodSource(format!("{no_version}; {no_landing}")))),
     }
@@ -125,7 +148,7 @@ pub async fn restore(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Step, 
     if let Some(step) = undelete(ctx, key).await? {
         return Ok(Ok(step));
     }
-    match good_source(ctx, key).await? {
+    match good_source(ctx, key, None).await? {
         Ok(source) => Ok(Ok(write(ctx, key, source).await?)),
         Err(reason) => Ok(Err(reason)),
     }
@@ -138,7 +161,12 @@ pub async fn restore_replacing(
     key: &str,
     finding: &Finding,
 ) -> Result<Result<Vec<Step>, NoGoodSource>, HealerError> {
-    let source = match good_source(ctx, key).await? {
+    // A file that lost rows is only replaced by one that has them.
+    let min_rows = match &finding.evidence {
+        Evidence::FileRows { expected, .. } => Some(*expected),
+        _ => None,
+    };
+    let source = match good_source(ctx, key, min_rows).await? {
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
     };

@@ -7,6 +7,7 @@ use args::{config, flush, LakeArgs, Location};
 use clap::{Parser, Subcommand};
 use lakehealer::cli::{CliResult, Logging};
 use lakehealer::events::{Trigger, TriggerKind};
+use lakehealer::inventory::Inventory;
 use lakehealer::publish::fanout;
 use lakehealer::{Healer, HealerConfig, Mode};
 use output::{metrics_endpoint, print_findings, printer, stop_on_signal, Format};
@@ -69,6 +70,19 @@ enum Command {
         /// --reconcile-every (see `grants`).
         #[arg(long, value_name = "FILE")]
         lf_policy: Option<std::path::PathBuf>,
+    },
+    /// Show the row inventory of a table (rows per file as last judged clean), or forget it
+    /// after rows were removed on purpose: the next clean pass learns the counts again.
+    Inventory {
+        #[command(flatten)]
+        at: Location,
+        #[arg(long, value_name = "NAME")]
+        table: String,
+        /// Forget the table's inventory.
+        #[arg(long)]
+        forget: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Keep the Lake Formation grants of a policy file in place: report each missing grant and
     /// (unless --detect-only) grant it again; exit 1 if any is still missing. Never revokes.
@@ -204,6 +218,29 @@ async fn run(cli: Cli) -> CliResult {
                 println!("{} finding(s) left", left.findings.len());
             }
             Ok(if left.findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Inventory { at, table, forget, format } => {
+            let lake = at.open_registered().await?;
+            if lake.catalog.get_table(&table).await?.is_none() {
+                return Err(format!("no table {table} is registered in {}", lake.catalog.describe()).into());
+            }
+            if forget {
+                let had = Inventory::forget(lake.store.as_ref(), &table).await?;
+                println!("{}", if had { "inventory forgotten" } else { "no inventory to forget" });
+                return Ok(0);
+            }
+            let inventory = Inventory::load(lake.store.as_ref(), &table).await?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&inventory)?),
+                Format::Text => {
+                    for (key, entry) in &inventory.files {
+                        println!("{:>12}  {key}", entry.rows);
+                    }
+                    let total: u64 = inventory.files.values().map(|e| e.rows).sum();
+                    println!("{} file(s), {total} row(s)", inventory.files.len());
+                }
+            }
+            Ok(0)
         }
         Command::Grants { policy, detect_only, endpoint_url, format } => {
             let conn = lakechaos_lake::AwsConnection { endpoint_url, ..Default::default() };
