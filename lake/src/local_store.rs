@@ -145,6 +145,37 @@ impl LocalStore {
         Ok(out)
     }
 
+    /// Runs `f` holding an exclusive lock on the directory of `key` (a `flock` on the directory
+    /// itself, so no lock file is ever left behind): conditional writes by cooperating processes
+    /// are then one step, as S3 makes them with `If-Match`.
+    fn with_dir_lock<T>(&self, key: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let path = self.path_of(key)?;
+        let dir = path.parent().unwrap_or(&self.root);
+        let handle = match std::fs::File::open(dir) {
+            Ok(h) => h,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LakeError::NotFound(key.to_string())),
+            Err(e) => return Err(LakeError::io(dir.display(), e)),
+        };
+        // SAFETY: flock on a descriptor this function owns; the lock goes with `handle`.
+        if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&handle), libc::LOCK_EX) } != 0 {
+            return Err(LakeError::io(dir.display(), std::io::Error::last_os_error()));
+        }
+        let out = f();
+        drop(handle);
+        out
+    }
+
+    /// `Ok` if `key` is still the version `expected`.
+    fn check_blocking(&self, key: &str, expected: &str) -> Result<()> {
+        let path = self.path_of(key)?;
+        match std::fs::metadata(&path) {
+            Ok(md) if md.is_file() && Self::meta_of(key.to_string(), &md).version_token == expected => Ok(()),
+            Ok(md) if md.is_file() => Err(LakeError::Changed(key.to_string())),
+            Ok(_) => Err(LakeError::NotFound(key.to_string())),
+            Err(e) => Err(not_found_or_io(key, &path, e)),
+        }
+    }
+
     fn put_blocking(&self, key: &str, data: &[u8]) -> Result<()> {
         let path = self.path_of(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
@@ -226,6 +257,32 @@ impl ObjectStore for LocalStore {
         let me = LocalStore { root: self.root.clone() };
         let key = key.to_string();
         blocking(move || me.put_blocking(&key, &data)).await
+    }
+
+    async fn put_if_version(&self, key: &str, data: Bytes, expected: &str) -> Result<()> {
+        let me = LocalStore { root: self.root.clone() };
+        let (key, expected) = (key.to_string(), expected.to_string());
+        blocking(move || {
+            me.with_dir_lock(&key, || {
+                me.check_blocking(&key, &expected)?;
+                me.put_blocking(&key, &data)
+            })
+        })
+        .await
+    }
+
+    async fn delete_if_version(&self, key: &str, expected: &str) -> Result<()> {
+        let me = LocalStore { root: self.root.clone() };
+        let (owned, expected) = (key.to_string(), expected.to_string());
+        blocking(move || {
+            me.with_dir_lock(&owned, || {
+                me.check_blocking(&owned, &expected)?;
+                let path = me.path_of(&owned)?;
+                std::fs::remove_file(&path).map_err(|e| not_found_or_io(&owned, &path, e))
+            })
+        })
+        .await?;
+        self.delete(key).await // the file is gone: this only prunes emptied directories
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

@@ -221,6 +221,30 @@ fn to_chrono(t: &aws_sdk_s3::primitives::DateTime) -> Option<chrono::DateTime<ch
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
+/// The ETag at the start of a version token (`"<etag>"-<last modified>`), as `If-Match` takes it.
+fn etag_of(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix('"')?;
+    rest.find('"').map(|end| &token[..end + 2])
+}
+
+impl S3Store {
+    /// A conditional request's error: `Changed` when the object is no longer the version named,
+    /// `NotFound` when it is gone, else the remote error.
+    fn conditional_failure<E>(&self, key: &str, what: &'static str, e: SdkError<E, HttpResponse>) -> LakeError
+    where
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        if status == Some(412) || e.code() == Some("PreconditionFailed") {
+            LakeError::Changed(key.to_string())
+        } else if is_not_found(&e) {
+            LakeError::NotFound(key.to_string())
+        } else {
+            self.remote(what, e)
+        }
+    }
+}
+
 fn is_not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     match e {
         SdkError::ServiceError(s) => {
@@ -313,6 +337,25 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|e| self.remote("put", e))?;
         Ok(())
+    }
+
+    async fn put_if_version(&self, key: &str, data: Bytes, expected: &str) -> Result<()> {
+        let Some(etag) = etag_of(expected) else {
+            self.check_version(key, expected).await?;
+            return self.put(key, data).await;
+        };
+        let sent =
+            self.client.put_object().bucket(&self.bucket).key(self.full_key(key)).if_match(etag).body(data.into()).send().await;
+        sent.map(|_| ()).map_err(|e| self.conditional_failure(key, "put", e))
+    }
+
+    async fn delete_if_version(&self, key: &str, expected: &str) -> Result<()> {
+        let Some(etag) = etag_of(expected) else {
+            self.check_version(key, expected).await?;
+            return self.delete(key).await;
+        };
+        let sent = self.client.delete_object().bucket(&self.bucket).key(self.full_key(key)).if_match(etag).send().await;
+        sent.map(|_| ()).map_err(|e| self.conditional_failure(key, "delete", e))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {

@@ -1,6 +1,6 @@
 //! The object-storage trait. Keys are `/`-separated paths relative to the lake root, as in S3.
 
-use crate::Result;
+use crate::{LakeError, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::fmt::Debug;
@@ -54,6 +54,30 @@ pub trait ObjectStore: Send + Sync + Debug {
 
     /// Removes an object. Used by fault injection and by moves to quarantine, never to drop data.
     async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Replaces `key` only if it is still the version `expected` (a version token from `head` or
+    /// `list`): [`LakeError::Changed`] if another writer got there first, `NotFound` if it is
+    /// gone. Where the store can, the check and the write are one step (S3's `If-Match`, a
+    /// directory lock locally), so of two healers that judged the same version only one acts.
+    async fn put_if_version(&self, key: &str, data: Bytes, expected: &str) -> Result<()> {
+        self.check_version(key, expected).await?;
+        self.put(key, data).await
+    }
+
+    /// Removes `key` only if it is still the version `expected`, as [`ObjectStore::put_if_version`].
+    async fn delete_if_version(&self, key: &str, expected: &str) -> Result<()> {
+        self.check_version(key, expected).await?;
+        self.delete(key).await
+    }
+
+    /// `Ok` if `key` is the version `expected`.
+    async fn check_version(&self, key: &str, expected: &str) -> Result<()> {
+        match self.head(key).await? {
+            None => Err(LakeError::NotFound(key.to_string())),
+            Some(m) if m.version_token != expected => Err(LakeError::Changed(key.to_string())),
+            Some(_) => Ok(()),
+        }
+    }
 
     /// Copies an object within the store.
     async fn copy(&self, from: &str, to: &str) -> Result<()> {

@@ -28,7 +28,7 @@ use crate::{Healer, HealerConfig, HealerError, Mode};
 use aws_lambda_events::sqs::BatchItemFailure;
 use invocation::Invocation;
 use lakechaos_lake::cloudwatch::CloudWatch;
-use lakechaos_lake::layout::{in_quarantine as under_quarantine, QUARANTINE_PREFIX};
+use lakechaos_lake::layout::{in_quarantine as under_quarantine, HEALER_STATE_PREFIX, QUARANTINE_PREFIX};
 use lakechaos_lake::{AwsConnection, CatalogKind, Lake, ObjectEvent, S3Store, Topic};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -324,6 +324,8 @@ impl HealerFunction {
         // Quarantine inside a lake is not the lake's data (a quarantine bucket raises no events
         // here: it is another bucket).
         let in_quarantine = |rel: &str| self.quarantine.is_none() && under_quarantine(QUARANTINE_PREFIX, rel);
+        // The healer's own state (its row inventory) is written by healers, not by the lake.
+        let healer_state = |rel: &str| under_quarantine(HEALER_STATE_PREFIX, rel);
         if let Some(gameday) = &self.config.gameday_prefix {
             let gameday = gameday.trim_matches('/');
             if let Some(rest) = event.key.strip_prefix(&format!("{gameday}/")) {
@@ -332,6 +334,8 @@ impl HealerFunction {
                     (Some(run), Some(scenario), Some(rel)) if !run.is_empty() && !scenario.is_empty() => {
                         if in_quarantine(rel) {
                             Err(NotRouted("in quarantine".into()))
+                        } else if healer_state(rel) {
+                            Err(NotRouted("healer state".into()))
                         } else {
                             Ok((Route::GameDay(format!("{gameday}/{run}/{scenario}")), rel.to_string()))
                         }
@@ -352,6 +356,9 @@ impl HealerFunction {
         };
         if in_quarantine(rel) {
             return Err(NotRouted("in quarantine".into()));
+        }
+        if healer_state(rel) {
+            return Err(NotRouted("healer state".into()));
         }
         Ok((Route::Standing, rel.to_string()))
     }

@@ -4,7 +4,9 @@
 //! Safe to repeat and to run from two healers at once:
 //! - the object's identity (its version token: ETag on S3, size + modification time locally) is
 //!   checked right before anything is done, against the one the healer judged; an object that
-//!   changed since (another healer restored it) is left alone;
+//!   changed since (another healer restored it) is left alone; the removal (and the restore or
+//!   rewrite that follows a kept copy) is a conditional write on that identity, so the check
+//!   and the act are one step;
 //! - the quarantine key is derived from that identity, not the clock, so a healer killed midway
 //!   and restarted writes the same key again instead of a second copy;
 //! - the reason record is written first, so a quarantined copy never lacks its reason.
@@ -86,8 +88,7 @@ pub async fn quarantine(
     if then == Then::Remove {
         // Only after the copy and its record are stored, and only if it is still the version
         // judged, does the original leave the table.
-        judged(ctx, key).await?;
-        ctx.lake.store.delete(key).await?;
+        ctx.lake.store.delete_if_version(key, &meta.version_token).await?;
     }
     let source = match ctx.quarantine_store {
         Some(q) => format!("{}/{target}", q.url.trim_end_matches('/')),

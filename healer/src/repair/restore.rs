@@ -100,10 +100,16 @@ async fn good_source(
     }
 }
 
-async fn write(ctx: &RepairContext<'_>, key: &str, source: Source) -> Result<Step, HealerError> {
+/// Writes `source` at `key`; with `replacing`, only over that version of `key` (the one judged
+/// and quarantined): of two healers that judged it, one writes and the other sees `Changed`.
+async fn write(ctx: &RepairContext<'_>, key: &str, source: Source, replacing: Option<&str>) -> Result<Step, HealerError> {
+    let store = ctx.lake.store.as_ref();
     Ok(match source {
         Source::Version { id, data } => {
-            ctx.lake.store.put(key, data).await?;
+            match replacing {
+                Some(version) => store.put_if_version(key, data, version).await?,
+                None => store.put(key, data).await?,
+            }
             Step {
                 action: RepairAction::RestoreFromVersion,
                 location: key.to_string(),
@@ -111,7 +117,10 @@ async fn write(ctx: &RepairContext<'_>, key: &str, source: Source) -> Result<Ste
             }
         }
         Source::Landing { key: from } => {
-            ctx.lake.store.copy(&from, key).await?;
+            match replacing {
+                Some(version) => store.put_if_version(key, store.get(&from).await?, version).await?,
+                None => store.copy(&from, key).await?,
+            }
             Step { action: RepairAction::RestoreFromLanding, location: key.to_string(), source: from }
         }
     })
@@ -149,7 +158,7 @@ pub async fn restore(ctx: &RepairContext<'_>, key: &str) -> Result<Result<Step, 
         return Ok(Ok(step));
     }
     match good_source(ctx, key, None).await? {
-        Ok(source) => Ok(Ok(write(ctx, key, source).await?)),
+        Ok(source) => Ok(Ok(write(ctx, key, source, None).await?)),
         Err(reason) => Ok(Err(reason)),
     }
 }
@@ -171,8 +180,8 @@ pub async fn restore_replacing(
         Err(reason) => return Ok(Err(reason)),
     };
     let q = quarantine::quarantine(ctx, key, finding, quarantine::Then::Keep).await?;
-    quarantine::judged(ctx, key).await?;
-    let restored = write(ctx, key, source).await?;
+    let judged = quarantine::judged(ctx, key).await?;
+    let restored = write(ctx, key, source, Some(&judged.version_token)).await?;
     Ok(Ok(vec![q, restored]))
 }
 

@@ -61,8 +61,8 @@ pub async fn rewrite(ctx: &RepairContext<'_>, key: &str, finding: &Finding) -> R
         }
     };
     let q = quarantine::quarantine(ctx, key, finding, quarantine::Then::Keep).await?;
-    quarantine::judged(ctx, key).await?;
-    ctx.lake.store.put(key, bytes).await?;
+    let judged = quarantine::judged(ctx, key).await?;
+    ctx.lake.store.put_if_version(key, bytes, &judged.version_token).await?;
     let source = q.source.clone();
     Ok(Outcome::Repaired(vec![q, Step { action: RepairAction::RewriteToContract, location: key.to_string(), source }]))
 }
