@@ -2,22 +2,13 @@
 
 mod common;
 
+use common::findings;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 fn lakechaos(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lakechaos")).args(args).output().expect("run lakechaos")
-}
-
-/// The healer's findings on a lake directory (the library, as `lakehealer scan` uses it).
-fn findings(lake: &Path) -> Vec<lakehealer::Finding> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let lake = lakechaos_lake::Lake::open_local(lake).unwrap();
-        let healer = lakehealer::Healer::new(lake, lakehealer::HealerConfig::default(), lakehealer::events::discard());
-        healer.scan().await.unwrap().findings
-    })
 }
 
 fn text(o: &Output) -> String {

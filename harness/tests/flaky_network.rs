@@ -1,7 +1,9 @@
 //! The healer behind a network that fails: a TCP proxy on loopback in front of a real moto server
 //! resets connections, answers `503 SlowDown`, or stalls, on a given share of the connections the
-//! healer opens. `lakehealer heal` must still heal the lake in one invocation, and nothing may be
-//! left half-done (the harness checks the lake against golden through moto directly).
+//! healer opens. `lakehealer heal` must still heal the lake in one invocation, `lakehealer watch`
+//! must keep going and heal damage made while it runs, the healer function must heal in one
+//! invocation, and nothing may be left half-done (the harness checks the lake against golden
+//! through moto directly).
 
 mod common;
 
@@ -10,7 +12,7 @@ use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
 use lakechaos_faults::select::Selection;
 use lakechaos_faults::{apply, FaultContext, FaultSpec};
 use lakechaos_fixtures::manifest::Verifier;
-use lakechaos_fixtures::{seed_lake, OrdersSpec};
+use lakechaos_fixtures::{seed_lake, GoldenManifest, OrdersSpec};
 use lakechaos_lake::{AwsConnection, CatalogKind, Lake};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -79,6 +81,43 @@ async fn fault_proxy(upstream: String, rate: f64, seed: u64) -> (String, Arc<Mut
     (addr, tally)
 }
 
+/// A seeded lake in `bucket` (Glue database `database`), and the damage to make in it: two
+/// truncated files, each restorable from an earlier version.
+async fn lake_and_damage(
+    conn: &AwsConnection,
+    bucket: &str,
+    database: &str,
+    seed: u64,
+) -> (Lake, GoldenManifest, lakechaos_faults::FaultPlan) {
+    let catalog = CatalogKind::Glue { database: database.to_string() };
+    let lake = Lake::create_s3(conn, bucket, "", &catalog, Some(true)).await.unwrap();
+    let spec =
+        OrdersSpec { days: 2, rows_per_day: 600, files_per_day: 2, rows_per_row_group: 150, ..OrdersSpec::default() };
+    let seeded = seed_lake(&lake, "orders", &spec, seed).await.unwrap();
+    let fault = FaultSpec::CorruptParquet(CorruptParquet {
+        mode: CorruptMode::TruncateTail,
+        bytes: Some(64),
+        bits: None,
+        at: None,
+        select: Selection { partitions: 2, files: 1 },
+    });
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let plan =
+        fault.plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] }).await.unwrap();
+    (lake, seeded.golden, plan)
+}
+
+fn lakehealer_via(proxy: &str, bucket: &str, database: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(common::lakehealer_bin());
+    cmd.args(args)
+        .args(["--lake", &format!("s3://{bucket}"), "--catalog", &format!("glue:{database}")])
+        .args(["--endpoint-url", proxy])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1");
+    cmd
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heal_heals_in_one_invocation_through_a_failing_network() {
     let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
@@ -88,49 +127,17 @@ async fn heal_heals_in_one_invocation_through_a_failing_network() {
     let mut failures = Vec::new();
     // The default retry mode (standard); adaptive measured 84 s against 15 s at a 0.5 rate.
     for (trial, (rate, mode)) in [(0.3, "standard"), (0.5, "standard")].into_iter().enumerate() {
-        let bucket = format!("flaky-{trial}");
-        let database = format!("flaky_{trial}");
-        let catalog = CatalogKind::Glue { database: database.clone() };
-        let lake = Lake::create_s3(&conn, &bucket, "", &catalog, Some(true)).await.unwrap();
-        let spec = OrdersSpec {
-            days: 2,
-            rows_per_day: 600,
-            files_per_day: 2,
-            rows_per_row_group: 150,
-            ..OrdersSpec::default()
-        };
-        let seeded = seed_lake(&lake, "orders", &spec, trial as u64).await.unwrap();
-        let fault = FaultSpec::CorruptParquet(CorruptParquet {
-            mode: CorruptMode::TruncateTail,
-            bytes: Some(64),
-            bits: None,
-            at: None,
-            select: Selection { partitions: 2, files: 1 },
-        });
-        let mut rng = ChaCha8Rng::seed_from_u64(trial as u64);
-        let plan = fault
-            .plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] })
-            .await
-            .unwrap();
+        let (bucket, database) = (format!("flaky-{trial}"), format!("flaky_{trial}"));
+        let (lake, golden, plan) = lake_and_damage(&conn, &bucket, &database, trial as u64).await;
         apply(&lake, &plan).await.unwrap();
 
         let (proxy, tally) = fault_proxy(upstream.clone(), rate, 7 + trial as u64).await;
         let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new(common::lakehealer_bin())
-                .args(["heal", "--lake", &format!("s3://{bucket}"), "--catalog", &format!("glue:{database}")])
-                .args(["--endpoint-url", &proxy])
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_RETRY_MODE", mode)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
+        let mut cmd = lakehealer_via(&proxy, &bucket, &database, &["heal"]);
+        cmd.env("AWS_RETRY_MODE", mode);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
         let took = started.elapsed();
-        let verdict = Verifier::new(seeded.golden.clone()).verify(&lake).await.unwrap();
+        let verdict = Verifier::new(golden).verify(&lake).await.unwrap();
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let line = format!(
             "fault rate {rate}, {mode} retries: exit {:?} in {:.1} s, {:?}, whole {}",
@@ -150,4 +157,74 @@ async fn heal_heals_in_one_invocation_through_a_failing_network() {
     }
     eprintln!("{}", report.join("\n"));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_keeps_going_and_heals_through_a_failing_network() {
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let conn = AwsConnection::emulator(moto.endpoint());
+    let upstream = moto.endpoint().trim_start_matches("http://").to_string();
+    let (bucket, database) = ("flaky-watch", "flaky_watch");
+    let (lake, golden, plan) = lake_and_damage(&conn, bucket, database, 21).await;
+    let (proxy, tally) = fault_proxy(upstream, 0.5, 23).await;
+    let mut watcher = lakehealer_via(&proxy, bucket, database, &["watch", "--reconcile-every", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await; // its first passes, through the faults
+    apply(&lake, &plan).await.unwrap();
+    let started = Instant::now();
+    let mut healed = false;
+    while started.elapsed() < Duration::from_secs(120) && !healed {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        healed = Verifier::new(golden.clone()).verify(&lake).await.unwrap().healed;
+        assert!(watcher.try_wait().unwrap().is_none(), "watch exited on network faults");
+    }
+    let took = started.elapsed();
+    // SAFETY: signalling the child we spawned; it stops on SIGINT like on Ctrl-C.
+    unsafe { libc::kill(watcher.id() as i32, libc::SIGINT) };
+    let out = watcher.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("watch at a 0.5 fault rate: healed {healed} {:.1} s after the damage, {:?}", took.as_secs_f64(), tally.lock().unwrap());
+    assert!(healed, "not healed within 120 s:\n{text}");
+    assert!(out.status.success(), "watch did not stop cleanly: {:?}\n{text}", out.status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_healer_function_heals_in_one_invocation_through_a_failing_network() {
+    use lakehealer::lambda::{FunctionConfig, HealerFunction};
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let conn = AwsConnection::emulator(moto.endpoint());
+    let upstream = moto.endpoint().trim_start_matches("http://").to_string();
+    let (bucket, database) = ("flaky-function", "flaky_function");
+    let (lake, golden, plan) = lake_and_damage(&conn, bucket, database, 31).await;
+    apply(&lake, &plan).await.unwrap();
+    let (proxy, tally) = fault_proxy(upstream, 0.5, 37).await;
+    let config = FunctionConfig {
+        lake: format!("s3://{bucket}"),
+        catalog: format!("glue:{database}"),
+        quarantine: None,
+        gameday_prefix: None,
+        sns_topic: None,
+        metrics_namespace: None,
+        mode: lakehealer::Mode::Heal,
+        lf_policy: None,
+        connection: AwsConnection::emulator(&proxy),
+    };
+    let started = Instant::now();
+    let function = HealerFunction::start(config).await.unwrap();
+    let scheduled: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo_root().join("harness/tests/events/scheduled-event.json")).unwrap(),
+    )
+    .unwrap();
+    let response = function.handle(scheduled).await.unwrap();
+    let verdict = Verifier::new(golden).verify(&lake).await.unwrap();
+    eprintln!(
+        "the healer function at a 0.5 fault rate: whole {} after one invocation of {:.1} s, {:?}",
+        verdict.healed,
+        started.elapsed().as_secs_f64(),
+        tally.lock().unwrap()
+    );
+    assert!(verdict.healed, "{response:?}\n{verdict:?}");
 }

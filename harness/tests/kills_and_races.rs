@@ -70,16 +70,8 @@ async fn check(dir: &Path, golden: &GoldenManifest, damaged: &HashSet<String>) -
     if !v.healed {
         problems.push(format!("not whole: {v:?}"));
     }
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".lakechaos-tmp-")) {
-                problems.push(format!("temporary file left: {}", p.display()));
-            }
-        }
+    for p in common::temporary_files(dir) {
+        problems.push(format!("temporary file left: {}", p.display()));
     }
     let quarantined = lake.store.list(&format!("{QUARANTINE_PREFIX}/")).await.unwrap();
     let keys: HashSet<&str> = quarantined.iter().map(|o| o.key.as_str()).collect();

@@ -18,19 +18,11 @@ fn scenario(name: &str) -> String {
 
 /// Every file under `dir` that contains `marker`.
 fn files_with(dir: &Path, marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(marker)) {
-                found.push(p.display().to_string());
-            }
-        }
-    }
-    found
+    common::files_under(dir)
+        .into_iter()
+        .filter(|p| std::fs::read(p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(marker)))
+        .map(|p| p.display().to_string())
+        .collect()
 }
 
 #[test]

@@ -125,3 +125,38 @@ pub fn sqs_batch(bodies: &[String]) -> serde_json::Value {
         .collect();
     serde_json::json!({ "Records": records })
 }
+
+/// Every file under `dir`, recursively (an absent directory has none).
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Temporary files of any writer (`.lakechaos-tmp-…`) left under `dir`.
+pub fn temporary_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".lakechaos-tmp-")))
+        .collect()
+}
+
+/// The healer's findings on a lake directory (the library, as `lakehealer scan` uses it).
+pub fn findings(lake: &std::path::Path) -> Vec<lakehealer::Finding> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let lake = lakechaos_lake::Lake::open_local(lake).unwrap();
+        let healer = lakehealer::Healer::new(lake, lakehealer::HealerConfig::default(), lakehealer::events::discard());
+        healer.scan().await.unwrap().findings
+    })
+}

@@ -100,3 +100,30 @@ fn every_single_byte_variant_is_judged_without_panic() {
     }
     assert!(refused > positions.len(), "only {refused} of {} variants refused", positions.len() * 3);
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Any bytes as a footer: judged, never a panic, never a hang.
+        #[test]
+        fn any_footer_bytes_are_judged(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = check_footer(&bytes);
+        }
+
+        /// A real file with up to 8 bytes overwritten anywhere: the whole strict pipeline
+        /// (footer, page headers, decompressed pages, decoded values) returns a verdict.
+        #[test]
+        fn a_file_with_random_damage_is_judged(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
+            let mut data = sample(120);
+            for (at, byte) in edits {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+            let _ = crate::parquet_io::read_parquet(bytes::Bytes::from(data));
+        }
+    }
+}
