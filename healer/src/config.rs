@@ -57,6 +57,18 @@ pub struct HealerConfig {
     /// triggers a pass at once (unchanged objects are not read again, so a pass after an event
     /// reads only what changed).
     pub event_queue: Option<lakechaos_lake::EventQueue>,
+    /// How many files a scan checks at once (decoding runs on the blocking pool, so pages
+    /// tiers use every core); default: the machine's cores, at least 4 (footer reads wait on
+    /// I/O more than they compute).
+    pub scan_jobs: usize,
+    /// The most file bytes a scan holds in memory at once across concurrent checks (a single
+    /// larger file is still checked, alone).
+    pub scan_bytes_in_flight: u64,
+}
+
+/// The default number of files a scan checks at once.
+pub fn default_scan_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(4)
 }
 
 impl Default for HealerConfig {
@@ -69,6 +81,8 @@ impl Default for HealerConfig {
             reconcile_every: Duration::from_secs(1),
             tables: Vec::new(),
             event_queue: None,
+            scan_jobs: default_scan_jobs(),
+            scan_bytes_in_flight: 512 << 20,
         }
     }
 }

@@ -2,14 +2,15 @@
 
 use crate::config::{HealerConfig, Mode};
 use crate::inventory::Inventory;
-use crate::detect::{self, check_file, list_table};
+use crate::detect::concurrent::{check_files, Limits};
+use crate::detect::{self, list_table};
 use crate::events::{EventSink, HealerEvent, Trigger};
 use crate::finding::{Finding, FindingKind};
 use crate::repair::{self, Outcome, RepairContext};
 use crate::HealerError;
 use chrono::Utc;
 use lakechaos_lake::contract::ColumnDef;
-use lakechaos_lake::{Lake, LakeError, TableDef};
+use lakechaos_lake::{Lake, LakeError, ObjectMeta, TableDef};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -128,13 +129,19 @@ impl Healer {
             report.findings.extend(detect::partitions::detect(&listing));
             let mut inventory = Inventory::load(self.lake.store.as_ref(), &table.name).await?;
             let mut inventory_changed = false;
+            // Files without a standing verdict are checked first, several at once.
+            let stands = |meta: &ObjectMeta, v: &Verdict| v.version_token == meta.version_token && v.contract == table.columns;
+            let pending: Vec<ObjectMeta> = listing
+                .files()
+                .filter(|m| !state.verdicts.get(&m.key).is_some_and(|v| stands(m, v)))
+                .cloned()
+                .collect();
+            let limits = Limits { jobs: self.config.scan_jobs, bytes_in_flight: self.config.scan_bytes_in_flight };
+            let mut checked = check_files(self.lake.store.as_ref(), table, pending, self.config.depth, limits).await;
             for meta in listing.files() {
                 live.insert(meta.key.clone());
                 report.files_checked += 1;
-                let cached = state
-                    .verdicts
-                    .get(&meta.key)
-                    .filter(|v| v.version_token == meta.version_token && v.contract == table.columns);
+                let cached = state.verdicts.get(&meta.key).filter(|v| stands(meta, v));
                 let finding = match cached {
                     Some(v) => {
                         // An inventory forgotten meanwhile learns unchanged clean files again.
@@ -146,7 +153,8 @@ impl Healer {
                         v.finding.clone()
                     }
                     None => {
-                        let check = match check_file(self.lake.store.as_ref(), table, meta, self.config.depth).await {
+                        let Some(check) = checked.remove(&meta.key) else { continue };
+                        let check = match check {
                             Ok(c) => c,
                             // Moved or replaced while we looked: the next pass sees the new state.
                             Err(HealerError::Lake(LakeError::NotFound(_))) => continue,

@@ -138,9 +138,14 @@ pub struct Footer {
     pub schema: SchemaRef,
 }
 
-/// Reads only the footer of a Parquet object: the 4-byte head, the 8-byte tail and the metadata
-/// block. Costs three small reads whatever the file size. The outer error is a storage failure;
-/// the inner one is what is wrong with the file.
+/// How much of a file's end the footer read asks for at once: enough for the footers of most
+/// files (metadata of a few hundred columns and row groups), so one ranged read usually serves.
+pub const SPECULATIVE_TAIL: u64 = 64 << 10;
+
+/// Reads only the footer of a Parquet object: one ranged read of its last
+/// [`SPECULATIVE_TAIL`] bytes, and a second only for a larger footer. The leading magic is
+/// checked here when that read covers the whole file, else by the pages tier (which reads it
+/// all). The outer error is a storage failure; the inner one is what is wrong with the file.
 pub async fn read_footer(
     store: &dyn ObjectStore,
     key: &str,
@@ -152,10 +157,12 @@ pub async fn read_footer(
     if size < 2 * MAGIC.len() as u64 + 4 {
         return Ok(Err(FooterProblem::TooSmall { size }));
     }
-    let tail = store.get_range(key, size - TAIL_LEN..size).await?;
-    let Ok(tail): std::result::Result<[u8; 8], _> = tail.as_ref().try_into() else {
+    let want = size.min(SPECULATIVE_TAIL);
+    let block = store.get_range(key, size - want..size).await?;
+    if block.len() as u64 != want {
         return Err(LakeError::NotFound(format!("{key} (changed while it was read)")));
-    };
+    }
+    let tail: [u8; 8] = block[block.len() - 8..].try_into().expect("8 bytes");
     if &tail[4..] != MAGIC {
         return Ok(Err(FooterProblem::BadTailMagic { found: String::from_utf8_lossy(&tail[4..]).into_owned() }));
     }
@@ -167,12 +174,16 @@ pub async fn read_footer(
     if length + TAIL_LEN + MAGIC.len() as u64 > size {
         return Ok(Err(FooterProblem::FooterLengthOutOfRange { length, size }));
     }
-    let head = store.get_range(key, 0..MAGIC.len() as u64).await?;
-    if head.as_ref() != MAGIC {
-        return Ok(Err(FooterProblem::BadHeadMagic { found: String::from_utf8_lossy(&head).into_owned() }));
+    if want == size && &block[..MAGIC.len()] != MAGIC {
+        return Ok(Err(FooterProblem::BadHeadMagic { found: String::from_utf8_lossy(&block[..MAGIC.len()]).into_owned() }));
     }
-    let meta_bytes = store.get_range(key, size - TAIL_LEN - length..size - TAIL_LEN).await?;
-    Ok(decode_footer(&meta_bytes, size - TAIL_LEN - length))
+    let data_end = size - TAIL_LEN - length;
+    let meta_bytes = if length + TAIL_LEN <= want {
+        block.slice((want - TAIL_LEN - length) as usize..(want - TAIL_LEN) as usize)
+    } else {
+        store.get_range(key, data_end..size - TAIL_LEN).await?
+    };
+    Ok(decode_footer(&meta_bytes, data_end))
 }
 
 /// Decodes a metadata block (without its 8-byte tail) that starts at byte `data_end` of its file

@@ -4,3 +4,4 @@
 pub mod bench;
 pub mod gameday;
 pub mod lambda;
+pub mod scan_bench;

@@ -1,6 +1,7 @@
 //! Detectors, one per check, and the tier pipeline that runs them.
 
 pub mod catalog_schema;
+pub mod concurrent;
 pub mod empty_object;
 pub mod footer_integrity;
 pub mod null_stats;

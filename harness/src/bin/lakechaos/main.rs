@@ -69,6 +69,35 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
+    /// Scan benchmark: the healer's pages and footer scans of a generated 12 M-row lake (or
+    /// --lake) against DuckDB's full decode of the same files, and the footer scan's cost per
+    /// file on a lake of many small files; prints each figure with its ratio and goal.
+    BenchScan {
+        /// Where the generated lakes go (kept, and reused by the next run).
+        #[arg(long, value_name = "DIR", default_value = "reports/bench-scan")]
+        workdir: PathBuf,
+        /// Scan this lake (a directory with a registered table) instead.
+        #[arg(long, value_name = "DIR")]
+        lake: Option<PathBuf>,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, default_value_t = 400_000)]
+        rows_per_day: u32,
+        #[arg(long, default_value_t = 2)]
+        files_per_day: u32,
+        /// Files of the small-files lake (0: skip the per-file footer cost).
+        #[arg(long, default_value_t = 10_000)]
+        footer_files: u32,
+        /// A Python with DuckDB, for the reference decode.
+        #[arg(long, value_name = "PYTHON", default_value = ".venv-writers/bin/python")]
+        duckdb_python: PathBuf,
+        /// Runs of each measurement (the best counts).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Write the figures as JSON here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
     /// Seed one scenario's fixture into a directory and inject its fault, leaving the lake
     /// broken (for demos and for trying `lakehealer`). Undo with `revert`.
     Inject {
@@ -139,6 +168,25 @@ async fn run(cli: Cli) -> CliResult {
             commands::run(&select, &run, commands::Reports { junit, json, html }, &publish).await
         }
         Command::Bench { select, run, repeat, json } => commands::bench(&select, &run, repeat, json).await,
+        Command::BenchScan { workdir, lake, days, rows_per_day, files_per_day, footer_files, duckdb_python, repeat, json } => {
+            let duckdb_python = duckdb_python.exists().then_some(duckdb_python);
+            let opts = lakechaos::ops::scan_bench::ScanBenchOptions {
+                workdir,
+                lake,
+                days,
+                rows_per_day,
+                files_per_day,
+                footer_files,
+                duckdb_python,
+                repeat,
+            };
+            let figures = lakechaos::ops::scan_bench::run(&opts).await.map_err(|e| e.to_string())?;
+            print!("{}", lakechaos::ops::scan_bench::render(&figures));
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&figures)?)?;
+            }
+            Ok(0)
+        }
         Command::Inject { scenario, lake, seed, journal } => commands::inject(&scenario, &lake, seed, journal).await,
         Command::Gameday { config } => commands::gameday(&config).await,
         Command::Deploy(args) => commands::deploy(args).await,
