@@ -4,7 +4,6 @@ use crate::storage::{ObjectMeta, ObjectStore};
 use crate::{LakeError, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
-use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -194,13 +193,12 @@ impl LocalStore {
 
     fn get_range_blocking(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
         let path = self.path_of(key)?;
-        let mut f = std::fs::File::open(&path).map_err(|e| not_found_or_io(key, &path, e))?;
+        let f = std::fs::File::open(&path).map_err(|e| not_found_or_io(key, &path, e))?;
         let size = f.metadata().map_err(|e| LakeError::io(path.display(), e))?.len();
         let start = range.start.min(size);
         let end = range.end.min(size).max(start);
-        f.seek(SeekFrom::Start(start)).map_err(|e| LakeError::io(path.display(), e))?;
         let mut buf = vec![0u8; (end - start) as usize];
-        f.read_exact(&mut buf).map_err(|e| LakeError::io(path.display(), e))?;
+        std::os::unix::fs::FileExt::read_exact_at(&f, &mut buf, start).map_err(|e| LakeError::io(path.display(), e))?;
         Ok(Bytes::from(buf))
     }
 }
@@ -212,6 +210,9 @@ fn not_found_or_io(key: &str, path: &Path, e: std::io::Error) -> LakeError {
         LakeError::io(path.display(), e)
     }
 }
+
+/// The largest ranged read done on the calling thread.
+const INLINE_READ_MAX: u64 = 256 << 10;
 
 /// Runs blocking file-system work off the async executor.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -248,6 +249,11 @@ impl ObjectStore for LocalStore {
     }
 
     async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
+        // A small read (a footer) from the page cache takes less than handing it to the
+        // blocking pool and back; only larger ones go there.
+        if range.end.saturating_sub(range.start) <= INLINE_READ_MAX {
+            return self.get_range_blocking(key, range);
+        }
         let me = LocalStore { root: self.root.clone() };
         let key = key.to_string();
         blocking(move || me.get_range_blocking(&key, range)).await

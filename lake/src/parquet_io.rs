@@ -5,7 +5,8 @@ use crate::{LakeError, Result};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use bytes::Bytes;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader};
+use parquet::arrow::{parquet_to_arrow_field_levels, ProjectionMask};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
@@ -64,10 +65,15 @@ pub fn decode_each(data: Bytes, mut each: impl FnMut(RecordBatch) -> Result<()>)
         let invalid = |e: String| LakeError::Parquet(parquet::errors::ParquetError::General(e));
         let footer = footer_of(&data).map_err(|p| invalid(p.to_string()))?;
         crate::parquet_strict::check_pages(&data, &footer.metadata).map_err(|e| invalid(format!("page headers: {e}")))?;
-        crate::parquet_strict::check_page_contents(data.clone()).map_err(|e| invalid(format!("pages: {e}")))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(data)?;
-        let schema = builder.schema().clone();
-        for batch in builder.with_batch_size(8192).build()? {
+        // The decoder reads through page readers that check every decompressed page.
+        let levels = parquet_to_arrow_field_levels(
+            footer.metadata.file_metadata().schema_descr(),
+            ProjectionMask::all(),
+            Some(footer.schema.fields()),
+        )?;
+        let row_groups = crate::parquet_strict::CheckedRowGroups::new(data, footer.metadata.clone());
+        let schema = footer.schema.clone();
+        for batch in ParquetRecordBatchReader::try_new_with_row_groups(&levels, &row_groups, 8192, None)? {
             let batch = batch?;
             crate::parquet_strict::check_batch(&batch).map_err(invalid)?;
             each(batch)?;

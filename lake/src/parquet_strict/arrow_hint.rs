@@ -15,14 +15,14 @@ const KEY: &str = "ARROW:schema";
 pub fn check(metadata: &ParquetMetaData) -> Outcome<()> {
     let Some(pairs) = metadata.file_metadata().key_value_metadata() else { return Ok(()) };
     for kv in pairs.iter().filter(|kv| kv.key == KEY) {
-        let value = kv.value.as_deref().ok_or(format!("{KEY} has no value"))?;
+        let value = kv.value.as_deref().ok_or_else(|| format!("{KEY} has no value"))?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(value)
             .map_err(|e| format!("{KEY} is not base64: {e}"))?;
         // An IPC message may start with a continuation marker and its length, which must fit.
         let message = if bytes.len() > 8 && bytes[..4] == [0xff; 4] {
             let declared = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")) as usize;
-            bytes.get(8..8 + declared).ok_or(format!(
+            bytes.get(8..8 + declared).ok_or_else(|| format!(
                 "{KEY} declares a {declared}-byte message in {} bytes",
                 bytes.len() - 8
             ))?
@@ -33,7 +33,7 @@ pub fn check(metadata: &ParquetMetaData) -> Outcome<()> {
         if message.version() < MetadataVersion::V4 || message.version() > MetadataVersion::V5 {
             return Err(format!("{KEY} has IPC metadata version {:?}, not V4 or V5", message.version()));
         }
-        let schema = message.header_as_schema().ok_or(format!("{KEY} holds no schema"))?;
+        let schema = message.header_as_schema().ok_or_else(|| format!("{KEY} holds no schema"))?;
         let schema = arrow_ipc::convert::try_fb_to_schema(schema).map_err(|e| format!("{KEY}: {e}"))?;
         for field in schema.fields() {
             check_field(field)?;

@@ -9,6 +9,7 @@
 //! tile it exactly and hold the values its footer promises.
 
 mod arrow_hint;
+mod checked_reader;
 mod codec_size;
 mod compact;
 mod page_content;
@@ -16,7 +17,7 @@ mod structs;
 mod values;
 
 pub use arrow_hint::check as check_arrow_hint;
-pub use page_content::check as check_page_contents;
+pub use checked_reader::CheckedRowGroups;
 pub use values::check_batch;
 
 use compact::{Outcome, Reader, Wire};

@@ -5,32 +5,12 @@
 //! the values it could read).
 
 use super::compact::Outcome;
-use bytes::Bytes;
 use parquet::basic::{Encoding, Type};
 use parquet::column::page::Page;
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::schema::types::ColumnDescriptor;
 
-/// Checks the levels of every data page and every dictionary page of `data`.
-pub fn check(data: Bytes) -> Outcome<()> {
-    let reader = SerializedFileReader::new(data).map_err(|e| e.to_string())?;
-    for g in 0..reader.num_row_groups() {
-        let row_group = reader.get_row_group(g).map_err(|e| e.to_string())?;
-        for c in 0..row_group.num_columns() {
-            let descr = row_group.metadata().column(c).column_descr_ptr();
-            let (max_rep, max_def) = (descr.max_rep_level(), descr.max_def_level());
-            let column = Column { max_rep, max_def, physical: descr.physical_type(), width: descr.type_length() };
-            let pages = row_group.get_column_page_reader(c).map_err(|e| e.to_string())?;
-            for (p, page) in pages.enumerate() {
-                let page = page.map_err(|e| e.to_string())?;
-                check_page(&page, &column)
-                    .map_err(|e| format!("row group {g}, column {}, page {p}: {e}", descr.path().string()))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-struct Column {
+/// What a page check needs to know of its column.
+pub struct Column {
     max_rep: i16,
     max_def: i16,
     physical: Type,
@@ -38,7 +18,19 @@ struct Column {
     width: i32,
 }
 
-fn check_page(page: &Page, column: &Column) -> Outcome<()> {
+impl Column {
+    pub fn of(descr: &ColumnDescriptor) -> Self {
+        Column {
+            max_rep: descr.max_rep_level(),
+            max_def: descr.max_def_level(),
+            physical: descr.physical_type(),
+            width: descr.type_length(),
+        }
+    }
+}
+
+/// Checks one decompressed page of `column`.
+pub fn check_page(page: &Page, column: &Column) -> Outcome<()> {
     let (max_rep, max_def) = (column.max_rep, column.max_def);
     match page {
         Page::DataPage { buf, num_values, def_level_encoding, rep_level_encoding, .. } => {
@@ -51,7 +43,7 @@ fn check_page(page: &Page, column: &Column) -> Outcome<()> {
                     return Ok(()); // the deprecated bit-packed levels: their width bounds them
                 }
                 let len = rest.get(..4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize);
-                let levels = len.and_then(|n| rest.get(4..4 + n)).ok_or(format!("{what} levels run past the page"))?;
+                let levels = len.and_then(|n| rest.get(4..4 + n)).ok_or_else(|| format!("{what} levels run past the page"))?;
                 check_rle(levels, max, *num_values as usize).map_err(|e| format!("{what} levels: {e}"))?;
                 rest = &rest[4 + levels.len()..];
             }
@@ -91,7 +83,7 @@ fn check_plain_values(buf: &[u8], count: usize, column: &Column) -> Outcome<()> 
             for i in 0..count {
                 let len = buf.get(pos..pos + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize);
                 let end = len.and_then(|n| pos.checked_add(4 + n)).filter(|e| *e <= buf.len());
-                pos = end.ok_or(format!("value {i} of {count} runs past the page"))?;
+                pos = end.ok_or_else(|| format!("value {i} of {count} runs past the page"))?;
             }
             return Ok(());
         }
@@ -110,7 +102,7 @@ fn check_rle(bytes: &[u8], max: i16, count: usize) -> Outcome<()> {
     let (mut pos, mut seen) = (0usize, 0usize);
     while seen < count {
         let (header, used) = varint(&bytes[pos.min(bytes.len())..])
-            .ok_or(format!("{seen} of {count} levels, then the runs end"))?;
+            .ok_or_else(|| format!("{seen} of {count} levels, then the runs end"))?;
         pos += used;
         if header & 1 == 0 {
             // A run of one value, stored in whole bytes.
