@@ -99,8 +99,15 @@ pub trait Backend: Send {
     /// The healer under test, on the seeded lake.
     async fn healer(&mut self, settings: HealerSettings) -> Result<Arc<dyn HealerUnderTest>, ScenarioError>;
 
-    /// The lake against golden (and, where the backend keeps them, its grants).
+    /// The lake against golden (and, where the backend keeps them, its grants). May reuse what
+    /// an earlier call learned of unchanged objects (while the runner waits for a repair).
     async fn verify(&mut self) -> Result<Verification, ScenarioError>;
+
+    /// [`Backend::verify`] from scratch, remembering nothing: the verdict's verification,
+    /// outside the timed window.
+    async fn verify_final(&mut self) -> Result<Verification, ScenarioError> {
+        self.verify().await
+    }
 
     /// How often the runner re-verifies while it waits for repair (a repair event triggers a
     /// check at once anyway).

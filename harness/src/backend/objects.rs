@@ -126,6 +126,13 @@ impl Backend for ObjectBackend<'_> {
         }))
     }
 
+    async fn verify_final(&mut self) -> Result<Verification, ScenarioError> {
+        if let Some(verifier) = self.verifier.as_mut() {
+            verifier.forget();
+        }
+        self.verify().await
+    }
+
     async fn verify(&mut self) -> Result<Verification, ScenarioError> {
         let lake = &self.provisioned.as_ref().expect("provisioned").lake;
         let verifier = self.verifier.as_mut().expect("seeded before verify");

@@ -103,8 +103,9 @@ async fn steps(
         let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
     }
 
-    // The harness's own verdict, from the lake itself, then the consumer's.
-    let fin = backend.verify().await?;
+    // The harness's own verdict, from the lake itself (every object read again), then the
+    // consumer's.
+    let fin = backend.verify_final().await?;
     let damage = backend.damage_kept().await?;
     verdict::score(result, scenario, &obs, &fin, truth.locations().len(), &damage);
     let probe_failures = backend.probe_after(scenario.expect.outcome).await?;
