@@ -10,19 +10,13 @@ use lakechaos_faults::select::Selection;
 use lakechaos_faults::{apply, Change, FaultContext, FaultSpec};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{seed_lake, GoldenManifest, OrdersSpec};
-use lakechaos_lake::layout::{is_reason_record, reason_key, QUARANTINE_PREFIX};
 use lakechaos_lake::Lake;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-fn sha(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A lake with six damaged files (two per day, each restorable from the landing copy): its
 /// golden manifest and the digests of the damaged versions.
@@ -45,7 +39,7 @@ async fn damaged_lake(dir: &Path, seed: u64) -> (GoldenManifest, HashSet<String>
         .changes
         .iter()
         .filter_map(|c| match c {
-            Change::Object { after: Some(data), .. } => Some(sha(data)),
+            Change::Object { after: Some(data), .. } => Some(common::sha(data)),
             _ => None,
         })
         .collect();
@@ -73,24 +67,7 @@ async fn check(dir: &Path, golden: &GoldenManifest, damaged: &HashSet<String>) -
     for p in common::temporary_files(dir) {
         problems.push(format!("temporary file left: {}", p.display()));
     }
-    let quarantined = lake.store.list(&format!("{QUARANTINE_PREFIX}/")).await.unwrap();
-    let keys: HashSet<&str> = quarantined.iter().map(|o| o.key.as_str()).collect();
-    let mut copies = Vec::new();
-    for o in quarantined.iter().filter(|o| !is_reason_record(&o.key)) {
-        if !keys.contains(reason_key(&o.key).as_str()) {
-            problems.push(format!("quarantined without a reason record: {}", o.key));
-        }
-        let digest = sha(&lake.store.get(&o.key).await.unwrap());
-        if !damaged.contains(&digest) {
-            let reason = lake.store.get(&reason_key(&o.key)).await.map(|b| String::from_utf8_lossy(&b).into_owned());
-            problems.push(format!("a healthy file was quarantined: {} ({} bytes; reason {reason:?})", o.key, o.size));
-        }
-        copies.push(digest);
-    }
-    let distinct: HashSet<&String> = copies.iter().collect();
-    if distinct.len() != copies.len() {
-        problems.push(format!("{} quarantine copies of {} damaged versions", copies.len(), distinct.len()));
-    }
+    problems.extend(common::quarantine_problems(&lake, damaged).await);
     problems
 }
 

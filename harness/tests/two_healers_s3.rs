@@ -10,20 +10,14 @@ use lakechaos_faults::select::Selection;
 use lakechaos_faults::{apply, Change, FaultContext, FaultSpec};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{seed_lake, OrdersSpec};
-use lakechaos_lake::layout::{is_reason_record, reason_key, QUARANTINE_PREFIX};
 use lakechaos_lake::{AwsConnection, CatalogKind, Lake};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::process::{Command, Output};
 
 const TRIALS: u64 = 25;
 const DAMAGED_FILES: usize = 6;
-
-fn sha(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn heal(endpoint: &str, lake: &str) -> std::process::Child {
     Command::new(common::lakehealer_bin())
@@ -75,7 +69,7 @@ async fn two_healers_on_s3_restore_each_damage_once_and_never_quarantine_a_healt
             .changes
             .iter()
             .filter_map(|c| match c {
-                Change::Object { after: Some(data), .. } => Some(sha(data)),
+                Change::Object { after: Some(data), .. } => Some(common::sha(data)),
                 _ => None,
             })
             .collect();
@@ -89,22 +83,7 @@ async fn two_healers_on_s3_restore_each_damage_once_and_never_quarantine_a_healt
         if !Verifier::new(seeded.golden.clone()).verify(&lake).await.unwrap().healed {
             problems.push("lake not whole".to_string());
         }
-        let quarantined = lake.store.list(&format!("{QUARANTINE_PREFIX}/")).await.unwrap();
-        let keys: HashSet<&str> = quarantined.iter().map(|o| o.key.as_str()).collect();
-        let mut copies = Vec::new();
-        for o in quarantined.iter().filter(|o| !is_reason_record(&o.key)) {
-            if !keys.contains(reason_key(&o.key).as_str()) {
-                problems.push(format!("quarantined without a reason record: {}", o.key));
-            }
-            let digest = sha(&lake.store.get(&o.key).await.unwrap());
-            if !damaged.contains(&digest) {
-                problems.push(format!("a healthy file was quarantined: {}", o.key));
-            }
-            copies.push(digest);
-        }
-        if copies.iter().collect::<HashSet<_>>().len() != copies.len() {
-            problems.push(format!("{} quarantine copies of fewer damaged versions", copies.len()));
-        }
+        problems.extend(common::quarantine_problems(&lake, &damaged).await);
         let mut restored = restores(&a);
         restored.extend(restores(&b));
         if restored.len() != DAMAGED_FILES {

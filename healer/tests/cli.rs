@@ -192,18 +192,23 @@ fn a_table_at_the_lake_root_is_registered_and_an_empty_catalog_is_refused() {
     assert!(text(&o).contains("0 finding(s); 6 file(s) checked"), "{}", text(&o));
 }
 
+/// A valid `orders` file with the right schema and no rows.
+fn empty_orders_file() -> bytes::Bytes {
+    lakechaos_lake::parquet_io::write_parquet(
+        lakechaos_fixtures::orders::schema(),
+        &[],
+        lakechaos_lake::parquet_io::writer_properties(100),
+    )
+    .unwrap()
+}
+
 #[test]
 fn a_valid_file_with_its_rows_gone_is_found_and_restored() {
     let dir = seeded();
     let lake = dir.path().to_str().unwrap();
     // The right schema, valid Parquet, no rows: every other check passes.
     let key = dir.path().join("orders/dt=2024-03-02/part-1.parquet");
-    let empty = lakechaos_lake::parquet_io::write_parquet(
-        lakechaos_fixtures::orders::schema(),
-        &[],
-        lakechaos_lake::parquet_io::writer_properties(100),
-    )
-    .unwrap();
+    let empty = empty_orders_file();
     std::fs::write(&key, &empty).unwrap();
     let o = lakehealer(&["scan", "--lake", lake]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -224,12 +229,7 @@ fn rows_gone_without_a_landing_copy_are_found_by_the_inventory() {
     let o = lakehealer(&["inventory", "--lake", lake, "--table", "orders"]);
     assert!(text(&o).contains("6 file(s), 1800 row(s)"), "{}", text(&o));
     let key = dir.path().join("orders/dt=2024-03-02/part-1.parquet");
-    let empty = lakechaos_lake::parquet_io::write_parquet(
-        lakechaos_fixtures::orders::schema(),
-        &[],
-        lakechaos_lake::parquet_io::writer_properties(100),
-    )
-    .unwrap();
+    let empty = empty_orders_file();
     std::fs::write(&key, &empty).unwrap();
     let o = lakehealer(&["scan", "--lake", lake]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));

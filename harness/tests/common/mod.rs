@@ -160,3 +160,38 @@ pub fn findings(lake: &std::path::Path) -> Vec<lakehealer::Finding> {
         healer.scan().await.unwrap().findings
     })
 }
+
+/// The SHA-256 of some bytes, in hex.
+pub fn sha(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is wrong with a lake's quarantine after healing damage whose versions have the digests
+/// `damaged`: a copy without its reason record, a healthy file kept there, a version kept twice.
+pub async fn quarantine_problems(
+    lake: &lakechaos_lake::Lake,
+    damaged: &std::collections::HashSet<String>,
+) -> Vec<String> {
+    use lakechaos_lake::layout::{is_reason_record, reason_key, QUARANTINE_PREFIX};
+    let mut problems = Vec::new();
+    let quarantined = lake.store.list(&format!("{QUARANTINE_PREFIX}/")).await.unwrap();
+    let keys: std::collections::HashSet<&str> = quarantined.iter().map(|o| o.key.as_str()).collect();
+    let mut copies = Vec::new();
+    for o in quarantined.iter().filter(|o| !is_reason_record(&o.key)) {
+        if !keys.contains(reason_key(&o.key).as_str()) {
+            problems.push(format!("quarantined without a reason record: {}", o.key));
+        }
+        let digest = sha(&lake.store.get(&o.key).await.unwrap());
+        if !damaged.contains(&digest) {
+            let reason = lake.store.get(&reason_key(&o.key)).await.map(|b| String::from_utf8_lossy(&b).into_owned());
+            problems.push(format!("a healthy file was quarantined: {} ({} bytes; reason {reason:?})", o.key, o.size));
+        }
+        copies.push(digest);
+    }
+    let distinct: std::collections::HashSet<&String> = copies.iter().collect();
+    if distinct.len() != copies.len() {
+        problems.push(format!("{} quarantine copies of {} damaged versions", copies.len(), distinct.len()));
+    }
+    problems
+}
