@@ -76,18 +76,28 @@ async fn a_healer_killed_anywhere_mid_repair_converges_on_restart() {
     const TRIALS: u64 = 100;
     let mut rng = ChaCha8Rng::seed_from_u64(41);
     let mut failures = Vec::new();
-    let mut leftovers = 0;
-    // How long a whole heal of such a lake takes here: kills land anywhere inside it.
+    let (mut leftovers, mut mid_repair) = (0, 0);
+    // How long a whole heal of such a lake takes here, and how long its repairs (from the first
+    // incident it prints to its exit): kills land anywhere inside the one (even trials) or the
+    // other (odd trials).
     let timed = tempfile::tempdir().unwrap();
     damaged_lake(timed.path(), 999).await;
     let started = std::time::Instant::now();
-    assert!(heal(timed.path()).wait().unwrap().success());
+    let mut child = heal(timed.path());
+    let incident_at = first_incident(&mut child);
+    assert!(child.wait().unwrap().success());
     let whole = started.elapsed().as_millis().max(20) as u64;
+    let repairs = incident_at.map(|at| at.elapsed().as_millis().max(2) as u64).expect("the heal reported incidents");
     for trial in 0..TRIALS {
         let dir = tempfile::tempdir().unwrap();
         let (golden, damaged) = damaged_lake(dir.path(), trial).await;
         let mut first = heal(dir.path());
-        tokio::time::sleep(Duration::from_millis(rng.random_range(0..whole))).await;
+        if trial % 2 == 0 {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..whole))).await;
+        } else if first_incident(&mut first).is_some() {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..repairs))).await;
+            mid_repair += first.try_wait().unwrap().is_none() as usize;
+        }
         let _ = first.kill(); // SIGKILL
         let _ = first.wait();
         let again = heal(dir.path()).wait_with_output().unwrap();
@@ -97,8 +107,30 @@ async fn a_healer_killed_anywhere_mid_repair_converges_on_restart() {
             failures.push(format!("trial {trial}: restart exit {:?}; {}", again.status.code(), problems.join("; ")));
         }
     }
-    eprintln!("a whole heal takes {whole} ms; {TRIALS} kill trials inside it, {} lakes not whole or untidy, {leftovers} temporary files left", failures.len());
+    eprintln!(
+        "a whole heal takes {whole} ms, its repairs {repairs} ms; {TRIALS} kill trials, {mid_repair} of {} after the first \
+         incident killed mid-repair; {} lakes not whole or untidy, {leftovers} temporary files left",
+        TRIALS / 2,
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(mid_repair >= TRIALS as usize / 4, "only {mid_repair} kills landed mid-repair");
+}
+
+/// Reads the healer's output until its first incident; when that was (`None`: it ended first).
+fn first_incident(child: &mut Child) -> Option<std::time::Instant> {
+    use std::io::BufRead;
+    let out = child.stdout.as_mut().expect("piped");
+    let mut line = String::new();
+    let mut reader = std::io::BufReader::new(out);
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return None,
+            Ok(_) if line.starts_with("INCIDENT") => return Some(std::time::Instant::now()),
+            Ok(_) => {}
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
