@@ -48,3 +48,16 @@ async fn every_scenario_heals_on_the_local_target() {
     let classes: std::collections::BTreeSet<_> = suite.scenarios.iter().map(|r| r.fault_class.as_str()).collect();
     assert_eq!(classes.len(), 5, "{classes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_run_at_once_give_the_same_verdicts_in_the_same_order() {
+    let one = run_paths(&[common::scenarios_dir()], &RunOptions::default()).await.unwrap();
+    let three = run_paths(&[common::scenarios_dir()], &RunOptions { jobs: 3, ..RunOptions::default() }).await.unwrap();
+    let verdicts = |s: &lakechaos::SuiteReport| -> Vec<(String, Status, Option<u64>)> {
+        s.scenarios.iter().map(|r| (r.name.clone(), r.status, r.rows_lost)).collect()
+    };
+    assert_eq!(verdicts(&three), verdicts(&one));
+    three.assert_all_passed();
+    // Three at once on two cores still beats one after another.
+    eprintln!("local suite: {:.0} ms one at a time, {:.0} ms three at once", one.duration_ms, three.duration_ms);
+}

@@ -2,6 +2,7 @@
 //! loop ([`runner`]) on it, observed ([`observe`]), scored ([`verdict`], [`scoring`]) into
 //! [`result`]s.
 
+mod concurrent;
 pub mod observe;
 pub mod result;
 pub mod rollback;
@@ -39,6 +40,9 @@ pub struct RunOptions {
     pub reconcile_every: Option<Duration>,
     /// Count every healer event of the run in these metrics (see [`crate::metrics`]).
     pub healer_metrics: Option<Arc<lakehealer::metrics::HealerMetrics>>,
+    /// How many scenarios run at once (each has its own lake, bucket or database). 1 runs them
+    /// one after another, the only way every scenario has the machine to itself.
+    pub jobs: usize,
 }
 
 impl Default for RunOptions {
@@ -54,6 +58,7 @@ impl Default for RunOptions {
             sns_topic: None,
             reconcile_every: None,
             healer_metrics: None,
+            jobs: 1,
         }
     }
 }
@@ -111,6 +116,10 @@ pub async fn run_suite_until(
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
     let env = opts.target.start(&opts.target_options).await?;
+    if opts.jobs > 1 {
+        let results = concurrent::run_all(&env, scenarios, opts, &workdir, stop).await;
+        return Ok(suite_report(opts, started_at, started, results));
+    }
     let mut results = Vec::with_capacity(scenarios.len());
     let mut stopped: Option<String> = None;
     for scenario in scenarios {
@@ -130,14 +139,23 @@ pub async fn run_suite_until(
         stopped = stop(&result).map(|why| format!("not run: the run stopped after {}: {why}", result.name));
         results.push(result);
     }
-    Ok(SuiteReport {
+    Ok(suite_report(opts, started_at, started, results))
+}
+
+fn suite_report(
+    opts: &RunOptions,
+    started_at: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+    results: Vec<ScenarioResult>,
+) -> SuiteReport {
+    SuiteReport {
         target: opts.target.name().to_string(),
         seed: opts.seed,
         no_heal: opts.no_heal,
         started_at,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         scenarios: results,
-    })
+    }
 }
 
 fn blank(scenario: &Scenario, opts: &RunOptions) -> ScenarioResult {

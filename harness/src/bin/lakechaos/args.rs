@@ -112,6 +112,11 @@ pub struct RunArgs {
     /// Publish the healer's incidents and repairs to this SNS topic on the target.
     #[arg(long, value_name = "ARN")]
     pub sns_topic: Option<String>,
+    /// Scenarios run at once, each in its own lake (1: one after another, each with the
+    /// machine to itself; more shortens the suite, and each scenario's times then include
+    /// waiting for cores the others use).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
 }
 
 /// Where to publish the run's metrics.
@@ -180,6 +185,7 @@ impl RunArgs {
                 run_id: self.run_id.clone(),
             },
             sns_topic: self.sns_topic.clone(),
+            jobs: usize::from(self.jobs),
             ..RunOptions::default()
         };
         Ok((opts, temp))

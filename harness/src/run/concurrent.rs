@@ -1,0 +1,50 @@
+//! Scenarios run several at once (`RunOptions::jobs`): each has its own lake, bucket, queue or
+//! database, so they do not see each other's damage. They run as futures of the suite's own
+//! task, so an interrupted run drops them all at once (nothing keeps injecting while the
+//! journals are reverted). What they share is the machine: a scenario's time to detect and
+//! repair includes waiting for cores the others use, which is why `--jobs 1` (the default)
+//! stays the way to measure one scenario alone.
+
+use super::{blank, run_scenario_in, RunOptions};
+use crate::run::result::{ScenarioResult, Status};
+use crate::scenario::Scenario;
+use crate::targets::TargetEnv;
+use futures_util::stream::{self, StreamExt};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Runs every scenario, `opts.jobs` at a time; results in the scenarios' order. Once `stop`
+/// names a reason for a finished scenario, those not yet started are reported skipped.
+pub(super) async fn run_all(
+    env: &TargetEnv,
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    workdir: &Path,
+    stop: impl Fn(&ScenarioResult) -> Option<String>,
+) -> Vec<ScenarioResult> {
+    let stopped: Mutex<Option<String>> = Mutex::new(None);
+    let (stopped, stop) = (&stopped, &stop);
+    let mut finished: Vec<(usize, ScenarioResult)> = stream::iter(scenarios.iter().enumerate())
+        .map(|(index, scenario)| async move {
+            let why = stopped.lock().expect("not poisoned").clone();
+            if let Some(why) = why {
+                let skipped = ScenarioResult { status: Status::Skipped, reason: Some(why), ..blank(scenario, opts) };
+                return (index, skipped);
+            }
+            let dir = workdir.join(&scenario.name);
+            let result = run_scenario_in(env, scenario, opts, &dir).await;
+            if !opts.keep_workdir {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            if let Some(why) = stop(&result) {
+                let mut stopped = stopped.lock().expect("not poisoned");
+                stopped.get_or_insert(format!("not run: the run stopped after {}: {why}", result.name));
+            }
+            (index, result)
+        })
+        .buffer_unordered(opts.jobs.max(1))
+        .collect()
+        .await;
+    finished.sort_by_key(|(index, _)| *index);
+    finished.into_iter().map(|(_, result)| result).collect()
+}
