@@ -8,9 +8,7 @@
 mod common;
 
 use lakechaos::targets::provision::LocalProcess;
-use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
-use lakechaos_faults::select::Selection;
-use lakechaos_faults::{apply, FaultContext, FaultSpec};
+use lakechaos_faults::{apply, FaultContext};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{seed_lake, GoldenManifest, OrdersSpec};
 use lakechaos_lake::{AwsConnection, CatalogKind, Lake};
@@ -94,13 +92,7 @@ async fn lake_and_damage(
     let spec =
         OrdersSpec { days: 2, rows_per_day: 600, files_per_day: 2, rows_per_row_group: 150, ..OrdersSpec::default() };
     let seeded = seed_lake(&lake, "orders", &spec, seed).await.unwrap();
-    let fault = FaultSpec::CorruptParquet(CorruptParquet {
-        mode: CorruptMode::TruncateTail,
-        bytes: Some(64),
-        bits: None,
-        at: None,
-        select: Selection { partitions: 2, files: 1 },
-    });
+    let fault = common::truncate_tail(64, 2, 1);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let plan =
         fault.plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] }).await.unwrap();

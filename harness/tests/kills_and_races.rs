@@ -5,9 +5,7 @@
 
 mod common;
 
-use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
-use lakechaos_faults::select::Selection;
-use lakechaos_faults::{apply, Change, FaultContext, FaultSpec};
+use lakechaos_faults::{apply, Change, FaultContext};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{seed_lake, GoldenManifest, OrdersSpec};
 use lakechaos_lake::Lake;
@@ -25,13 +23,7 @@ async fn damaged_lake(dir: &Path, seed: u64) -> (GoldenManifest, HashSet<String>
     let spec =
         OrdersSpec { days: 3, rows_per_day: 1200, files_per_day: 2, rows_per_row_group: 300, ..OrdersSpec::default() };
     let seeded = seed_lake(&lake, "orders", &spec, seed).await.unwrap();
-    let fault = FaultSpec::CorruptParquet(CorruptParquet {
-        mode: CorruptMode::TruncateTail,
-        bytes: Some(100),
-        bits: None,
-        at: None,
-        select: Selection { partitions: 3, files: 2 },
-    });
+    let fault = common::truncate_tail(100, 3, 2);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let plan =
         fault.plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] }).await.unwrap();

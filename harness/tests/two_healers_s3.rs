@@ -5,9 +5,7 @@
 mod common;
 
 use lakechaos::targets::provision::local_process::LocalProcess;
-use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
-use lakechaos_faults::select::Selection;
-use lakechaos_faults::{apply, Change, FaultContext, FaultSpec};
+use lakechaos_faults::{apply, Change, FaultContext};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{seed_lake, OrdersSpec};
 use lakechaos_lake::{AwsConnection, CatalogKind, Lake};
@@ -53,13 +51,7 @@ async fn two_healers_on_s3_restore_each_damage_once_and_never_quarantine_a_healt
         let prefix = format!("t{trial}");
         let lake = Lake::create_s3(&conn, "races", &prefix, &CatalogKind::File, Some(true)).await.unwrap();
         let seeded = seed_lake(&lake, "orders", &spec, 200 + trial).await.unwrap();
-        let fault = FaultSpec::CorruptParquet(CorruptParquet {
-            mode: CorruptMode::TruncateTail,
-            bytes: Some(100),
-            bits: None,
-            at: None,
-            select: Selection { partitions: 3, files: 2 },
-        });
+        let fault = common::truncate_tail(100, 3, 2);
         let mut rng = ChaCha8Rng::seed_from_u64(trial);
         let plan = fault
             .plan(&mut FaultContext { lake: &lake, table: &seeded.table, rng: &mut rng, grants: &[] })

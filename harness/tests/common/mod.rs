@@ -195,3 +195,15 @@ pub async fn quarantine_problems(
     }
     problems
 }
+
+/// A fault cutting `bytes` off the tail of `files` files in each of `partitions` partitions.
+pub fn truncate_tail(bytes: u64, partitions: u32, files: u32) -> FaultSpec {
+    use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet};
+    FaultSpec::CorruptParquet(CorruptParquet {
+        mode: CorruptMode::TruncateTail,
+        bytes: Some(bytes),
+        bits: None,
+        at: None,
+        select: Selection { partitions, files },
+    })
+}
