@@ -3,7 +3,8 @@
 //! columns, legacy INT96; DuckDB), each a single changed byte in the footer or a page header,
 //! judged by the healer (every tier) and by pyarrow as a mainstream reader. The goal is that a
 //! variant pyarrow refuses never scans clean; every clean original must scan clean too.
-//! `LAKECHAOS_KEEP_VARIANTS=DIR` keeps the variants for a look, with the misses in `misses.txt`.
+//! `LAKECHAOS_KEEP_VARIANTS=DIR` keeps the variants for a look (one folder per clean file), with
+//! the misses in `misses.txt`; otherwise each file's variants are removed once judged.
 
 mod common;
 
@@ -79,6 +80,37 @@ fn positions(base: &Base) -> Vec<usize> {
     out
 }
 
+/// `bytes` with the byte at `pos` flipped by `mask`.
+fn damaged(bytes: &[u8], pos: usize, mask: u8) -> Vec<u8> {
+    let mut v = bytes.to_vec();
+    v[pos] ^= mask;
+    v
+}
+
+/// pyarrow's verdict (reads and validates, or not) on every file in `dir`, in one process.
+fn pyarrow_verdicts(dir: &Path) -> std::collections::HashMap<String, bool> {
+    let script = r#"
+import sys, os
+import pyarrow.parquet as pq
+d = sys.argv[1]
+for name in sorted(os.listdir(d)):
+    if not name.endswith(".parquet"):
+        continue
+    try:
+        t = pq.read_table(os.path.join(d, name))
+        t.validate(full=True)
+        print(name, "ok")
+    except Exception:
+        print(name, "fail")
+"#;
+    let out = Command::new(writers_python()).arg("-c").arg(script).arg(dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(n, v)| (n.to_string(), v == "ok")))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damage_pyarrow_refuses_is_always_found_and_clean_files_pass() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,67 +142,56 @@ async fn damage_pyarrow_refuses_is_always_found_and_clean_files_pass() {
         assert!(finding.is_none(), "the clean file {} is flagged: {finding:?}", base.name);
     }
 
-    let variants_dir = std::env::var_os("LAKECHAOS_KEEP_VARIANTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.path().join("variants"));
-    std::fs::create_dir_all(&variants_dir).unwrap();
-    let mut variants = Vec::new();
+    let keep = std::env::var_os("LAKECHAOS_KEEP_VARIANTS").map(PathBuf::from);
+    let (mut tried, mut refused_by_pyarrow, mut stricter) = (0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    // One base at a time: its variants are written, judged by pyarrow and the healer, and
+    // removed before the next, so the disk holds one base's variants (all of them came to
+    // 1.6 GB, more than a small CI disk has free).
     for (b, base) in bases.iter().enumerate() {
+        let variants_dir = match &keep {
+            Some(dir) => dir.join(&base.name),
+            None => dir.path().join(format!("variants-{b}")),
+        };
+        std::fs::create_dir_all(&variants_dir).unwrap();
+        let mut names = Vec::new();
         for pos in positions(base) {
             for mask in [0x01u8, 0x80, 0xff] {
-                let mut v = base.bytes.clone();
-                v[pos] ^= mask;
                 let name = format!("{}-{pos}-{mask:02x}.parquet", base.name);
-                std::fs::write(variants_dir.join(&name), &v).unwrap();
-                variants.push((b, name, v));
+                std::fs::write(variants_dir.join(&name), damaged(&base.bytes, pos, mask)).unwrap();
+                names.push((name, pos, mask));
             }
         }
-    }
-    // pyarrow's verdict on every variant, in one process.
-    let script = r#"
-import sys, os
-import pyarrow.parquet as pq
-d = sys.argv[1]
-for name in sorted(os.listdir(d)):
-    try:
-        t = pq.read_table(os.path.join(d, name))
-        t.validate(full=True)
-        print(name, "ok")
-    except Exception:
-        print(name, "fail")
-"#;
-    let out = Command::new(writers_python()).arg("-c").arg(script).arg(&variants_dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let verdicts: std::collections::HashMap<String, bool> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(n, v)| (n.to_string(), v == "ok")))
-        .collect();
-    let mut misses = Vec::new();
-    let (mut refused_by_pyarrow, mut stricter) = (0, 0);
-    for (b, name, bytes) in variants.iter() {
-        let base = &bases[*b];
-        let healer_finds = lakehealer::detect::check_bytes(&base.table, &base.name, bytes::Bytes::from(bytes.clone()))
-            .await
-            .unwrap()
-            .is_some();
-        let pyarrow_ok = verdicts.get(name).copied().unwrap_or_else(|| panic!("no pyarrow verdict for {name}"));
-        if !pyarrow_ok {
-            refused_by_pyarrow += 1;
-            if !healer_finds {
-                misses.push(name.clone());
+        let verdicts = pyarrow_verdicts(&variants_dir);
+        for (name, pos, mask) in &names {
+            let bytes = bytes::Bytes::from(damaged(&base.bytes, *pos, *mask));
+            let healer_finds =
+                lakehealer::detect::check_bytes(&base.table, &base.name, bytes).await.unwrap().is_some();
+            let pyarrow_ok = verdicts.get(name).copied().unwrap_or_else(|| panic!("no pyarrow verdict for {name}"));
+            if !pyarrow_ok {
+                refused_by_pyarrow += 1;
+                if !healer_finds {
+                    misses.push(name.clone());
+                }
+            } else if healer_finds {
+                stricter += 1;
             }
-        } else if healer_finds {
-            stricter += 1;
+        }
+        tried += names.len();
+        if keep.is_none() {
+            std::fs::remove_dir_all(&variants_dir).unwrap();
         }
     }
     eprintln!(
         "{} damaged variants of {} files tried; pyarrow refuses {refused_by_pyarrow}; the healer misses {} of those \
          and flags {stricter} pyarrow reads",
-        variants.len(),
+        tried,
         bases.len(),
         misses.len()
     );
-    std::fs::write(variants_dir.join("misses.txt"), misses.join("\n")).unwrap();
+    if let Some(dir) = &keep {
+        std::fs::write(dir.join("misses.txt"), misses.join("\n")).unwrap();
+    }
     assert!(
         misses.len() <= MAX_MISSES,
         "{} variants scan clean although pyarrow refuses them (at most {MAX_MISSES}): {:?}",
