@@ -58,6 +58,10 @@ async fn scenarios_run_at_once_give_the_same_verdicts_in_the_same_order() {
     };
     assert_eq!(verdicts(&three), verdicts(&one));
     three.assert_all_passed();
+    // Each result says how many scenarios ran alongside it: none one at a time.
+    assert!(one.scenarios.iter().all(|r| r.ran_alongside == 0));
+    assert!(three.scenarios.iter().any(|r| r.ran_alongside > 0));
+    assert!(three.scenarios.iter().all(|r| r.ran_alongside < three.scenarios.len()));
     // Three at once on two cores still beats one after another.
     eprintln!("local suite: {:.0} ms one at a time, {:.0} ms three at once", one.duration_ms, three.duration_ms);
 }

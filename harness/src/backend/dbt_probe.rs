@@ -2,9 +2,12 @@
 //! project in `fixtures/dbt/`, judged by dbt's own `target/run_results.json`. It must pass before
 //! injection, fail after it (evidence the fault was real to a consumer), and pass after repair.
 
+use super::dbt_worker::{python_beside, Worker};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::Mutex;
 
 /// Why dbt could not be found or run, or left no results to judge.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -29,11 +32,13 @@ impl From<lakechaos_lake::LakeError> for ProbeError {
     }
 }
 
-/// Where dbt and the project are.
+/// Where dbt and the project are, and the resident worker the probes go through once started
+/// ([`Dbt::start_worker`]); without one each command runs the `dbt` executable.
 #[derive(Clone, Debug)]
 pub struct Dbt {
     pub executable: PathBuf,
     pub project_dir: PathBuf,
+    worker: Option<Arc<Mutex<Worker>>>,
 }
 
 /// One `dbt build`.
@@ -117,7 +122,16 @@ impl Dbt {
         let project_dir = find("LAKECHAOS_DBT_PROJECT", "fixtures/dbt/dbt_project.yml")
             .map(|p| if p.ends_with("dbt_project.yml") { p.parent().map(Path::to_path_buf).unwrap_or(p) } else { p })
             .ok_or("dbt project not found: run from the repository or set LAKECHAOS_DBT_PROJECT")?;
-        Ok(Dbt { executable, project_dir })
+        Ok(Dbt { executable, project_dir, worker: None })
+    }
+
+    /// Starts the resident worker with the Python beside the dbt executable. Where there is
+    /// none (a `dbt` that is not in a virtualenv), commands keep running the executable.
+    pub async fn start_worker(mut self) -> Result<Dbt, ProbeError> {
+        if let Some(python) = python_beside(&self.executable) {
+            self.worker = Some(Arc::new(Mutex::new(Worker::start(&python).await?)));
+        }
+        Ok(self)
     }
 
     /// Runs `dbt build` against the database at `url`, with dbt's target and logs in `work`.
@@ -140,35 +154,40 @@ impl Dbt {
         let results = work.join("run_results.json");
         let _ = std::fs::remove_file(&results);
         let env = lakechaos_lake::pg::dbt_env(url)?;
-        let out = tokio::process::Command::new(&self.executable)
-            .arg("--no-use-colors")
-            .args(command)
-            .arg("--project-dir")
-            .arg(&self.project_dir)
-            .arg("--profiles-dir")
-            .arg(&self.project_dir)
-            .arg("--target-path")
-            .arg(work)
-            .arg("--log-path")
-            .arg(work.join("logs"))
-            .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-            .envs(env)
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| ProbeError(format!("{}: {e}", self.executable.display())))?;
+        let mut args: Vec<String> = vec!["--no-use-colors".into()];
+        args.extend(command.iter().map(|c| c.to_string()));
+        for (flag, path) in [
+            ("--project-dir", self.project_dir.clone()),
+            ("--profiles-dir", self.project_dir.clone()),
+            ("--target-path", work.to_path_buf()),
+            ("--log-path", work.join("logs")),
+        ] {
+            args.push(flag.into());
+            args.push(path.display().to_string());
+        }
+        let (success, said) = match &self.worker {
+            Some(worker) => {
+                let exit = worker.lock().await.invoke(&args, &env).await?;
+                (exit.code == 0, format!("exit code {}: {}", exit.code, exit.error.unwrap_or_default()))
+            }
+            None => {
+                let out = tokio::process::Command::new(&self.executable)
+                    .args(&args)
+                    .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+                    .envs(env)
+                    .stdin(std::process::Stdio::null())
+                    .kill_on_drop(true)
+                    .output()
+                    .await
+                    .map_err(|e| ProbeError(format!("{}: {e}", self.executable.display())))?;
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                let tail: Vec<&str> = stdout.lines().rev().take(10).collect();
+                (out.status.success(), format!("{}: {}", out.status, tail.into_iter().rev().collect::<Vec<_>>().join(" | ")))
+            }
+        };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let text = std::fs::read(&results).map_err(|e| {
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let tail: Vec<&str> = stdout.lines().rev().take(10).collect();
-            ProbeError(format!(
-                "dbt {} wrote no {} ({e}); it exited with {}: {}",
-                command.join(" "),
-                results.display(),
-                out.status,
-                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-            ))
+            ProbeError(format!("dbt {} wrote no {} ({e}); it exited with {said}", command.join(" "), results.display()))
         })?;
         let parsed: RunResults =
             serde_json::from_slice(&text).map_err(|e| ProbeError(format!("{}: {e}", results.display())))?;
@@ -183,7 +202,7 @@ impl Dbt {
             .collect();
         let skipped = parsed.results.iter().filter(|r| r.status == "skipped").count();
         Ok(ProbeResult {
-            passed: out.status.success() && failing.is_empty() && skipped == 0,
+            passed: success && failing.is_empty() && skipped == 0,
             duration_ms,
             nodes: parsed.results.len(),
             failing,

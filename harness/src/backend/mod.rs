@@ -16,6 +16,7 @@
 //! A new storage is one file here plus one arm in [`for_target`].
 
 mod dbt_probe;
+mod dbt_worker;
 pub mod objects;
 pub mod postgres;
 

@@ -139,7 +139,7 @@ impl<'a> PostgresBackend<'a> {
 #[async_trait::async_trait]
 impl Backend for PostgresBackend<'_> {
     async fn provision(&mut self) -> Result<(), ScenarioError> {
-        let dbt = Dbt::locate().at(Stage::Provision)?;
+        let dbt = Dbt::locate().at(Stage::Provision)?.start_worker().await.at(Stage::Provision)?;
         super::fresh_dir(&self.params.dir)?;
         let url = self.env.provision_database(&self.scenario.name).await.at(Stage::Provision)?;
         let client = connect(&url, "lakechaos").await.at(Stage::Provision)?;

@@ -115,7 +115,9 @@ fn failure_details(r: &ScenarioResult) -> Markup {
     html! {
         div.failure id=(format!("failure-{}", r.name)) {
             strong { (r.name) } " — " span class=(status_word(r.status)) { (status_word(r.status)) }
-            " · " (r.fault_class) "/" (r.fault_mode) " · seed " (r.seed) " · " code { (r.source.display().to_string()) }
+            " · " (r.fault_class) "/" (r.fault_mode) " · seed " (r.seed)
+            @if r.ran_alongside > 0 { " · ran alongside " (r.ran_alongside) " other scenario(s)" }
+            " · " code { (r.source.display().to_string()) }
             @if !r.failures.is_empty() {
                 ul { @for f in &r.failures { li { (f) } } }
             }
@@ -146,6 +148,7 @@ fn suite_section(suite: &SuiteReport) -> Markup {
                 "seed " (suite.seed) " · started " (suite.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                 " · " (format!("{:.1}", suite.duration_ms / 1000.0)) " s"
                 @if suite.no_heal { " · healer detect-only (--no-heal)" }
+                @if suite.jobs > 1 { " · " (suite.jobs) " scenarios at a time (their times include waiting for shared cores)" }
             }
             div.tiles {
                 @for (label, status) in [("passed", Status::Passed), ("failed", Status::Failed), ("errors", Status::Error), ("skipped", Status::Skipped)] {
@@ -224,6 +227,7 @@ mod tests {
             target: "local".into(),
             seed: 7,
             no_heal: false,
+            jobs: 1,
             started_at: chrono::Utc::now(),
             duration_ms: 10.0,
             scenarios: vec![r],

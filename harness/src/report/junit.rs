@@ -46,6 +46,7 @@ fn testcase(r: &ScenarioResult) -> TestCase {
         property("time_to_repair_ms", opt_ms(r.time_to_repair_ms)),
         property("detect_within_ms", r.slo.detect_within.as_millis()),
         property("repair_within_ms", r.slo.repair_within.as_millis()),
+        property("ran_alongside", r.ran_alongside),
         property("rows_lost", r.rows_lost.map(|n| n.to_string()).unwrap_or_else(|| "none".into())),
         property("false_incidents", r.false_incidents.len()),
         property("detection_tier", r.detection_tier.clone().unwrap_or_else(|| "none".into())),

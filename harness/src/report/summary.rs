@@ -12,10 +12,15 @@ pub fn render(suite: &SuiteReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "lakechaos: target {} · seed {}{}",
+        "lakechaos: target {} · seed {}{}{}",
         suite.target,
         suite.seed,
-        if suite.no_heal { " · healer detect-only (--no-heal)" } else { "" }
+        if suite.no_heal { " · healer detect-only (--no-heal)" } else { "" },
+        if suite.jobs > 1 {
+            format!(" · {} scenarios at a time (their times include waiting for shared cores)", suite.jobs)
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(
         out,

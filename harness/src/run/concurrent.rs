@@ -12,6 +12,7 @@ use crate::targets::TargetEnv;
 use futures_util::stream::{self, StreamExt};
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::Instant;
 
 /// Runs every scenario, `opts.jobs` at a time; results in the scenarios' order. Once `stop`
 /// names a reason for a finished scenario, those not yet started are reported skipped.
@@ -23,7 +24,8 @@ pub(super) async fn run_all(
     stop: impl Fn(&ScenarioResult) -> Option<String>,
 ) -> Vec<ScenarioResult> {
     let stopped: Mutex<Option<String>> = Mutex::new(None);
-    let (stopped, stop) = (&stopped, &stop);
+    let spans: Mutex<Vec<(usize, Instant, Instant)>> = Mutex::new(Vec::new());
+    let (stopped, stop, spans) = (&stopped, &stop, &spans);
     let mut finished: Vec<(usize, ScenarioResult)> = stream::iter(scenarios.iter().enumerate())
         .map(|(index, scenario)| async move {
             let why = stopped.lock().expect("not poisoned").clone();
@@ -32,7 +34,9 @@ pub(super) async fn run_all(
                 return (index, skipped);
             }
             let dir = workdir.join(&scenario.name);
+            let began = Instant::now();
             let result = run_scenario_in(env, scenario, opts, &dir).await;
+            spans.lock().expect("not poisoned").push((index, began, Instant::now()));
             if !opts.keep_workdir {
                 let _ = std::fs::remove_dir_all(&dir);
             }
@@ -45,6 +49,18 @@ pub(super) async fn run_all(
         .buffer_unordered(opts.jobs.max(1))
         .collect()
         .await;
+    let spans = spans.lock().expect("not poisoned");
+    for (index, result) in &mut finished {
+        result.ran_alongside = alongside(*index, &spans);
+    }
     finished.sort_by_key(|(index, _)| *index);
     finished.into_iter().map(|(_, result)| result).collect()
+}
+
+/// How many other scenarios' run spans overlap scenario `index`'s.
+fn alongside(index: usize, spans: &[(usize, Instant, Instant)]) -> usize {
+    let Some(&(_, start, end)) = spans.iter().find(|(i, _, _)| *i == index) else {
+        return 0;
+    };
+    spans.iter().filter(|(i, s, e)| *i != index && *s < end && start < *e).count()
 }

@@ -152,6 +152,7 @@ fn suite_report(
         target: opts.target.name().to_string(),
         seed: opts.seed,
         no_heal: opts.no_heal,
+        jobs: opts.jobs.max(1),
         started_at,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         scenarios: results,

@@ -86,6 +86,9 @@ pub struct ScenarioResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dbt_probe: Option<crate::backend::ProbeTimeline>,
     pub duration_ms: f64,
+    /// Other scenarios of the suite that were running at some point while this one ran
+    /// (`--jobs` above 1): its TTD and TTR then include waiting for the cores they used.
+    pub ran_alongside: usize,
 }
 
 impl ScenarioResult {
@@ -129,6 +132,7 @@ impl ScenarioResult {
             error_stage: None,
             dbt_probe: None,
             duration_ms: 0.0,
+            ran_alongside: 0,
         }
     }
 }
@@ -164,6 +168,8 @@ pub struct SuiteReport {
     pub seed: u64,
     /// Whether the healer ran detect-only.
     pub no_heal: bool,
+    /// Scenarios run at once.
+    pub jobs: usize,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub duration_ms: f64,
     pub scenarios: Vec<ScenarioResult>,

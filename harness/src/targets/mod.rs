@@ -86,6 +86,19 @@ impl Target {
         }
     }
 
+    /// Scenarios run at once unless `--jobs` says otherwise. Each scenario has its own lake,
+    /// bucket or database, so they cannot see each other's damage. Locally every step is the
+    /// machine's own CPU work and the suite takes seconds, so scenarios run one at a time and
+    /// their times are their own; on services most of a scenario is waiting for the server,
+    /// so several run at once (each result says how many ran alongside it).
+    pub fn default_jobs(self) -> usize {
+        match self {
+            Target::Local => 1,
+            Target::Moto | Target::Localstack | Target::Aws => 4,
+            Target::Postgres => 3,
+        }
+    }
+
     fn service(self) -> Option<Service> {
         match self {
             Target::Moto => Some(Service::Moto),

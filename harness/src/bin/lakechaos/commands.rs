@@ -137,7 +137,9 @@ pub async fn bench(sel: &Selection, run: &RunArgs, repeat: usize, json: Option<P
     if repeat == 0 {
         return Err("--repeat must be at least 1".into());
     }
-    let (opts, _temp) = run.options()?;
+    let (mut opts, _temp) = run.options()?;
+    // The benchmark measures each scenario alone unless asked otherwise.
+    opts.jobs = run.jobs.map(usize::from).unwrap_or(1);
     let (figures, _) = lakechaos::ops::bench::bench(&scenarios, &opts, repeat).await?;
     print!("{}", lakechaos::ops::bench::render(&figures));
     if let Some(path) = json {
