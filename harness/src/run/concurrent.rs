@@ -8,16 +8,31 @@
 use super::{blank, run_scenario_in, RunOptions};
 use crate::run::result::{ScenarioResult, Status};
 use crate::scenario::Scenario;
-use crate::targets::TargetEnv;
+use crate::targets::{Target, TargetEnv, TargetError};
 use futures_util::stream::{self, StreamExt};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// The servers the scenarios share: `first`, and on moto one more per core the jobs can use.
+/// A moto server is one Python process that answers one request at a time, so with several
+/// scenarios at once it becomes the suite's bottleneck (one core busy, the other idle); each
+/// server gets its share of the scenarios. An external endpoint is used as it is.
+pub(super) async fn servers(first: TargetEnv, opts: &RunOptions) -> Result<Vec<TargetEnv>, TargetError> {
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    let wanted = if first.target() == Target::Moto && first.provider() != Some("external") {
+        opts.jobs.min(cores).max(1)
+    } else {
+        1
+    };
+    let more = futures_util::future::try_join_all((1..wanted).map(|_| opts.target.start(&opts.target_options))).await?;
+    Ok(std::iter::once(first).chain(more).collect())
+}
+
 /// Runs every scenario, `opts.jobs` at a time; results in the scenarios' order. Once `stop`
 /// names a reason for a finished scenario, those not yet started are reported skipped.
 pub(super) async fn run_all(
-    env: &TargetEnv,
+    envs: &[TargetEnv],
     scenarios: &[Scenario],
     opts: &RunOptions,
     workdir: &Path,
@@ -33,6 +48,7 @@ pub(super) async fn run_all(
                 let skipped = ScenarioResult { status: Status::Skipped, reason: Some(why), ..blank(scenario, opts) };
                 return (index, skipped);
             }
+            let env = &envs[index % envs.len()];
             let dir = workdir.join(&scenario.name);
             let began = Instant::now();
             let result = run_scenario_in(env, scenario, opts, &dir).await;

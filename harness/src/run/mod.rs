@@ -117,7 +117,8 @@ pub async fn run_suite_until(
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
     let env = opts.target.start(&opts.target_options).await?;
     if opts.jobs > 1 {
-        let results = concurrent::run_all(&env, scenarios, opts, &workdir, stop).await;
+        let envs = concurrent::servers(env, opts).await?;
+        let results = concurrent::run_all(&envs, scenarios, opts, &workdir, stop).await;
         return Ok(suite_report(opts, started_at, started, results));
     }
     let mut results = Vec::with_capacity(scenarios.len());

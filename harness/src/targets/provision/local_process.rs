@@ -79,6 +79,12 @@ fn answers_http(addr: std::net::SocketAddr, path: &str) -> bool {
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
+/// `moto_server` without werkzeug's line per request.
+const QUIET_MOTO: &str = "import logging, sys\n\
+logging.getLogger('werkzeug').setLevel(logging.WARNING)\n\
+from moto.server import main\n\
+sys.exit(main(sys.argv[1:]))\n";
+
 impl LocalProcess {
     /// Starts moto (`moto_server`) on a free loopback port. Looks in `$LAKECHAOS_MOTO_SERVER`,
     /// `.venv-moto/bin/moto_server`, then PATH.
@@ -97,7 +103,17 @@ impl LocalProcess {
             ),
         })?;
         let port = free_port().map_err(|source| ProvisionError::Io { what: "moto", source })?;
-        let mut cmd = Command::new(bin);
+        let mut cmd = match bin.parent().map(|dir| dir.join("python")).filter(|p| p.is_file()) {
+            // moto's server logs every request through werkzeug, which costs it about a tenth of
+            // its time under a suite's load; with the Python of its own virtualenv it starts
+            // with that log off (warnings and errors still show).
+            Some(python) => {
+                let mut cmd = Command::new(python);
+                cmd.args(["-c", QUIET_MOTO]);
+                cmd
+            }
+            None => Command::new(bin),
+        };
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
         Self::spawn("moto", cmd, port, Ready::Http("/moto-api/"), Duration::from_secs(30))
     }
