@@ -18,10 +18,10 @@ use std::time::Instant;
 /// A moto server is one Python process that answers one request at a time, so with several
 /// scenarios at once it becomes the suite's bottleneck (one core busy, the other idle); each
 /// server gets its share of the scenarios. An external endpoint is used as it is.
-pub(super) async fn servers(first: TargetEnv, opts: &RunOptions) -> Result<Vec<TargetEnv>, TargetError> {
+pub(super) async fn servers(first: TargetEnv, opts: &RunOptions, scenarios: usize) -> Result<Vec<TargetEnv>, TargetError> {
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     let wanted = if first.target() == Target::Moto && first.provider() != Some("external") {
-        opts.jobs.min(cores).max(1)
+        opts.jobs.min(cores).min(scenarios).max(1)
     } else {
         1
     };

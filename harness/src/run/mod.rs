@@ -117,7 +117,7 @@ pub async fn run_suite_until(
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
     let env = opts.target.start(&opts.target_options).await?;
     if opts.jobs > 1 {
-        let envs = concurrent::servers(env, opts).await?;
+        let envs = concurrent::servers(env, opts, scenarios.len()).await?;
         let results = concurrent::run_all(&envs, scenarios, opts, &workdir, stop).await;
         return Ok(suite_report(opts, started_at, started, results));
     }
@@ -153,7 +153,7 @@ fn suite_report(
         target: opts.target.name().to_string(),
         seed: opts.seed,
         no_heal: opts.no_heal,
-        jobs: opts.jobs.max(1),
+        jobs: opts.jobs.clamp(1, results.len().max(1)),
         started_at,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         scenarios: results,

@@ -64,7 +64,10 @@ impl ContainersProvider {
 
     /// The container request for LocalStack, with the auth token passed through when set.
     pub fn localstack_request(&self) -> ContainerRequest<LocalStack> {
-        let mut request = LocalStack::default().with_env_var("SERVICES", "s3,sqs,sns,sts,glue");
+        let mut request = LocalStack::default()
+            .with_env_var("SERVICES", "s3,sqs,sns,sts,glue")
+            // Each SQS call would also post metrics to LocalStack's own CloudWatch.
+            .with_env_var("SQS_DISABLE_CLOUDWATCH_METRICS", "1");
         if let Some((name, tag)) = &self.localstack_image {
             request = request.with_name(name.clone()).with_tag(tag.clone());
         }

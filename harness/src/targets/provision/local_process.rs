@@ -30,6 +30,8 @@ pub struct LocalProcess {
     _log_dir: tempfile::TempDir,
     /// The server's own state directory, removed after it stops.
     pub(crate) state: Option<tempfile::TempDir>,
+    /// How long it may take to stop after SIGTERM before it is killed.
+    pub(crate) stop_grace: Duration,
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released for the server to take).
@@ -78,6 +80,9 @@ fn answers_http(addr: std::net::SocketAddr, path: &str) -> bool {
     let mut head = [0u8; 12];
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
+
+/// How long a server may take to stop after SIGTERM, unless it says otherwise.
+const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// `moto_server` without werkzeug's line per request.
 const QUIET_MOTO: &str = "import logging, sys\n\
@@ -151,10 +156,17 @@ impl LocalProcess {
             .env("DNS_ADDRESS", "0")
             .env("DISABLE_EVENTS", "1")
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")
-            .env("SQS_ENDPOINT_STRATEGY", "path");
+            .env("SQS_ENDPOINT_STRATEGY", "path")
+            // Otherwise every SQS call also posts metrics to LocalStack's own CloudWatch over
+            // HTTP, which took half its time under a suite's load; the metrics lakechaos
+            // publishes itself (`--cloudwatch`) are not affected.
+            .env("SQS_DISABLE_CLOUDWATCH_METRICS", "1");
         let mut server =
             Self::spawn("localstack", cmd, port, Ready::Http("/_localstack/health"), Duration::from_secs(90))?;
         server.state = Some(state);
+        // Its gateway waits for clients' idle keep-alive connections before it exits (10 s and
+        // more); its state is a temporary directory that goes with it, so waiting saves nothing.
+        server.stop_grace = Duration::from_secs(1);
         Ok(server)
     }
 
@@ -182,6 +194,7 @@ impl LocalProcess {
             log,
             _log_dir: log_dir,
             state: None,
+            stop_grace: DEFAULT_STOP_GRACE,
         };
         let started = Instant::now();
         while started.elapsed() < wait {
@@ -232,7 +245,7 @@ impl LocalProcess {
         unsafe {
             libc::kill(group, libc::SIGTERM);
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + self.stop_grace;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
                 // SAFETY: as above; helpers left in the group are not wanted either.
@@ -243,7 +256,9 @@ impl LocalProcess {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        tracing::warn!(server = self.what, "did not stop within 10 s of SIGTERM; killing");
+        if self.stop_grace >= DEFAULT_STOP_GRACE {
+            tracing::warn!(server = self.what, "did not stop within {:?} of SIGTERM; killing", self.stop_grace);
+        }
         // SAFETY: as above.
         unsafe {
             libc::kill(group, libc::SIGKILL);
