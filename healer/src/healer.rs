@@ -137,7 +137,7 @@ impl Healer {
                 .cloned()
                 .collect();
             let limits = Limits { jobs: self.config.scan_jobs, bytes_in_flight: self.config.scan_bytes_in_flight };
-            let mut checked = check_files(self.lake.store.as_ref(), table, pending, self.config.depth, limits).await;
+            let mut checked = check_files(self.lake.store.clone(), table, pending, self.config.depth, limits).await;
             for meta in listing.files() {
                 live.insert(meta.key.clone());
                 report.files_checked += 1;

@@ -9,6 +9,7 @@ use crate::HealerError;
 use futures_util::stream::{self, StreamExt};
 use lakechaos_lake::{ObjectMeta, ObjectStore, TableDef};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 /// How many files at once, and how many bytes of them in memory at once.
@@ -19,8 +20,10 @@ pub struct Limits {
 }
 
 /// Checks every file of `files`, at most `limits.jobs` at a time; the result of each by key.
+/// Each check is a task of its own, so footer checks (a local read and a decode of a few
+/// kilobytes, done in the task) also spread over the runtime's threads.
 pub async fn check_files(
-    store: &dyn ObjectStore,
+    store: Arc<dyn ObjectStore>,
     table: &TableDef,
     files: Vec<ObjectMeta>,
     depth: Depth,
@@ -28,19 +31,30 @@ pub async fn check_files(
 ) -> HashMap<String, Result<FileCheck, HealerError>> {
     const MIB: u64 = 1 << 20;
     let budget_mib = (limits.bytes_in_flight / MIB).clamp(1, u64::from(u32::MAX >> 3)) as u32;
-    let budget = Semaphore::new(budget_mib as usize);
-    let budget = &budget;
+    let budget = Arc::new(Semaphore::new(budget_mib as usize));
+    let table = Arc::new(table.clone());
     stream::iter(files)
-        .map(|meta| async move {
-            // Only the pages tier holds whole files; footer reads are a few kilobytes.
-            let _held = if depth >= Depth::Pages {
-                let want = (meta.size / MIB).clamp(1, u64::from(budget_mib)) as u32;
-                Some(budget.acquire_many(want).await.expect("the budget is never closed"))
-            } else {
-                None
-            };
-            let checked = check_file(store, table, &meta, depth).await;
-            (meta.key, checked)
+        .map(|meta| {
+            let (store, table, budget) = (store.clone(), table.clone(), budget.clone());
+            let key = meta.key.clone();
+            let task = tokio::spawn(async move {
+                // Only the pages tier holds whole files; footer reads are a few kilobytes.
+                let _held = if depth >= Depth::Pages {
+                    let want = (meta.size / MIB).clamp(1, u64::from(budget_mib)) as u32;
+                    Some(budget.acquire_many_owned(want).await.expect("the budget is never closed"))
+                } else {
+                    None
+                };
+                check_file(store.as_ref(), &table, &meta, depth).await
+            });
+            async move {
+                let checked = match task.await {
+                    Ok(checked) => checked,
+                    // A panic while checking one file is that file's error, not the scan's end.
+                    Err(e) => Err(HealerError::Invalid(format!("{key}: the check stopped: {e}"))),
+                };
+                (key, checked)
+            }
         })
         .buffer_unordered(limits.jobs.max(1))
         .collect()
