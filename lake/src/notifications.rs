@@ -32,7 +32,7 @@ pub struct EventQueue {
 }
 
 impl EventQueue {
-    /// Creates the queue (idempotent) with a policy that lets S3 and EventBridge deliver to it.
+    /// Creates the queue (idempotent) with a policy that lets S3, EventBridge and SNS deliver to it.
     pub async fn create(conn: &AwsConnection, name: &str) -> Result<EventQueue> {
         let client = aws_sdk_sqs::Client::new(&conn.sdk_config().await);
         let endpoint = conn.endpoint_name();
@@ -50,7 +50,7 @@ impl EventQueue {
             "Statement": [{
                 "Sid": "lakechaos-s3-events",
                 "Effect": "Allow",
-                "Principal": {"Service": ["s3.amazonaws.com", "events.amazonaws.com"]},
+                "Principal": {"Service": ["s3.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]},
                 "Action": "sqs:SendMessage",
                 "Resource": queue.arn,
             }]
@@ -120,6 +120,17 @@ impl EventQueue {
             bodies.extend(message.body().map(str::to_string));
         }
         Ok(bodies)
+    }
+
+    /// Deletes the queue.
+    pub async fn delete(&self) -> Result<()> {
+        self.client
+            .delete_queue()
+            .queue_url(&self.url)
+            .send()
+            .await
+            .map_err(|e| sdk_error("SQS", &self.endpoint, format!("delete queue {}", self.url), e))?;
+        Ok(())
     }
 
     /// Receives and drops whatever is queued now; returns how many messages that was.
@@ -324,9 +335,11 @@ impl Topic {
         Ok(())
     }
 
-    /// Subscribes `queue` with raw message delivery (the queue receives the message as published).
-    pub async fn subscribe_queue(&self, queue: &EventQueue) -> Result<()> {
-        self.client
+    /// Subscribes `queue` with raw message delivery (the queue receives the message as published);
+    /// returns the subscription's ARN.
+    pub async fn subscribe_queue(&self, queue: &EventQueue) -> Result<String> {
+        let out = self
+            .client
             .subscribe()
             .topic_arn(&self.arn)
             .protocol("sqs")
@@ -335,6 +348,17 @@ impl Topic {
             .send()
             .await
             .map_err(|e| sdk_error("SNS", &self.endpoint, format!("subscribe {} to {}", queue.arn(), self.arn), e))?;
+        Ok(out.subscription_arn.unwrap_or_default())
+    }
+
+    /// Removes a subscription made by [`Topic::subscribe_queue`].
+    pub async fn unsubscribe(&self, subscription_arn: &str) -> Result<()> {
+        self.client
+            .unsubscribe()
+            .subscription_arn(subscription_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("SNS", &self.endpoint, format!("unsubscribe {subscription_arn}"), e))?;
         Ok(())
     }
 }

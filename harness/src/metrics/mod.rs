@@ -226,6 +226,7 @@ mod tests {
             target: "local".into(),
             seed: 7,
             no_heal: false,
+            healer: crate::run::HealerChoice::Bundled,
             jobs: 1,
             started_at: chrono::Utc::now(),
             duration_ms: 1500.0,

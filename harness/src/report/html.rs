@@ -148,6 +148,7 @@ fn suite_section(suite: &SuiteReport) -> Markup {
                 "seed " (suite.seed) " · started " (suite.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                 " · " (format!("{:.1}", suite.duration_ms / 1000.0)) " s"
                 @if suite.no_heal { " · healer detect-only (--no-heal)" }
+                @if suite.healer == crate::run::HealerChoice::External { " · external healer" }
                 @if suite.jobs > 1 { " · " (suite.jobs) " scenarios at a time (their times include waiting for shared cores)" }
             }
             div.tiles {
@@ -227,6 +228,7 @@ mod tests {
             target: "local".into(),
             seed: 7,
             no_heal: false,
+            healer: crate::run::HealerChoice::Bundled,
             jobs: 1,
             started_at: chrono::Utc::now(),
             duration_ms: 10.0,

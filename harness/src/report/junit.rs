@@ -84,6 +84,7 @@ pub fn report(suites: &[SuiteReport]) -> Report {
         ts.set_time(Duration::from_secs_f64(suite.duration_ms / 1000.0));
         ts.add_property(property("seed", suite.seed));
         ts.add_property(property("no_heal", suite.no_heal));
+        ts.add_property(property("healer", suite.healer.name()));
         ts.add_test_cases(suite.scenarios.iter().map(testcase));
         report.add_test_suite(ts);
     }

@@ -15,7 +15,11 @@ pub fn render(suite: &SuiteReport) -> String {
         "lakechaos: target {} · seed {}{}{}",
         suite.target,
         suite.seed,
-        if suite.no_heal { " · healer detect-only (--no-heal)" } else { "" },
+        match suite.healer {
+            crate::run::HealerChoice::Bundled => "",
+            crate::run::HealerChoice::None => " · healer detect-only (--no-heal)",
+            crate::run::HealerChoice::External => " · external healer (lakechaos injects, verifies and times)",
+        },
         if suite.jobs > 1 {
             format!(" · {} scenarios at a time (their times include waiting for shared cores)", suite.jobs)
         } else {

@@ -3,12 +3,16 @@
 //! [`result`]s.
 
 mod concurrent;
+pub mod healer_choice;
+mod incident_feed;
 pub mod observe;
 pub mod result;
 pub mod rollback;
 mod runner;
 pub mod scoring;
 mod verdict;
+
+pub use healer_choice::HealerChoice;
 
 use crate::scenario::Scenario;
 use crate::targets::{Target, TargetEnv, TargetOptions};
@@ -23,8 +27,12 @@ pub struct RunOptions {
     pub target: Target,
     /// The run seed: same seed, same fixtures, same faults.
     pub seed: u64,
-    /// Run the healer detect-only: every repair expectation must then fail.
-    pub no_heal: bool,
+    /// Who heals: the bundled healer, someone else, or nobody (the bundled healer detect-only:
+    /// every repair expectation must then fail).
+    pub healer: HealerChoice,
+    /// `--healer external`: the SNS topic the external healer publishes its incidents to (TTD
+    /// and detection are not observed without it).
+    pub incident_topic: Option<String>,
     /// Where lakes and journals go (default: a new temporary directory, removed afterwards).
     pub workdir: Option<PathBuf>,
     /// Keep each scenario's lake, golden manifest and journal after it ran.
@@ -50,7 +58,8 @@ impl Default for RunOptions {
         RunOptions {
             target: Target::Local,
             seed: 7,
-            no_heal: false,
+            healer: HealerChoice::Bundled,
+            incident_topic: None,
             workdir: None,
             keep_workdir: false,
             settle: Duration::from_millis(50),
@@ -152,7 +161,8 @@ fn suite_report(
     SuiteReport {
         target: opts.target.name().to_string(),
         seed: opts.seed,
-        no_heal: opts.no_heal,
+        no_heal: opts.healer == HealerChoice::None,
+        healer: opts.healer,
         jobs: opts.jobs.clamp(1, results.len().max(1)),
         started_at,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,

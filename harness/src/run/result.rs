@@ -166,8 +166,10 @@ impl ScenarioResult {
 pub struct SuiteReport {
     pub target: String,
     pub seed: u64,
-    /// Whether the healer ran detect-only.
+    /// Whether the healer ran detect-only (`healer` is `none`).
     pub no_heal: bool,
+    /// Who healed: `bundled`, `external` or `none`.
+    pub healer: super::HealerChoice,
     /// Scenarios run at once.
     pub jobs: usize,
     pub started_at: chrono::DateTime<chrono::Utc>,

@@ -6,7 +6,8 @@
 
 use super::observe::{first_pass, observe, Running};
 use super::result::ScenarioResult;
-use super::{verdict, RunOptions};
+use super::incident_feed::IncidentFeed;
+use super::{verdict, HealerChoice, RunOptions};
 use crate::backend::{self, Backend, HealerSettings, Params};
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::scenario::Scenario;
@@ -57,20 +58,29 @@ async fn steps(
     // Steady state: the healer must find nothing, the harness must agree, and so must the
     // backend's consumer probe.
     let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, HealerEvent)>();
+    let feed_tx = tx.clone();
     let observer: EventSink = Arc::new(move |event| {
         let _ = tx.send((Instant::now(), event));
     });
-    let (sink, publisher) = published(observer, env, opts).await?;
-    let settings = HealerSettings {
-        sink: counted(sink, opts),
-        mode: if opts.no_heal { Mode::DetectOnly } else { Mode::Heal },
-        reconcile_every: opts.reconcile_every.unwrap_or_else(|| env.target().reconcile_every()),
+    // An external healer is not asked anything: the lake's steady state is the harness's own
+    // verification and the backend's probe.
+    let healer = if opts.healer.runs_in_process() {
+        let (sink, publisher) = published(observer, env, opts).await?;
+        let settings = HealerSettings {
+            sink: counted(sink, opts),
+            mode: if opts.healer == HealerChoice::None { Mode::DetectOnly } else { Mode::Heal },
+            reconcile_every: opts.reconcile_every.unwrap_or_else(|| env.target().reconcile_every()),
+        };
+        let healer = backend.healer(settings).await?;
+        let findings =
+            healer.findings().await.map_err(|e| format!("the healer failed: {e}")).at(Stage::SteadyState)?;
+        if !findings.is_empty() {
+            return Err(backend::not_steady(&findings));
+        }
+        Some((healer, publisher))
+    } else {
+        None
     };
-    let healer = backend.healer(settings).await?;
-    let findings = healer.findings().await.map_err(|e| format!("the healer failed: {e}")).at(Stage::SteadyState)?;
-    if !findings.is_empty() {
-        return Err(backend::not_steady(&findings));
-    }
     let baseline = backend.verify().await?;
     if !baseline.healed {
         return Err(ScenarioError::new(
@@ -88,17 +98,36 @@ async fn steps(
     result.ground_truth = Some(truth.clone());
     backend.before_injection().await?;
 
-    // Start the healer, wait for its first (clean) pass, then inject.
-    let running = Running::start(healer);
-    first_pass(&mut rx).await?;
+    // Start the healer, wait for its first (clean) pass, then inject. An external healer's
+    // incidents come from its topic, when one is given.
+    let (running, publisher) = match healer {
+        Some((healer, publisher)) => {
+            let running = Running::start(healer);
+            first_pass(&mut rx).await?;
+            (Some(running), publisher)
+        }
+        None => (None, None),
+    };
+    let feed = match (&opts.incident_topic, opts.healer) {
+        (Some(arn), HealerChoice::External) => Some(incident_feed(env, arn, scenario, feed_tx).await?),
+        _ => None,
+    };
     let t0 = Instant::now();
     backend.inject().await?;
     let mut obs = observe(&mut rx, t0, scenario, &truth, backend).await?;
-    let healer = running.healer.clone();
-    running.stop(opts.settle).await?;
+    match running {
+        Some(running) => {
+            let healer = running.healer.clone();
+            running.stop(opts.settle).await?;
+            // Every published event has reached SNS once the healer (and with it the sink) is gone.
+            drop(healer);
+        }
+        None => tokio::time::sleep(opts.settle).await,
+    }
+    if let Some(feed) = feed {
+        feed.stop().await;
+    }
     obs.drain(&mut rx, t0, &truth);
-    // Every published event has reached SNS once the healer (and with it the sink) is gone.
-    drop(healer);
     if let Some(task) = publisher {
         let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
     }
@@ -107,7 +136,8 @@ async fn steps(
     // consumer's.
     let fin = backend.verify_final().await?;
     let damage = backend.damage_kept().await?;
-    verdict::score(result, scenario, &obs, &fin, truth.locations().len(), &damage);
+    let observed = opts.healer.runs_in_process() || opts.incident_topic.is_some();
+    verdict::score(result, scenario, &obs, &fin, truth.locations().len(), &damage, observed);
     let probe_failures = backend.probe_after(scenario.expect.outcome).await?;
     if !probe_failures.is_empty() {
         result.failures.extend(probe_failures);
@@ -123,6 +153,21 @@ async fn steps(
     }
     result.verification = Some(fin);
     Ok(())
+}
+
+/// The external healer's incidents from `topic_arn`, through a queue named after the scenario.
+async fn incident_feed(
+    env: &TargetEnv,
+    topic_arn: &str,
+    scenario: &Scenario,
+    tx: mpsc::UnboundedSender<(Instant, HealerEvent)>,
+) -> Result<IncidentFeed, ScenarioError> {
+    let conn = env
+        .connection()
+        .ok_or_else(|| format!("--incident-topic needs an AWS target; {} has no SNS", env.target().name()))
+        .at(Stage::Heal)?;
+    let queue = format!("{}-incidents", crate::targets::resource_name(&scenario.name, '-'));
+    IncidentFeed::start(conn, topic_arn, &queue, tx).await.at(Stage::Heal)
 }
 
 /// The observer, also publishing to SNS when the run asks for it (with the task to await).

@@ -27,6 +27,12 @@ pub struct Measured {
     /// Damaged objects (as the fault wrote them) still in the lake, in place or quarantined.
     pub damaged_objects_kept: usize,
     pub damaged_objects: usize,
+    /// Whether the healer's incidents could be seen (always for the bundled healer; for an
+    /// external one only through its incident topic). Unseen, detection is not judged, and an
+    /// unrepairable fault is judged from the lake alone.
+    pub detection_observed: bool,
+    /// Rows the lake serves that golden does not have (a healer that invents rows).
+    pub rows_unexpected: u64,
 }
 
 fn ms(d: Duration) -> String {
@@ -35,6 +41,9 @@ fn ms(d: Duration) -> String {
 
 /// The detection deadline's breach, if any, with its numbers.
 fn detect_breach(scenario: &Scenario, m: &Measured) -> Option<String> {
+    if !m.detection_observed {
+        return None;
+    }
     let within = scenario.slo.detect_within;
     match m.time_to_detect {
         None => Some(format!("detect: no matching incident within detect_within {} (SLO breach)", ms(within))),
@@ -61,6 +70,11 @@ fn repair_breach(scenario: &Scenario, m: &Measured) -> Option<String> {
             }
             Some(_) => None,
         },
+        // Judged from the lake: not healed (the damage is kept, checked with the quarantine),
+        // and nothing invented.
+        ExpectedOutcome::Unrepairable if !m.detection_observed => (m.rows_unexpected > 0).then(|| {
+            format!("unrepairable: the lake serves {} row(s) golden does not have", m.rows_unexpected)
+        }),
         ExpectedOutcome::Unrepairable => match m.time_to_unrepairable {
             None => Some(format!(
                 "unrepairable: the healer did not report every damaged location unrepairable within repair_within {}",
@@ -93,7 +107,13 @@ pub fn slo_breaches(scenario: &Scenario, m: &Measured) -> Vec<String> {
 pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(detect_breach(scenario, m));
-    if m.locations_detected < m.locations_total {
+    if !m.detection_observed && scenario.expect.outcome == ExpectedOutcome::Detected {
+        out.push(
+            "detect: the scenario expects only detection, and the external healer's incidents are not observed \
+             (give --incident-topic)"
+                .into(),
+        );
+    } else if m.detection_observed && m.locations_detected < m.locations_total {
         out.push(format!(
             "detect: {} of {} damaged locations raised a matching incident",
             m.locations_detected, m.locations_total
@@ -182,6 +202,7 @@ mod tests {
             time_to_repair: Some(Duration::from_millis(90)),
             locations_detected: 1,
             locations_total: 1,
+            detection_observed: true,
             ..Measured::default()
         };
         assert!(failures(&s, &good).is_empty());
@@ -210,7 +231,37 @@ mod tests {
         unrepairable.expect.outcome = ExpectedOutcome::Unrepairable;
         let f = failures(&unrepairable, &Measured { time_to_repair: None, ..good.clone() });
         assert!(f[0].starts_with("unrepairable: the healer did not report"), "{f:?}");
-        let reported = Measured { time_to_repair: None, time_to_unrepairable: Some(Duration::from_millis(30)), ..good };
+        let reported =
+            Measured { time_to_repair: None, time_to_unrepairable: Some(Duration::from_millis(30)), ..good.clone() };
         assert!(failures(&unrepairable, &reported).is_empty());
+    }
+
+    #[test]
+    fn an_unobserved_external_healer_is_judged_by_the_lake_alone() {
+        let s = scenario();
+        let unseen = Measured {
+            time_to_detect: None,
+            time_to_repair: Some(Duration::from_millis(400)),
+            locations_detected: 0,
+            locations_total: 1,
+            detection_observed: false,
+            ..Measured::default()
+        };
+        assert!(failures(&s, &unseen).is_empty(), "{:?}", failures(&s, &unseen));
+        assert!(slo_breaches(&s, &unseen).is_empty());
+
+        // Nobody healed: the repair deadline still fails it.
+        let nobody = Measured { time_to_repair: None, rows_lost: 3, ..unseen.clone() };
+        assert_eq!(slo_breaches(&s, &nobody), vec!["repair".to_string()]);
+
+        let mut unrepairable = s.clone();
+        unrepairable.expect.outcome = ExpectedOutcome::Unrepairable;
+        assert!(failures(&unrepairable, &Measured { time_to_repair: None, ..unseen.clone() }).is_empty());
+        let invented = Measured { time_to_repair: None, rows_unexpected: 5, ..unseen.clone() };
+        assert!(failures(&unrepairable, &invented)[0].contains("5 row(s) golden does not have"));
+
+        let mut detected = s.clone();
+        detected.expect.outcome = ExpectedOutcome::Detected;
+        assert!(failures(&detected, &unseen)[0].contains("--incident-topic"));
     }
 }

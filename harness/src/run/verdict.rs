@@ -16,6 +16,7 @@ pub(crate) fn score(
     fin: &Verification,
     locations_total: usize,
     damage: &DamageKept,
+    detection_observed: bool,
 ) {
     let measured = Measured {
         time_to_detect: obs.time_to_detect,
@@ -30,6 +31,8 @@ pub(crate) fn score(
             .flatten(),
         damaged_objects_kept: damage.kept,
         damaged_objects: damage.damaged,
+        detection_observed,
+        rows_unexpected: fin.rows_unexpected,
     };
     result.failures = scoring::failures(scenario, &measured);
     result.slo_breaches = scoring::slo_breaches(scenario, &measured);

@@ -87,9 +87,20 @@ pub struct RunArgs {
     /// Run seed: the same seed injects byte-identical faults.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Run the healer detect-only (every repair expectation then fails: proves checks can fail).
+    /// Who heals: bundled (the healer library, in this process), external (someone else: a
+    /// deployed healer function, a `lakehealer watch` elsewhere; lakechaos injects, verifies
+    /// and times the repair against golden), none (the bundled healer detect-only: every repair
+    /// expectation then fails).
+    #[arg(long, value_name = "bundled|external|none", default_value = "bundled", conflicts_with = "no_heal")]
+    pub healer: lakechaos::run::HealerChoice,
+    /// The same as `--healer none`.
     #[arg(long)]
     pub no_heal: bool,
+    /// With `--healer external`: the SNS topic the healer publishes its incidents to. A
+    /// temporary queue is subscribed for each scenario (and removed after it), and incidents are
+    /// matched to the damage for TTD; without it detection is reported as not observed.
+    #[arg(long, value_name = "ARN", requires = "healer")]
+    pub incident_topic: Option<String>,
     /// Keep lakes, golden manifests and journals in this directory (default: a temporary
     /// directory, printed at start and removed at the end).
     #[arg(long, value_name = "DIR")]
@@ -176,7 +187,8 @@ impl RunArgs {
         let opts = RunOptions {
             target: self.target,
             seed: self.seed,
-            no_heal: self.no_heal,
+            healer: if self.no_heal { lakechaos::run::HealerChoice::None } else { self.healer },
+            incident_topic: self.incident_topic.clone(),
             keep_workdir: self.workdir.is_some(),
             workdir: Some(workdir),
             target_options: TargetOptions {

@@ -24,6 +24,11 @@ pub async fn inject(scenario: &Path, lake_dir: &Path, seed: u64, journal: Option
         eprintln!("{} was left half-seeded by a killed inject (no journal); removing it", lake_dir.display());
         std::fs::remove_dir_all(lake_dir).map_err(|e| format!("removing {}: {e}", lake_dir.display()))?;
     } else if not_empty {
+        // An inject killed after its journal was written but before it removed its intent:
+        // the journal, not the intent, now says what happened to the lake.
+        if journal.exists() {
+            let _ = std::fs::remove_file(&intent);
+        }
         return Err(format!("{} is not empty; inject seeds a fresh lake", lake_dir.display()).into());
     }
     std::fs::write(&intent, lake_dir.display().to_string()).map_err(|e| format!("{}: {e}", intent.display()))?;
@@ -56,10 +61,20 @@ pub async fn inject(scenario: &Path, lake_dir: &Path, seed: u64, journal: Option
 /// `revert`: undoes a fault from its journal (a file, or `s3://BUCKET/KEY`), whatever its lake.
 pub async fn revert(journal: &Path, endpoint_url: Option<String>) -> CliResult {
     let conn = connection(endpoint_url);
+    // An inject killed between writing this journal and removing its intent left the intent.
+    let stale_intent = journal_path_on_disk(journal).map(|p| PathBuf::from(format!("{}.intent", p.display())));
     let journal = AnyJournal::read(&journal.to_string_lossy(), &conn).await?;
     let done = journal.revert(&conn).await?;
+    if let Some(intent) = stale_intent {
+        let _ = std::fs::remove_file(intent);
+    }
     println!("reverted {} ({}) in {}: {done}", journal.scenario(), journal.ground_truth().detail, journal.place());
     Ok(0)
+}
+
+/// The journal's path when it is a local file (not `s3://…`).
+fn journal_path_on_disk(journal: &Path) -> Option<&Path> {
+    (!journal.to_string_lossy().starts_with("s3://") && journal.is_file()).then_some(journal)
 }
 
 /// `revert --all DIR`: every journal of an interrupted run.
