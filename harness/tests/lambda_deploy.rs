@@ -147,6 +147,27 @@ async fn deploy_creates_both_functions_then_updates_them_in_place() {
     let vars = chaos.environment.and_then(|e| e.variables).unwrap_or_default();
     assert_eq!(vars.get("LAKECHAOS_BUCKET").map(String::as_str), Some("curated"), "no --chaos-env: kept as it was");
 
+    // Staged through S3 (as a zip over the direct-upload limit must be): the code lands in the
+    // code bucket under the function's name, and the function runs that zip.
+    let code_bucket = lakechaos_lake::S3Store::connect(&conn, "lambda-code", "").await;
+    code_bucket.ensure_bucket(false).await.unwrap();
+    let staged = lakechaos(
+        moto.endpoint(),
+        &["deploy", "--name", "lakehouse-ci", "--bin-dir", &bin_dir, "--out", out_dir, "--code-bucket", "lambda-code"],
+    );
+    assert!(staged.status.success(), "{}", text(&staged));
+    assert!(text(&staged).contains("staged at s3://lambda-code/lakechaos-deploy/lakehouse-ci-healer/"), "{}", text(&staged));
+    let staged_keys: Vec<String> =
+        lakechaos_lake::ObjectStore::list(&code_bucket, "").await.unwrap().into_iter().map(|o| o.key).collect();
+    assert_eq!(staged_keys.len(), 2, "{staged_keys:?}");
+    for (name, zip) in [("lakehouse-ci-healer", &healer_zip), ("lakehouse-ci-chaos", &chaos_zip)] {
+        let f = lambda.get_function_configuration().function_name(name).send().await.unwrap();
+        assert_eq!(f.code_sha256.as_deref(), Some(code_sha256(&std::fs::read(zip).unwrap()).as_str()), "{name}");
+        // This build's zips, against Lambda's unzipped limit (checked by deploy before uploading).
+        let unzipped = lakechaos::ops::lambda::deploy::unzipped_size(&std::fs::read(zip).unwrap()).unwrap();
+        assert!(unzipped <= lakechaos::ops::lambda::deploy::UNZIPPED_LIMIT, "{name}: {unzipped} bytes unzipped");
+    }
+
     // `--zip-only` creates nothing; a new function without its role is refused (exit 2).
     let zips = lakechaos(
         moto.endpoint(),

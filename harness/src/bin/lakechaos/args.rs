@@ -62,6 +62,10 @@ pub struct DeployArgs {
     /// Only write the zips (for Terraform's healer_zip / chaos_zip).
     #[arg(long)]
     pub zip_only: bool,
+    /// Stage the zips in this S3 bucket (under lakechaos-deploy/<function>/) and point the
+    /// functions at them; needed for a zip over Lambda's 50 MiB direct-upload limit.
+    #[arg(long, value_name = "BUCKET")]
+    pub code_bucket: Option<String>,
     /// Lambda endpoint (an emulator); otherwise AWS_ENDPOINT_URL or AWS itself.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,

@@ -155,7 +155,12 @@ pub async fn deploy(args: DeployArgs) -> CliResult {
     for (file, zip) in [("healer.zip", &healer_zip), ("chaos.zip", &chaos_zip)] {
         let path = args.out.join(file);
         let sha = d::write_zip(&path, zip)?;
-        println!("wrote {} ({} bytes, sha256 {sha})", path.display(), zip.len());
+        println!(
+            "wrote {} ({} bytes, {} bytes unzipped, sha256 {sha})",
+            path.display(),
+            zip.len(),
+            d::unzipped_size(zip)?
+        );
     }
     if args.zip_only {
         return Ok(0);
@@ -174,6 +179,7 @@ pub async fn deploy(args: DeployArgs) -> CliResult {
             environment: (!args.healer_env.is_empty()).then(|| args.healer_env.into_iter().collect()),
             timeout_seconds: 60,
             memory_mb: 1024,
+            code_bucket: args.code_bucket.clone(),
         },
         FunctionSpec {
             name: format!("{}-chaos", args.name),
@@ -184,12 +190,13 @@ pub async fn deploy(args: DeployArgs) -> CliResult {
             environment: (!args.chaos_env.is_empty()).then(|| args.chaos_env.into_iter().collect()),
             timeout_seconds: 300,
             memory_mb: 1024,
+            code_bucket: args.code_bucket.clone(),
         },
     ];
     for spec in &specs {
         let done = d::deploy(&conn, spec).await?;
         println!(
-            "{} {} ({}, runtime {}, handler {}, role {}, code sha256 {}, {} bytes)",
+            "{} {} ({}, runtime {}, handler {}, role {}, code sha256 {}, {} bytes{})",
             if done.created { "created" } else { "updated" },
             done.name,
             done.arn,
@@ -197,7 +204,8 @@ pub async fn deploy(args: DeployArgs) -> CliResult {
             d::HANDLER,
             done.role,
             done.code_sha256,
-            done.code_size
+            done.code_size,
+            done.staged_at.as_deref().map(|at| format!(", staged at {at}")).unwrap_or_default()
         );
     }
     Ok(0)

@@ -38,6 +38,68 @@ pub struct FunctionSpec {
     pub environment: Option<HashMap<String, String>>,
     pub timeout_seconds: i32,
     pub memory_mb: i32,
+    /// Stage the zip in this S3 bucket and point the function at it (needed above
+    /// [`DIRECT_UPLOAD_LIMIT`]).
+    pub code_bucket: Option<String>,
+}
+
+/// Lambda's limits on a function's code: a zip uploaded with the request, and the unzipped
+/// size of everything in it (CreateFunction refuses more than 262,144,000 bytes unzipped).
+pub const DIRECT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;
+pub const UNZIPPED_LIMIT: u64 = 250 * 1024 * 1024;
+
+/// The sum of the uncompressed sizes of a zip's entries.
+pub fn unzipped_size(zip: &[u8]) -> Result<u64, DeployError> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))
+        .map_err(|e| DeployError::Invalid(format!("the function zip does not read back: {e}")))?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|e| DeployError::Invalid(format!("the function zip: {e}")))?;
+        total += entry.size();
+    }
+    Ok(total)
+}
+
+/// Checks a zip of `zipped` bytes holding `unzipped` bytes against Lambda's limits, before
+/// anything is uploaded: staged through S3 (`staged`) only the unzipped limit applies.
+pub fn check_limits(name: &str, zipped: u64, unzipped: u64, staged: bool) -> Result<(), DeployError> {
+    const MIB: f64 = 1024.0 * 1024.0;
+    if unzipped > UNZIPPED_LIMIT {
+        return Err(DeployError::Invalid(format!(
+            "{name}: {:.1} MiB unzipped, over Lambda's {} MiB limit; build the functions with \
+             `--profile functions` (stripped executables)",
+            unzipped as f64 / MIB,
+            UNZIPPED_LIMIT / (1024 * 1024)
+        )));
+    }
+    if zipped > DIRECT_UPLOAD_LIMIT && !staged {
+        return Err(DeployError::Invalid(format!(
+            "{name}: the zip is {:.1} MiB, over Lambda's {} MiB limit for a direct upload; stage it \
+             through S3 with --code-bucket BUCKET",
+            zipped as f64 / MIB,
+            DIRECT_UPLOAD_LIMIT / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
+/// Where a function's code comes from.
+enum Code {
+    Direct,
+    Staged { bucket: String, key: String },
+}
+
+/// Checks the limits, then stages the zip in the code bucket when there is one.
+async fn code_source(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Code, DeployError> {
+    check_limits(&spec.name, spec.zip.len() as u64, unzipped_size(&spec.zip)?, spec.code_bucket.is_some())?;
+    let Some(bucket) = &spec.code_bucket else { return Ok(Code::Direct) };
+    let digest: String = Sha256::digest(&spec.zip).iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("lakechaos-deploy/{}/{digest}.zip", spec.name);
+    let store = lakechaos_lake::S3Store::connect(conn, bucket, "").await;
+    lakechaos_lake::ObjectStore::put(&store, &key, bytes::Bytes::from(spec.zip.clone()))
+        .await
+        .map_err(|e| DeployError::Invalid(format!("staging the code of {} in s3://{bucket}/{key}: {e}", spec.name)))?;
+    Ok(Code::Staged { bucket: bucket.clone(), key })
 }
 
 /// What deploying one function did.
@@ -49,6 +111,8 @@ pub struct Deployed {
     pub role: String,
     pub code_sha256: String,
     pub code_size: i64,
+    /// `s3://bucket/key` when the code was staged through S3.
+    pub staged_at: Option<String>,
 }
 
 /// The runtime and handler every function uses: a custom runtime whose `bootstrap` is the
@@ -143,6 +207,7 @@ pub async fn deploy(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Deploye
         Err(e) => return Err(lambda_error(&endpoint, format!("get function {}", spec.name), e)),
     };
     let created = existing.is_none();
+    let code = code_source(conn, spec).await?;
     if created {
         let role = spec.role.clone().ok_or_else(|| {
             DeployError::Invalid(format!(
@@ -158,7 +223,10 @@ pub async fn deploy(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Deploye
             .handler(HANDLER)
             .role(role)
             .architectures(architecture)
-            .code(FunctionCode::builder().zip_file(Blob::new(spec.zip.clone())).build())
+            .code(match &code {
+                Code::Direct => FunctionCode::builder().zip_file(Blob::new(spec.zip.clone())).build(),
+                Code::Staged { bucket, key } => FunctionCode::builder().s3_bucket(bucket).s3_key(key).build(),
+            })
             .set_environment(environment)
             .timeout(spec.timeout_seconds)
             .memory_size(spec.memory_mb)
@@ -166,10 +234,12 @@ pub async fn deploy(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Deploye
             .await
             .map_err(|e| lambda_error(&endpoint, format!("create function {}", spec.name), e))?;
     } else {
-        client
-            .update_function_code()
-            .function_name(&spec.name)
-            .zip_file(Blob::new(spec.zip.clone()))
+        let update = client.update_function_code().function_name(&spec.name);
+        let update = match &code {
+            Code::Direct => update.zip_file(Blob::new(spec.zip.clone())),
+            Code::Staged { bucket, key } => update.s3_bucket(bucket).s3_key(key),
+        };
+        update
             .architectures(architecture)
             .send()
             .await
@@ -191,7 +261,12 @@ pub async fn deploy(conn: &AwsConnection, spec: &FunctionSpec) -> Result<Deploye
             .map_err(|e| lambda_error(&endpoint, format!("update configuration of {}", spec.name), e))?;
     }
     let config = settled(&client, &endpoint, &spec.name).await?;
+    let staged_at = match code {
+        Code::Staged { bucket, key } => Some(format!("s3://{bucket}/{key}")),
+        Code::Direct => None,
+    };
     Ok(Deployed {
+        staged_at,
         name: spec.name.clone(),
         created,
         arn: config.function_arn.unwrap_or_default(),
@@ -226,4 +301,32 @@ async fn settled(
         }
     }
     Err(DeployError::Lambda { endpoint: endpoint.to_string(), message: format!("{name}: still updating after 2 min") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_checked_before_any_upload() {
+        const MIB: u64 = 1024 * 1024;
+        assert!(check_limits("f", 14 * MIB, 42 * MIB, false).is_ok());
+        let direct = check_limits("f", 66 * MIB, 240 * MIB, false).unwrap_err().to_string();
+        assert!(direct.contains("66.0 MiB") && direct.contains("--code-bucket"), "{direct}");
+        assert!(check_limits("f", 66 * MIB, 240 * MIB, true).is_ok());
+        let unzipped = check_limits("f", 66 * MIB, 340 * MIB, true).unwrap_err().to_string();
+        assert!(unzipped.contains("340.0 MiB unzipped") && unzipped.contains("--profile functions"), "{unzipped}");
+    }
+
+    #[test]
+    fn the_unzipped_size_is_read_from_the_zip() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("exe");
+        std::fs::write(&exe, vec![7u8; 300_000]).unwrap();
+        let extra = dir.path().join("a.yaml");
+        std::fs::write(&extra, "name: a\n").unwrap();
+        let zip = function_zip(&exe, &[("scenarios/a.yaml".into(), extra)]).unwrap();
+        assert!(zip.len() < 10_000, "zeros compress");
+        assert_eq!(unzipped_size(&zip).unwrap(), 300_000 + 8);
+    }
 }
