@@ -32,6 +32,12 @@ struct GamedayFile {
     publish: PublishFile,
     /// Where the reports go, relative to the game-day file (default `reports/<name>`).
     reports: Option<PathBuf>,
+    /// Who heals: `bundled` (default: the healer library inside lakechaos), `deployed` (the
+    /// healer function deployed in the account, or any healer running elsewhere; also
+    /// `external`), `none`.
+    healer: Option<String>,
+    /// With `healer: deployed`: the SNS topic the healer publishes incidents to (TTD).
+    incident_topic: Option<String>,
 }
 
 fn default_target() -> String {
@@ -125,6 +131,9 @@ pub struct Gameday {
     /// How SNS (and CloudWatch) are reached.
     pub connection: AwsConnection,
     pub reports: PathBuf,
+    /// Who heals, and where its incidents are published.
+    pub healer: crate::run::HealerChoice,
+    pub incident_topic: Option<String>,
 }
 
 /// Why a game-day file is unusable.
@@ -166,6 +175,19 @@ impl Gameday {
                 return Err(invalid(format!("stop.slo_factor: expected a number of at least 1, got {f}")));
             }
         }
+        let healer = match raw.healer.as_deref() {
+            None | Some("bundled") => crate::run::HealerChoice::Bundled,
+            Some("deployed") | Some("external") => crate::run::HealerChoice::External,
+            Some("none") => crate::run::HealerChoice::None,
+            Some(other) => {
+                return Err(invalid(format!("healer: expected bundled, deployed, external or none, got {other:?}")))
+            }
+        };
+        if raw.incident_topic.is_some() && healer != crate::run::HealerChoice::External {
+            return Err(invalid(
+                "incident_topic: only a deployed (external) healer's incidents are read from a topic".into(),
+            ));
+        }
         let connection = match &raw.publish.endpoint_url {
             Some(url) => AwsConnection::emulator(url),
             None => AwsConnection::from_environment(None, None),
@@ -181,6 +203,8 @@ impl Gameday {
             run_id: run_id.clone(),
         };
         Ok(Gameday {
+            healer,
+            incident_topic: raw.incident_topic,
             reports: base.join(raw.reports.unwrap_or_else(|| PathBuf::from("reports").join(&raw.name))),
             name: raw.name,
             suite: raw.suite.iter().map(|p| base.join(p)).collect(),
@@ -239,6 +263,24 @@ impl Gameday {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_healer_under_test_is_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.yaml");
+        let load = |extra: &str| {
+            std::fs::write(&file, format!("name: g\nsuite: [scenarios]\ntarget: local\n{extra}")).unwrap();
+            Gameday::load(&file)
+        };
+        assert_eq!(load("").unwrap().healer, crate::run::HealerChoice::Bundled);
+        let deployed = load("healer: deployed\nincident_topic: arn:aws:sns:us-east-1:1:incidents\n").unwrap();
+        assert_eq!(deployed.healer, crate::run::HealerChoice::External);
+        assert_eq!(deployed.incident_topic.as_deref(), Some("arn:aws:sns:us-east-1:1:incidents"));
+        assert!(load("healer: sideways\n").unwrap_err().to_string().contains("expected bundled, deployed"));
+        let topic_without = load("incident_topic: arn:aws:sns:us-east-1:1:x\n").unwrap_err().to_string();
+        assert!(topic_without.contains("only a deployed (external) healer"), "{topic_without}");
+    }
+
     use super::*;
 
     #[test]

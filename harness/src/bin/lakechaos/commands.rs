@@ -189,9 +189,17 @@ pub async fn gameday(config: &Path) -> CliResult {
         seed: day.seed,
         target_options: day.target_options.clone(),
         healer_metrics: Some(Arc::clone(&healer_metrics)),
+        healer: day.healer,
+        incident_topic: day.incident_topic.clone(),
         ..RunOptions::default()
     };
-    eprintln!("game day {}: {} scenario(s) on {}", day.name, scenarios.len(), day.target.name());
+    eprintln!(
+        "game day {}: {} scenario(s) on {}, healer {}",
+        day.name,
+        scenarios.len(),
+        day.target.name(),
+        if day.healer == lakechaos::run::HealerChoice::External { "deployed" } else { day.healer.name() }
+    );
     let suite = run_suite_until(&scenarios, &opts, |r| day.stop.check(r)).await?;
     print!("{}", report::summary::render(&suite));
     let suites = [suite];
