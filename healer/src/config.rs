@@ -64,6 +64,9 @@ pub struct HealerConfig {
     /// The most file bytes a scan holds in memory at once across concurrent checks (a single
     /// larger file is still checked, alone).
     pub scan_bytes_in_flight: u64,
+    /// A Glue crawler to start after a pass that repaired partitions or columns, so what
+    /// crawls the table (and what reads its crawl) sees the repaired table.
+    pub start_crawler: Option<String>,
 }
 
 /// The default number of files a scan checks at once.
@@ -83,6 +86,7 @@ impl Default for HealerConfig {
             event_queue: None,
             scan_jobs: default_scan_jobs(),
             scan_bytes_in_flight: 512 << 20,
+            start_crawler: None,
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum HealerEvent {
     Unrepairable { incident: String, location: String, reason: String, at: DateTime<Utc> },
     /// A previously open incident's location checks clean again.
     Resolved { incident: String, location: String, at: DateTime<Utc> },
+    /// After repairs that changed partitions or columns: the crawler started (`--start-crawler`)
+    /// and its state, or why it did not start.
+    Crawler { name: String, state: String, at: DateTime<Utc> },
     /// A pass over the lake finished.
     Scan {
         files_checked: usize,
@@ -96,6 +99,8 @@ pub enum TriggerKind {
     FsEvent,
     /// An S3 event notification received from SQS.
     S3Event,
+    /// An S3 event routed through an EventBridge rule to SQS.
+    EventBridge,
     /// The periodic reconcile pass, for what raises no event.
     Reconcile,
 }

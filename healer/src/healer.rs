@@ -254,6 +254,7 @@ impl Healer {
             }
         }
 
+        let mut catalog_repaired = false;
         // Partitions first: restoring a partition can make file findings in it moot.
         let mut findings = scan.findings.clone();
         findings.sort_by_key(|f| (f.kind != FindingKind::MissingPartition, f.location.clone()));
@@ -308,7 +309,10 @@ impl Healer {
                 });
             }
             match unrepairable {
-                None => report.repaired += 1,
+                None => {
+                    report.repaired += 1;
+                    catalog_repaired |= matches!(finding.kind, FindingKind::MissingPartition | FindingKind::SchemaDrift);
+                }
                 Some(reason) => {
                     report.unrepairable += 1;
                     tracing::warn!(incident = %incident.id, location = %finding.location, %reason, "unrepairable");
@@ -325,6 +329,17 @@ impl Healer {
             }
         }
         report.scan = scan;
+        if let (true, Some(name)) = (catalog_repaired, &self.config.start_crawler) {
+            // The repair stands whatever the crawler does; a crawler that cannot start is said.
+            let state = match self.lake.catalog.start_crawler(name).await {
+                Ok(state) => state,
+                Err(e) => {
+                    tracing::warn!(crawler = %name, error = %e, "could not start the crawler");
+                    format!("not started: {e}")
+                }
+            };
+            (self.sink)(HealerEvent::Crawler { name: name.clone(), state, at: Utc::now() });
+        }
         Ok(report)
     }
 

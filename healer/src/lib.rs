@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod discover;
+pub mod dqdl;
 mod error;
 pub mod events;
 pub mod finding;

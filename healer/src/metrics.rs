@@ -120,7 +120,7 @@ impl HealerMetrics {
             HealerEvent::Incident { kind, .. } => self.incidents.with_label_values(&[kind.as_str()]).inc(),
             HealerEvent::Repair { action, .. } => self.repairs.with_label_values(&[action.as_str(), "succeeded"]).inc(),
             HealerEvent::Unrepairable { .. } => self.repairs.with_label_values(&["none", "unrepairable"]).inc(),
-            HealerEvent::Resolved { .. } => {}
+            HealerEvent::Resolved { .. } | HealerEvent::Crawler { .. } => {}
             HealerEvent::Scan { files_checked, bytes_read, duration_ms, event_lag_ms, at, .. } => {
                 self.passes.inc();
                 self.scanned_objects.inc_by(*files_checked as u64);

@@ -14,6 +14,7 @@ pub fn subject_of(event: &HealerEvent) -> Option<(&'static str, &'static str)> {
         HealerEvent::Repair { .. } => Some(("lakehealer repair", "repair")),
         HealerEvent::Unrepairable { .. } => Some(("lakehealer unrepairable", "unrepairable")),
         HealerEvent::Resolved { .. } => Some(("lakehealer resolved", "resolved")),
+        HealerEvent::Crawler { .. } => Some(("lakehealer crawler", "crawler")),
         HealerEvent::Scan { .. } | HealerEvent::PassFailed { .. } => None,
     }
 }

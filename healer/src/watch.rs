@@ -83,7 +83,7 @@ async fn follow_queue(
                     }
                     tracing::debug!(key = %event.key, name = %event.name, "s3 event");
                     let trigger = Trigger {
-                        via: TriggerKind::S3Event,
+                        via: if event.via_eventbridge { TriggerKind::EventBridge } else { TriggerKind::S3Event },
                         key: Some(event.key),
                         event_time: Some(event.time.unwrap_or_else(Utc::now)),
                     };

@@ -281,3 +281,25 @@ fn a_small_file_that_inflates_to_millions_of_rows_is_decoded_in_bounded_memory()
     eprintln!("a {size}-byte file of 60 M rows: pages decoded with a peak of {peak_mib} MiB");
     assert!(peak_mib < 128, "peak {peak_mib} MiB");
 }
+
+#[test]
+fn rules_exports_the_contract_as_dqdl_with_the_inventoried_rows_as_a_floor() {
+    let dir = seeded();
+    let lake = dir.path().to_str().unwrap();
+    let before = lakehealer(&["rules", "--lake", lake, "--table", "orders"]);
+    assert_eq!(before.status.code(), Some(0), "{}", text(&before));
+    let dqdl = String::from_utf8_lossy(&before.stdout).into_owned();
+    assert!(dqdl.contains("Rules = [") && dqdl.contains("ColumnExists \"order_id\""), "{dqdl}");
+    assert!(dqdl.contains("ColumnExists \"dt\"") && dqdl.contains("RowCount > 0"), "{dqdl}");
+    // After a clean scan the inventory knows the rows: 3 days of 600.
+    assert_eq!(lakehealer(&["scan", "--lake", lake]).status.code(), Some(0));
+    let after = lakehealer(&["rules", "--lake", lake, "--table", "orders"]);
+    assert!(String::from_utf8_lossy(&after.stdout).contains("RowCount >= 1800"), "{}", text(&after));
+    // A ruleset needs a Glue catalog; an unknown table is named.
+    let o = lakehealer(&["rules", "--lake", lake, "--table", "orders", "--create-ruleset", "r"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("needs a Glue catalog"), "{}", text(&o));
+    let o = lakehealer(&["rules", "--lake", lake, "--table", "nope"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no table nope"), "{}", text(&o));
+}

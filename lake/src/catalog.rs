@@ -134,4 +134,10 @@ pub trait Catalog: Send + Sync + Debug {
     fn watched_prefix(&self) -> Option<String> {
         None
     }
+
+    /// Starts the catalog's crawler `name` (one already running is left to finish) and returns
+    /// its state as the catalog reports it (`RUNNING`, ...). Only Glue has crawlers.
+    async fn start_crawler(&self, name: &str) -> Result<String> {
+        Err(crate::LakeError::Catalog(format!("crawler {name}: {} has no crawlers (Glue has)", self.describe())))
+    }
 }

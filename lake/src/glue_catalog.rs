@@ -156,6 +156,24 @@ impl GlueCatalog {
 
 #[async_trait]
 impl Catalog for GlueCatalog {
+    async fn start_crawler(&self, name: &str) -> Result<String> {
+        match self.client.start_crawler().name(name).send().await {
+            Ok(_) => {}
+            // Already crawling: that crawl sees the repaired catalog or the next one will.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_crawler_running_exception()) => {}
+            Err(e) => return Err(crate::error::sdk_error("Glue", &self.endpoint, format!("start crawler {name}"), e)),
+        }
+        let crawler = self
+            .client
+            .get_crawler()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| crate::error::sdk_error("Glue", &self.endpoint, format!("get crawler {name}"), e))?
+            .crawler;
+        Ok(crawler.and_then(|c| c.state).map(|s| s.as_str().to_string()).unwrap_or_else(|| "UNKNOWN".into()))
+    }
+
     fn describe(&self) -> String {
         format!("glue:{} ({})", self.database, self.endpoint)
     }

@@ -20,6 +20,8 @@ pub struct ObjectEvent {
     pub name: String,
     /// When S3 says the change happened.
     pub time: Option<DateTime<Utc>>,
+    /// Whether it came through EventBridge (else as an S3 event notification).
+    pub via_eventbridge: bool,
 }
 
 /// An SQS queue carrying S3 event notifications.
@@ -241,6 +243,7 @@ pub fn parse_s3_events(body: &str) -> Vec<ObjectEvent> {
                     key: decode_key(&r.s3.object.key),
                     name: r.event_name,
                     time: r.event_time.as_deref().and_then(parse_time),
+                    via_eventbridge: false,
                 })
                 .collect();
         }
@@ -251,6 +254,7 @@ pub fn parse_s3_events(body: &str) -> Vec<ObjectEvent> {
             key: e.detail.object.key,
             name: e.detail_type,
             time: e.time.as_deref().and_then(parse_time),
+            via_eventbridge: true,
         }],
         Err(_) => Vec::new(),
     }

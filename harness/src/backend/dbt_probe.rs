@@ -2,7 +2,7 @@
 //! project in `fixtures/dbt/`, judged by dbt's own `target/run_results.json`. It must pass before
 //! injection, fail after it (evidence the fault was real to a consumer), and pass after repair.
 
-use super::dbt_worker::{python_beside, Worker};
+use super::dbt_worker::{python_beside, Worker, WorkerError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +23,12 @@ impl From<&str> for ProbeError {
 impl From<String> for ProbeError {
     fn from(s: String) -> Self {
         ProbeError(s)
+    }
+}
+
+impl From<WorkerError> for ProbeError {
+    fn from(e: WorkerError) -> Self {
+        ProbeError(e.0)
     }
 }
 

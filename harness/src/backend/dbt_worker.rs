@@ -3,12 +3,16 @@
 //! long-lived Python process, so each probe does not start Python and import dbt again (about
 //! 1.3 s of the 1.8 s a `dbt build` of this project takes on a quiet 2-core machine).
 
-use super::dbt_probe::ProbeError;
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 const SCRIPT: &str = include_str!("dbt_worker.py");
+
+/// Why the worker could not start or answer.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WorkerError(pub String);
 
 /// How a command ended, as the `dbt` command line would exit.
 #[derive(Debug)]
@@ -45,7 +49,7 @@ pub fn python_beside(dbt: &Path) -> Option<PathBuf> {
 
 impl Worker {
     /// Starts the worker with `python` and waits until dbt is imported.
-    pub async fn start(python: &Path) -> Result<Worker, ProbeError> {
+    pub async fn start(python: &Path) -> Result<Worker, WorkerError> {
         let mut child = Command::new(python)
             .arg("-c")
             .arg(SCRIPT)
@@ -55,19 +59,19 @@ impl Worker {
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| ProbeError(format!("{}: {e}", python.display())))?;
+            .map_err(|e| WorkerError(format!("{}: {e}", python.display())))?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let mut worker = Worker { python: python.to_path_buf(), child, stdin, replies: BufReader::new(stdout).lines() };
         let ready = worker.reply().await?;
         if !ready.ready {
-            return Err(ProbeError(format!("{}: the dbt worker did not start", python.display())));
+            return Err(WorkerError(format!("{}: the dbt worker did not start", python.display())));
         }
         Ok(worker)
     }
 
     /// Runs one dbt command (`args` as on the command line) with `env` added.
-    pub async fn invoke(&mut self, args: &[String], env: &[(String, String)]) -> Result<Exit, ProbeError> {
+    pub async fn invoke(&mut self, args: &[String], env: &[(String, String)]) -> Result<Exit, WorkerError> {
         let request = serde_json::json!({
             "args": args,
             "env": env.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
@@ -79,13 +83,13 @@ impl Worker {
         Ok(Exit { code: reply.exit, error: reply.error })
     }
 
-    async fn reply(&mut self) -> Result<Reply, ProbeError> {
+    async fn reply(&mut self) -> Result<Reply, WorkerError> {
         match self.replies.next_line().await.map_err(|e| self.gone(e))? {
             Some(line) => serde_json::from_str(&line)
-                .map_err(|e| ProbeError(format!("the dbt worker answered {line:?}: {e}"))),
+                .map_err(|e| WorkerError(format!("the dbt worker answered {line:?}: {e}"))),
             None => {
                 let status = self.child.try_wait().ok().flatten();
-                Err(ProbeError(format!(
+                Err(WorkerError(format!(
                     "the dbt worker ({}) exited{}",
                     self.python.display(),
                     status.map(|s| format!(" with {s}")).unwrap_or_default()
@@ -94,7 +98,7 @@ impl Worker {
         }
     }
 
-    fn gone(&self, e: std::io::Error) -> ProbeError {
-        ProbeError(format!("the dbt worker ({}): {e}", self.python.display()))
+    fn gone(&self, e: std::io::Error) -> WorkerError {
+        WorkerError(format!("the dbt worker ({}): {e}", self.python.display()))
     }
 }

@@ -64,7 +64,7 @@ impl Observation {
                     self.time_to_unrepairable = Some(at.saturating_duration_since(t0));
                 }
             }
-            HealerEvent::Resolved { .. } | HealerEvent::PassFailed { .. } => {}
+            HealerEvent::Resolved { .. } | HealerEvent::PassFailed { .. } | HealerEvent::Crawler { .. } => {}
         }
     }
 

@@ -50,6 +50,7 @@ pub struct TargetEnv {
     /// Capabilities the target lacks, each with the reason.
     lacking: Vec<(Capability, String)>,
     aws: Option<AwsRun>,
+    events: EventRoute,
 }
 
 /// How to start a target.
@@ -61,6 +62,19 @@ pub struct TargetOptions {
     pub aws_config: Option<PathBuf>,
     /// The `aws` target's run id (default: from the clock).
     pub run_id: Option<String>,
+    /// How a scenario bucket's S3 events reach the healer's queue on the emulators.
+    pub events: EventRoute,
+}
+
+/// How S3 events reach the healer's queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum EventRoute {
+    /// The bucket's event notifications, straight to the queue.
+    #[default]
+    S3,
+    /// The bucket's events to EventBridge, and a rule from there to the queue (as the Terraform
+    /// module routes them).
+    Eventbridge,
 }
 
 /// Why a target could not be used.
@@ -127,7 +141,8 @@ impl Target {
     /// `localstack` (through the chosen provider); for `aws`, the guard: the configuration is
     /// loaded and the caller's account checked before anything else happens.
     pub async fn start(self, opts: &TargetOptions) -> Result<TargetEnv, TargetError> {
-        let mut env = TargetEnv { target: self, service: None, conn: None, lacking: Vec::new(), aws: None };
+        let mut env =
+            TargetEnv { target: self, service: None, conn: None, lacking: Vec::new(), aws: None, events: opts.events };
         if let Some(service) = self.service() {
             let running = provision::start(service, opts.provider).await?;
             if service != Service::Postgres {
@@ -256,7 +271,12 @@ impl TargetEnv {
         };
         let lake = Lake::create_s3(conn, &bucket, "", &catalog, Some(versioning)).await?;
         let queue = EventQueue::create(conn, &format!("{}-events", resource_name(scenario, '-'))).await?;
-        notify_bucket_to_queue(conn, &bucket, &queue).await?;
+        match self.events {
+            EventRoute::S3 => notify_bucket_to_queue(conn, &bucket, &queue).await?,
+            EventRoute::Eventbridge => {
+                lakechaos_lake::eventbridge::route_bucket_through_eventbridge(conn, &bucket, &queue).await?
+            }
+        }
         Ok(Provisioned { lake, address: format!("s3://{bucket}"), catalog: catalog.name(), events: Some(queue) })
     }
 }

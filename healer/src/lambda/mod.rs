@@ -244,7 +244,7 @@ impl HealerFunction {
                 };
                 let entry = work.entry(route.clone()).or_insert_with(|| {
                     let trigger = Trigger {
-                        via: TriggerKind::S3Event,
+                        via: if event.via_eventbridge { TriggerKind::EventBridge } else { TriggerKind::S3Event },
                         key: Some(event.key.clone()),
                         event_time: Some(event.time.unwrap_or_else(chrono::Utc::now)),
                     };

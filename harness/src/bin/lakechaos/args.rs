@@ -100,6 +100,11 @@ pub struct RunArgs {
     /// The same as `--healer none`.
     #[arg(long)]
     pub no_heal: bool,
+    /// How each scenario bucket's S3 events reach the healer's queue on moto and LocalStack:
+    /// s3 (event notifications) or eventbridge (through an EventBridge rule, as the Terraform
+    /// module routes them); results say which in `detected_via`.
+    #[arg(long, value_enum, default_value = "s3")]
+    pub events: lakechaos::targets::EventRoute,
     /// With `--healer external`: the SNS topic the healer publishes its incidents to. A
     /// temporary queue is subscribed for each scenario (and removed after it), and incidents are
     /// matched to the damage for TTD; without it detection is reported as not observed.
@@ -199,6 +204,7 @@ impl RunArgs {
                 provider: self.provider,
                 aws_config: self.aws_config.clone(),
                 run_id: self.run_id.clone(),
+                events: self.events,
             },
             sns_topic: self.sns_topic.clone(),
             jobs: self.jobs.map(usize::from).unwrap_or_else(|| self.target.default_jobs()),

@@ -75,6 +75,10 @@ pub struct LakeArgs {
     /// `days` variable (ISO dates) to rebuild only the repaired days.
     #[arg(long, value_name = "SELECTOR", requires = "dbt_project")]
     pub dbt_select: Option<String>,
+    /// After repairs that change partitions or columns, start this Glue crawler (one already
+    /// running is left to finish) and report its state.
+    #[arg(long, value_name = "NAME")]
+    pub start_crawler: Option<String>,
 }
 
 impl LakeArgs {
@@ -140,5 +144,11 @@ pub async fn flush(task: Option<tokio::task::JoinHandle<()>>) {
 }
 
 pub fn config(args: &LakeArgs, mode: Mode) -> HealerConfig {
-    HealerConfig { mode, depth: args.depth, tables: args.tables.clone(), ..HealerConfig::default() }
+    HealerConfig {
+        mode,
+        depth: args.depth,
+        tables: args.tables.clone(),
+        start_crawler: args.start_crawler.clone(),
+        ..HealerConfig::default()
+    }
 }

@@ -84,6 +84,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// A table's contract as a Glue Data Quality ruleset (DQDL) on stdout: the columns, the
+    /// completeness the contract bounds, the inventoried row count as a floor.
+    Rules {
+        #[command(flatten)]
+        at: Location,
+        #[arg(long, value_name = "NAME")]
+        table: String,
+        /// The rule language (Glue Data Quality's DQDL is the one there is).
+        #[arg(long, value_name = "dqdl", default_value = "dqdl", value_parser = ["dqdl"])]
+        format: String,
+        /// Also create the ruleset under this name over the table in its Glue database (or
+        /// update its rules); where the endpoint has no Glue Data Quality, say so and skip.
+        #[arg(long, value_name = "NAME")]
+        create_ruleset: Option<String>,
+    },
     /// Keep the Lake Formation grants of a policy file in place: report each missing grant and
     /// (unless --detect-only) grant it again; exit 1 if any is still missing. Never revokes.
     Grants {
@@ -239,6 +254,28 @@ async fn run(cli: Cli) -> CliResult {
                     let total: u64 = inventory.files.values().map(|e| e.rows).sum();
                     println!("{} file(s), {total} row(s)", inventory.files.len());
                 }
+            }
+            Ok(0)
+        }
+        Command::Rules { at, table, format: _, create_ruleset } => {
+            let lake = at.open_registered().await?;
+            let Some(def) = lake.catalog.get_table(&table).await? else {
+                return Err(format!("no table {table} is registered in {}", lake.catalog.describe()).into());
+            };
+            let inventory = Inventory::load(lake.store.as_ref(), &table).await?;
+            let rows: u64 = inventory.files.values().map(|e| e.rows).sum();
+            let dqdl = lakehealer::dqdl::ruleset(&def, (!inventory.files.is_empty()).then_some(rows));
+            print!("{dqdl}");
+            let Some(name) = create_ruleset else { return Ok(0) };
+            let Some(database) = at.catalog.strip_prefix("glue:") else {
+                return Err("--create-ruleset needs a Glue catalog (--catalog glue:DATABASE)".into());
+            };
+            let conn = lakechaos_lake::AwsConnection { endpoint_url: at.endpoint_url.clone(), ..Default::default() };
+            use lakechaos_lake::glue_quality::{put_ruleset, RulesetOutcome};
+            match put_ruleset(&conn, &name, &dqdl, database, &table).await? {
+                RulesetOutcome::Created => eprintln!("created data quality ruleset {name} over {database}.{table}"),
+                RulesetOutcome::Updated => eprintln!("updated data quality ruleset {name} over {database}.{table}"),
+                RulesetOutcome::Unsupported(why) => eprintln!("ruleset {name} skipped: {why}"),
             }
             Ok(0)
         }

@@ -82,6 +82,7 @@ pub fn printer(format: Format) -> lakehealer::EventSink {
                 println!("UNREPAIRABLE {incident} {location}: {reason}")
             }
             HealerEvent::Resolved { incident, location, .. } => println!("RESOLVED {incident} {location}"),
+            HealerEvent::Crawler { name, state, .. } => println!("CRAWLER {name} {state}"),
             HealerEvent::PassFailed { error, .. } => eprintln!("PASS FAILED (retrying): {error}"),
             HealerEvent::Scan { .. } => {}
         },
