@@ -202,6 +202,7 @@ async fn the_healer_function_heals_in_one_invocation_through_a_failing_network()
         metrics_namespace: None,
         mode: lakehealer::Mode::Heal,
         lf_policy: None,
+        start_crawler: None,
         connection: AwsConnection::emulator(&proxy),
     };
     let started = Instant::now();

@@ -217,6 +217,7 @@ async fn lakehealer_grants_and_the_healer_function_restore_a_revoked_grant() {
         metrics_namespace: None,
         mode: Mode::Heal,
         lf_policy: Some(serde_json::to_string(&Policy { grants: vec![declared.clone()] }).unwrap()),
+        start_crawler: None,
         connection: conn.clone(),
     })
     .await

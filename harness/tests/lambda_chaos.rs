@@ -120,6 +120,7 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
         metrics_namespace: None,
         mode: Mode::Heal,
         lf_policy: None,
+        start_crawler: None,
         connection: conn.clone(),
     })
     .await
@@ -167,6 +168,22 @@ async fn the_chaos_function_injects_behind_the_guard_and_the_healer_function_hea
     let nothing = lakechaos(moto.endpoint(), &["verify", "--lake", &format!("s3://{BUCKET}/nothing-here")]);
     assert_eq!(nothing.status.code(), Some(2), "{}", text(&nothing));
     assert!(text(&nothing).contains("no game-day lake"), "{}", text(&nothing));
+
+    // A game day whose events never reached the healer: the scheduled reconcile covers game-day
+    // lakes too, and heals it.
+    let missed = inject(&chaos, conn.clone(), &request("corrupt-parquet-bad-magic", "gd-3")).await.unwrap();
+    let missed_lake = &missed.injected[0].lake;
+    assert_eq!(lakechaos(moto.endpoint(), &["verify", "--lake", missed_lake]).status.code(), Some(1));
+    let scheduled: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo_root().join("harness/tests/events/scheduled-event.json")).unwrap(),
+    )
+    .unwrap();
+    let response = healer.handle(scheduled).await.unwrap();
+    let passed: Vec<&str> = response.passes.iter().map(|p| p.lake.as_str()).collect();
+    assert!(passed.contains(&missed_lake.as_str()), "the reconcile passed over {passed:?}");
+    assert!(response.passes.iter().all(|p| p.error.is_none()), "{response:?}");
+    let whole = lakechaos(moto.endpoint(), &["verify", "--lake", missed_lake]);
+    assert_eq!(whole.status.code(), Some(0), "{}", text(&whole));
 
     // The same run id again: refused, nothing written.
     let before = keys(&conn).await;

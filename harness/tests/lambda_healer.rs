@@ -87,6 +87,7 @@ fn config(conn: &AwsConnection, catalog: &str) -> FunctionConfig {
         metrics_namespace: Some("Lakehealer".into()),
         mode: Mode::Heal,
         lf_policy: None,
+        start_crawler: None,
         connection: conn.clone(),
     }
 }

@@ -15,7 +15,9 @@
 //! - `LAKEHEALER_METRICS_NAMESPACE` — CloudWatch namespace (default `Lakehealer`; `off` disables);
 //! - `LAKEHEALER_MODE` — `heal` (default) or `detect_only`;
 //! - `LAKEHEALER_LF_POLICY` — optional: the Lake Formation grants the healer keeps in place
-//!   (the policy as JSON, or a policy file's path; see [`crate::governance`]).
+//!   (the policy as JSON, or a policy file's path; see [`crate::governance`]);
+//! - `LAKEHEALER_START_CRAWLER` — optional: a Glue crawler started after a pass that repaired
+//!   partitions or columns.
 //!
 //! A warm function keeps its healers between invocations, so unchanged files are not read again.
 
@@ -53,6 +55,8 @@ pub struct FunctionConfig {
     pub mode: Mode,
     /// The Lake Formation grants the healer keeps in place: inline JSON or a policy file path.
     pub lf_policy: Option<String>,
+    /// A Glue crawler to start after repairs of partitions or columns.
+    pub start_crawler: Option<String>,
     pub connection: AwsConnection,
 }
 
@@ -81,6 +85,7 @@ impl FunctionConfig {
             },
             mode,
             lf_policy: var("LAKEHEALER_LF_POLICY"),
+            start_crawler: var("LAKEHEALER_START_CRAWLER"),
             connection: AwsConnection::from_environment(None, None),
         })
     }
@@ -266,6 +271,19 @@ impl HealerFunction {
             let outcome = self.run_pass(&self.standing, &[], &Trigger::of(TriggerKind::Reconcile)).await;
             failures.extend(outcome.error.clone());
             response.passes.push(outcome);
+            // Game-day lakes too: damage that raised no event (a partition dropped from the
+            // catalog, a lost notification) is found there on schedule as well.
+            match self.game_day_roots().await {
+                Ok(roots) => {
+                    for root in roots {
+                        let healer = self.game_day(&root).await;
+                        let outcome = self.run_pass(&healer, &[], &Trigger::of(TriggerKind::Reconcile)).await;
+                        failures.extend(outcome.error.clone());
+                        response.passes.push(outcome);
+                    }
+                }
+                Err(e) => failures.push(format!("listing the game-day lakes: {e}")),
+            }
         }
         for (route, (trigger, tables)) in &work {
             let healer = match route {
@@ -381,6 +399,25 @@ impl HealerFunction {
     }
 
     /// The healer of the game-day lake at `root` (file catalog inside it), made on first use.
+    /// Every game-day lake under the game-day prefix (`<prefix>/<run>/<scenario>`, each with its
+    /// file catalog), for the scheduled reconcile.
+    async fn game_day_roots(&self) -> Result<Vec<String>, HealerError> {
+        let Some(prefix) = &self.config.gameday_prefix else { return Ok(Vec::new()) };
+        let prefix = prefix.trim_matches('/');
+        let bucket = S3Store::connect(&self.config.connection, &self.bucket, "").await;
+        let mut roots = std::collections::BTreeSet::new();
+        for obj in lakechaos_lake::ObjectStore::list(&bucket, &format!("{prefix}/")).await? {
+            let rest = &obj.key[prefix.len() + 1..];
+            let mut parts = rest.splitn(4, '/');
+            if let (Some(run), Some(scenario), Some(next)) = (parts.next(), parts.next(), parts.next()) {
+                if format!("{next}/") == lakechaos_lake::file_catalog::CATALOG_PREFIX {
+                    roots.insert(format!("{prefix}/{run}/{scenario}"));
+                }
+            }
+        }
+        Ok(roots.into_iter().collect())
+    }
+
     async fn game_day(&self, root: &str) -> Arc<Healer> {
         let mut lakes = self.game_days.lock().await;
         if let Some(h) = lakes.get(root) {
@@ -455,7 +492,8 @@ pub fn init_logging() {
 }
 
 fn healer_config(config: &FunctionConfig, quarantine: &Option<(Arc<S3Store>, String)>, root: &str) -> HealerConfig {
-    let mut healer = HealerConfig { mode: config.mode, ..HealerConfig::default() };
+    let mut healer =
+        HealerConfig { mode: config.mode, start_crawler: config.start_crawler.clone(), ..HealerConfig::default() };
     if let Some((store, url)) = quarantine {
         healer.quarantine_prefix = root.trim_matches('/').to_string();
         healer.quarantine_store = Some(crate::config::QuarantineStore { store: store.clone(), url: url.clone() });
