@@ -119,7 +119,8 @@ async fn damage_pyarrow_refuses_is_always_found_and_clean_files_pass() {
         OrdersSpec { days: 1, rows_per_day: 1200, files_per_day: 1, rows_per_row_group: 600, ..OrdersSpec::default() };
     let seeded = seed_lake(&lake, "orders", &spec, 5).await.unwrap();
     let orders = lake.store.get(&seeded.files[0]).await.unwrap().to_vec();
-    let mut bases = vec![Base { name: "orders".into(), bytes: orders, table: seeded.table.clone(), whole_footer: true }];
+    let mut bases =
+        vec![Base { name: "orders".into(), bytes: orders, table: seeded.table.clone(), whole_footer: true }];
 
     let zoo = dir.path().join("zoo");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/writers/write_zoo.py");
@@ -165,8 +166,7 @@ async fn damage_pyarrow_refuses_is_always_found_and_clean_files_pass() {
         let verdicts = pyarrow_verdicts(&variants_dir);
         for (name, pos, mask) in &names {
             let bytes = bytes::Bytes::from(damaged(&base.bytes, *pos, *mask));
-            let healer_finds =
-                lakehealer::detect::check_bytes(&base.table, &base.name, bytes).await.unwrap().is_some();
+            let healer_finds = lakehealer::detect::check_bytes(&base.table, &base.name, bytes).await.unwrap().is_some();
             let pyarrow_ok = verdicts.get(name).copied().unwrap_or_else(|| panic!("no pyarrow verdict for {name}"));
             if !pyarrow_ok {
                 refused_by_pyarrow += 1;
@@ -192,8 +192,10 @@ async fn damage_pyarrow_refuses_is_always_found_and_clean_files_pass() {
     if let Some(dir) = &keep {
         std::fs::write(dir.join("misses.txt"), misses.join("\n")).unwrap();
     }
+    #[allow(clippy::absurd_extreme_comparisons)] // the bound is zero today; it is a setting
+    let within_bound = misses.len() <= MAX_MISSES;
     assert!(
-        misses.len() <= MAX_MISSES,
+        within_bound,
         "{} variants scan clean although pyarrow refuses them (at most {MAX_MISSES}): {:?}",
         misses.len(),
         &misses[..40.min(misses.len())]

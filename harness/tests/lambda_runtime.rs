@@ -9,51 +9,13 @@ mod runtime_api;
 
 use lakechaos::targets::provision::LocalProcess;
 use lakechaos_lake::AwsConnection;
-use runtime_api::{Answer, RuntimeApi};
-use serde_json::{json, Value};
+use runtime_api::{bootstrap, response, Answer, Running, RuntimeApi};
+use serde_json::json;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 const BUCKET: &str = "runtime-curated";
-
-/// Starts `executable` as a Lambda bootstrap against `api`, with the function's own environment.
-fn bootstrap(executable: &Path, api: &RuntimeApi, endpoint: &str, env: &[(&str, &str)], stderr: Stdio) -> Child {
-    let mut cmd = Command::new(executable);
-    cmd.env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "test")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/test")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .stdout(Stdio::null())
-        .stderr(stderr);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.spawn().unwrap()
-}
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn response(answer: Answer) -> Value {
-    match answer {
-        Answer::Response(v) => v,
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bootstrap_executables_inject_and_heal_under_the_runtime_api() {

@@ -99,7 +99,7 @@ async fn a_footer_larger_than_the_speculative_tail_costs_one_more_read() {
         ranged_gets: AtomicUsize::new(0),
         heads: AtomicUsize::new(0),
     };
-    let meta = ObjectMeta { key: key.clone(), size: data.len() as u64, version_token: String::new() };
+    let meta = ObjectMeta { key: key.clone(), size: data.len() as u64, version_token: String::new(), modified: None };
     let check = lakehealer::detect::check_file(&store, &seeded.table, &meta, Depth::Footer).await.unwrap();
     assert!(check.finding.is_none(), "{:?}", check.finding);
     assert_eq!(store.ranged_gets.load(Ordering::SeqCst), 2);

@@ -102,6 +102,11 @@ pub fn is_reason_record(key: &str) -> bool {
 /// Where the healer keeps what it knows of a lake between passes (hidden, like quarantine).
 pub const HEALER_STATE_PREFIX: &str = "_lakehealer";
 
+/// Where, inside a game-day lake, lakechaos keeps its own records (golden, journal, injection,
+/// the healer's incidents as the scoring step collected them): never the lake's data, and no
+/// healer acts on them.
+pub const HARNESS_RECORDS_PREFIX: &str = "_lakechaos";
+
 /// The healer's row inventory of a table: the row count of every data file last judged clean.
 pub fn inventory_key(table: &str) -> String {
     format!("{HEALER_STATE_PREFIX}/inventory/{table}.json")

@@ -33,7 +33,7 @@ pub use file_catalog::FileCatalog;
 pub use glue_catalog::GlueCatalog;
 pub use lakeformation::{Grant, LakeFormation, LfResource};
 pub use local_store::LocalStore;
-pub use notifications::{EventQueue, ObjectEvent, Topic};
+pub use notifications::{EventQueue, ObjectEvent, QueuedMessage, Topic};
 pub use open::{CatalogKind, LakeAddress};
 pub use s3_store::{AwsConnection, S3Store};
 pub use storage::{ObjectMeta, ObjectStore, ObjectVersion};

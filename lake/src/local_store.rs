@@ -87,13 +87,10 @@ impl LocalStore {
     }
 
     fn meta_of(key: String, md: &std::fs::Metadata) -> ObjectMeta {
-        let mtime = md
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        ObjectMeta { key, size: md.len(), version_token: format!("{}-{}", md.len(), mtime) }
+        let since_epoch = md.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let mtime = since_epoch.map(|d| d.as_nanos()).unwrap_or(0);
+        let modified = since_epoch.and_then(|d| chrono::DateTime::from_timestamp(d.as_secs() as i64, d.subsec_nanos()));
+        ObjectMeta { key, size: md.len(), version_token: format!("{}-{}", md.len(), mtime), modified }
     }
 
     fn list_blocking(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {

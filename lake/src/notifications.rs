@@ -24,6 +24,21 @@ pub struct ObjectEvent {
     pub via_eventbridge: bool,
 }
 
+/// A message received and not yet deleted.
+#[derive(Clone, Debug)]
+pub struct QueuedMessage {
+    pub id: String,
+    pub body: String,
+    receipt: String,
+}
+
+impl QueuedMessage {
+    /// A message as a queue would hand it over, for tests of what reads messages.
+    pub fn for_test(id: &str, body: &str) -> QueuedMessage {
+        QueuedMessage { id: id.into(), body: body.into(), receipt: String::new() }
+    }
+}
+
 /// An SQS queue carrying S3 event notifications.
 #[derive(Clone, Debug)]
 pub struct EventQueue {
@@ -122,6 +137,45 @@ impl EventQueue {
             bodies.extend(message.body().map(str::to_string));
         }
         Ok(bodies)
+    }
+
+    /// Messages waiting now (up to ten, long-polling up to `wait` for the first), left on the
+    /// queue: a reader that must keep what a message says before letting it go deletes each
+    /// with [`EventQueue::delete_message`] once kept (unkept, it comes back after the queue's
+    /// visibility timeout).
+    pub async fn receive_messages(&self, wait: Duration) -> Result<Vec<QueuedMessage>> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait.as_secs().min(20) as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("SQS", &self.endpoint, format!("receive from {}", self.url), e))?;
+        Ok(out
+            .messages()
+            .iter()
+            .filter_map(|m| {
+                Some(QueuedMessage {
+                    id: m.message_id()?.to_string(),
+                    body: m.body().unwrap_or_default().to_string(),
+                    receipt: m.receipt_handle()?.to_string(),
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes a message received with [`EventQueue::receive_messages`].
+    pub async fn delete_message(&self, message: &QueuedMessage) -> Result<()> {
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(&message.receipt)
+            .send()
+            .await
+            .map_err(|e| sdk_error("SQS", &self.endpoint, format!("delete from {}", self.url), e))?;
+        Ok(())
     }
 
     /// Deletes the queue.

@@ -284,7 +284,8 @@ impl ObjectStore for S3Store {
                     o.e_tag().unwrap_or(""),
                     o.last_modified().map(|t| t.to_string()).unwrap_or_default()
                 );
-                out.push(ObjectMeta { key: key.to_string(), size, version_token: token });
+                let modified = o.last_modified().and_then(chrono_time);
+                out.push(ObjectMeta { key: key.to_string(), size, version_token: token, modified });
             }
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -300,7 +301,8 @@ impl ObjectStore for S3Store {
                     h.e_tag().unwrap_or(""),
                     h.last_modified().map(|t| t.to_string()).unwrap_or_default()
                 );
-                Ok(Some(ObjectMeta { key: key.to_string(), size, version_token: token }))
+                let modified = h.last_modified().and_then(chrono_time);
+                Ok(Some(ObjectMeta { key: key.to_string(), size, version_token: token, modified }))
             }
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(self.remote("head", e)),
@@ -489,4 +491,9 @@ impl ObjectStore for S3Store {
             })?;
         self.read_body(resp.body, &format!("{key}@{version_id}")).await
     }
+}
+
+/// An S3 timestamp as chrono's.
+fn chrono_time(t: &aws_sdk_s3::primitives::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }

@@ -17,6 +17,8 @@ pub struct ObjectMeta {
     /// A token that changes whenever the content may have changed (an ETag on S3; size and
     /// modification time locally). Used to skip re-checking unchanged objects.
     pub version_token: String,
+    /// When the object was last written, as the store says (S3: whole seconds).
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One stored version of an object (S3 versioning). Local directories keep no versions.

@@ -15,6 +15,7 @@
 //!
 //! A new storage is one file here plus one arm in [`for_target`].
 
+pub mod damage;
 mod dbt_probe;
 mod dbt_worker;
 pub mod objects;

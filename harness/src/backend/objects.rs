@@ -2,15 +2,15 @@
 //! catalog or Glue, and, where the target has Lake Formation and the scenario needs it, a
 //! declared grant policy the healer keeps.
 
+use super::damage::{damage_kept, QuarantineAt};
 use super::{Backend, DamageKept, HealerSettings, HealerUnderTest, Params, Planned, Seeded};
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::method::{self, FileRecords, Method};
 use crate::scenario::{Capability, Scenario};
 use crate::targets::{Provisioned, TargetEnv};
-use lakechaos_faults::journal::JournalEntry;
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{SeededTable, Verification};
-use lakechaos_lake::layout::{is_reason_record, QUARANTINE_PREFIX};
+use lakechaos_lake::layout::QUARANTINE_PREFIX;
 use lakechaos_lake::{Grant, LakeFormation, LfResource};
 use lakehealer::governance::{Governance, Policy};
 use lakehealer::{Healer, HealerConfig, HealerError};
@@ -176,37 +176,10 @@ impl Backend for ObjectBackend<'_> {
     /// Of the objects the fault wrote (the damaged versions), how many are still in the lake, in
     /// place or in quarantine. The healer may move damage aside but must never delete it.
     async fn damage_kept(&mut self) -> Result<DamageKept, ScenarioError> {
-        use sha2::{Digest, Sha256};
         let planned = self.planned.as_ref().expect("planned");
-        let wanted: Vec<&String> = planned
-            .journal
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                JournalEntry::Object { after_sha256: Some(h), .. } => Some(h),
-                _ => None,
-            })
-            .collect();
-        if wanted.is_empty() {
-            return Ok(DamageKept::default());
-        }
-        let store = &self.lake().lake.store;
-        let mut candidates: Vec<String> = store
-            .list(&format!("{QUARANTINE_PREFIX}/"))
-            .await
-            .at(Stage::Verify)?
-            .into_iter()
-            .map(|o| o.key)
-            .filter(|k| !is_reason_record(k))
-            .collect();
-        candidates.extend(planned.ground_truth().files.iter().cloned());
-        let mut present = std::collections::HashSet::new();
-        for key in candidates {
-            if let Ok(data) = store.get(&key).await {
-                present.insert(Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect::<String>());
-            }
-        }
-        Ok(DamageKept { damaged: wanted.len(), kept: wanted.iter().filter(|h| present.contains(h.as_str())).count() })
+        let store = self.lake().lake.store.as_ref();
+        let quarantine = QuarantineAt { store, prefix: QUARANTINE_PREFIX };
+        damage_kept(&planned.journal, planned.ground_truth(), store, quarantine).await.at(Stage::Verify)
     }
 
     async fn revert(&mut self) -> Result<(), ScenarioError> {

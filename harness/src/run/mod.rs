@@ -10,7 +10,7 @@ pub mod result;
 pub mod rollback;
 mod runner;
 pub mod scoring;
-mod verdict;
+pub(crate) mod verdict;
 
 pub use healer_choice::HealerChoice;
 

@@ -37,13 +37,14 @@ pub(crate) struct Observation {
 }
 
 impl Observation {
-    pub(crate) fn record(&mut self, at: Instant, t0: Instant, event: HealerEvent, truth: &GroundTruth) {
+    /// Records `event`, which arrived `elapsed` after injection began.
+    pub(crate) fn record(&mut self, elapsed: Duration, event: HealerEvent, truth: &GroundTruth) {
         match event {
             HealerEvent::Incident { kind, location, tier, message, trigger, at: raised, .. } => {
                 self.incidents += 1;
                 if scoring::matches(truth, kind.as_str(), &location) {
                     if self.time_to_detect.is_none() {
-                        self.time_to_detect = Some(at.saturating_duration_since(t0));
+                        self.time_to_detect = Some(elapsed);
                         self.detection_tier = Some(format!("{tier:?}").to_lowercase());
                         self.detected_via =
                             serde_json::to_value(trigger.via).ok().and_then(|v| v.as_str().map(String::from));
@@ -61,7 +62,7 @@ impl Observation {
             }
             HealerEvent::Unrepairable { location, .. } => {
                 if truth.locations().contains(&location) && self.unrepairable_locations.insert(location) {
-                    self.time_to_unrepairable = Some(at.saturating_duration_since(t0));
+                    self.time_to_unrepairable = Some(elapsed);
                 }
             }
             HealerEvent::Resolved { .. } | HealerEvent::PassFailed { .. } | HealerEvent::Crawler { .. } => {}
@@ -71,7 +72,7 @@ impl Observation {
     /// Records every event already waiting.
     pub(crate) fn drain(&mut self, rx: &mut Events, t0: Instant, truth: &GroundTruth) {
         while let Ok((at, event)) = rx.try_recv() {
-            self.record(at, t0, event, truth);
+            self.record(at.saturating_duration_since(t0), event, truth);
         }
     }
 }
@@ -98,11 +99,7 @@ pub(crate) async fn observe(
     backend: &mut dyn Backend,
 ) -> Result<Observation, ScenarioError> {
     let mut obs = Observation::default();
-    let deadline = t0
-        + match scenario.expect.outcome {
-            ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => scenario.slo.repair_within,
-            ExpectedOutcome::Detected => scenario.slo.detect_within,
-        };
+    let deadline = t0 + scenario.deadline();
     let every = backend.verify_every();
     let mut last_check: Option<Instant> = None;
     loop {
@@ -112,7 +109,7 @@ pub(crate) async fn observe(
         }
         let repairs_before = obs.repairs;
         if let Ok(Some((at, event))) = tokio::time::timeout((deadline - now).min(every), rx.recv()).await {
-            obs.record(at, t0, event, truth);
+            obs.record(at.saturating_duration_since(t0), event, truth);
             obs.drain(rx, t0, truth);
         }
         let due = obs.repairs > repairs_before || last_check.is_none_or(|t| t.elapsed() >= every);

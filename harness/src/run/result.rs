@@ -95,19 +95,32 @@ impl ScenarioResult {
     /// A result that has not run yet (status `error` until the runner says otherwise).
     pub fn blank(scenario: &Scenario, target: &str, seed: u64) -> ScenarioResult {
         ScenarioResult {
-            name: scenario.name.clone(),
-            source: scenario.source.clone(),
-            target: target.to_string(),
             fault_class: scenario.fault.class().to_string(),
             fault_mode: scenario.fault.mode(),
+            slo: scenario.slo,
+            expected_outcome: scenario.expect.outcome,
+            rows_lost_allowed: scenario.expect.rows_lost,
+            ..ScenarioResult::unjudged(&scenario.name, &scenario.source, target, seed)
+        }
+    }
+
+    /// The result of a scenario that could not even be read (its fault, SLO and expectations
+    /// unknown): status `error`.
+    pub fn unjudged(name: &str, source: &std::path::Path, target: &str, seed: u64) -> ScenarioResult {
+        ScenarioResult {
+            name: name.to_string(),
+            source: source.to_path_buf(),
+            target: target.to_string(),
+            fault_class: "unknown".into(),
+            fault_mode: "unknown".into(),
             seed,
             status: Status::Error,
             failures: Vec::new(),
             slo_breaches: Vec::new(),
             reason: None,
-            slo: scenario.slo,
-            expected_outcome: scenario.expect.outcome,
-            rows_lost_allowed: scenario.expect.rows_lost,
+            slo: Slo { detect_within: std::time::Duration::ZERO, repair_within: std::time::Duration::ZERO },
+            expected_outcome: crate::scenario::ExpectedOutcome::Repaired,
+            rows_lost_allowed: None,
             time_to_detect_ms: None,
             time_to_repair_ms: None,
             time_to_unrepairable_ms: None,

@@ -54,6 +54,15 @@ impl Scenario {
     pub fn fault_location(&self) -> String {
         format!("{}:{}:{}", self.source.display(), self.fault_at.0, self.fault_at.1)
     }
+
+    /// How long after injection the expectation is judged: `repair_within` for a repair or an
+    /// unrepairable verdict, `detect_within` for detection alone.
+    pub fn deadline(&self) -> Duration {
+        match self.expect.outcome {
+            ExpectedOutcome::Repaired | ExpectedOutcome::Unrepairable => self.slo.repair_within,
+            ExpectedOutcome::Detected => self.slo.detect_within,
+        }
+    }
 }
 
 /// The seed of one of a scenario's random streams, by the scenario's name.

@@ -67,7 +67,8 @@ pub struct FileCheck {
 /// Runs every file tier on bytes in memory (a candidate source such as an earlier object
 /// version), stopping at the first finding.
 pub async fn check_bytes(table: &TableDef, key: &str, data: bytes::Bytes) -> Result<Option<Finding>, HealerError> {
-    let meta = ObjectMeta { key: key.to_string(), size: data.len() as u64, version_token: String::new() };
+    let meta =
+        ObjectMeta { key: key.to_string(), size: data.len() as u64, version_token: String::new(), modified: None };
     if let Some(f) = empty_object::detect(table, &meta) {
         return Ok(Some(f));
     }

@@ -62,7 +62,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn listing(registered: &[&str], served: &[(&str, &[&str])], landing: &[(&str, &[&str])]) -> TableListing {
-        let obj = |p: &str, f: &str| ObjectMeta { key: format!("t/{p}/{f}"), size: 10, version_token: "1".into() };
+        let obj = |p: &str, f: &str| ObjectMeta {
+            key: format!("t/{p}/{f}"),
+            size: 10,
+            version_token: "1".into(),
+            modified: None,
+        };
         TableListing {
             table: TableDef {
                 name: "t".into(),

@@ -30,7 +30,9 @@ use crate::{Healer, HealerConfig, HealerError, Mode};
 use aws_lambda_events::sqs::BatchItemFailure;
 use invocation::Invocation;
 use lakechaos_lake::cloudwatch::CloudWatch;
-use lakechaos_lake::layout::{in_quarantine as under_quarantine, HEALER_STATE_PREFIX, QUARANTINE_PREFIX};
+use lakechaos_lake::layout::{
+    in_quarantine as under_quarantine, HARNESS_RECORDS_PREFIX, HEALER_STATE_PREFIX, QUARANTINE_PREFIX,
+};
 use lakechaos_lake::{AwsConnection, CatalogKind, Lake, ObjectEvent, S3Store, Topic};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -144,7 +146,8 @@ pub struct HealerFunction {
     standing: Arc<Healer>,
     quarantine: Option<(Arc<S3Store>, String)>,
     game_days: AsyncMutex<HashMap<String, Arc<Healer>>>,
-    collected: Arc<Mutex<Vec<HealerEvent>>>,
+    /// This invocation's events, each with the lake (`s3://bucket/root`) whose pass raised it.
+    collected: Arc<Mutex<Vec<(String, HealerEvent)>>>,
     topic: Option<Topic>,
     cloudwatch: Option<CloudWatch>,
     governance: Option<Governance>,
@@ -168,8 +171,11 @@ impl HealerFunction {
         };
         let collected = Arc::new(Mutex::new(Vec::new()));
         let standing_root = if prefix.is_empty() { bucket.clone() } else { prefix.clone() };
-        let standing =
-            Arc::new(Healer::new(lake, healer_config(&config, &quarantine, &standing_root), collector(&collected)));
+        let standing = Arc::new(Healer::new(
+            lake,
+            healer_config(&config, &quarantine, &standing_root),
+            collector(&collected, &config.lake),
+        ));
         let topic = match &config.sns_topic {
             Some(arn) => Some(Topic::connect(&config.connection, arn).await),
             None => None,
@@ -303,7 +309,7 @@ impl HealerFunction {
         }
         // Grants are checked on every invocation: a revoked grant raises no S3 event.
         if let Some(governance) = &self.governance {
-            let outcome = match governance.pass(self.config.mode, &collector(&self.collected)).await {
+            let outcome = match governance.pass(self.config.mode, &collector(&self.collected, "lakeformation")).await {
                 Ok(r) => PassOutcome {
                     lake: "lakeformation".into(),
                     findings: r.findings,
@@ -314,7 +320,7 @@ impl HealerFunction {
                 },
                 Err(e) => {
                     let error = format!("lakeformation: {e}");
-                    (collector(&self.collected))(HealerEvent::PassFailed {
+                    (collector(&self.collected, "lakeformation"))(HealerEvent::PassFailed {
                         error: error.clone(),
                         at: chrono::Utc::now(),
                     });
@@ -325,8 +331,9 @@ impl HealerFunction {
             response.passes.push(outcome);
         }
 
-        response.events = std::mem::take(&mut *self.collected.lock().expect("collector lock"));
-        self.publish(&response).await;
+        let collected = std::mem::take(&mut *self.collected.lock().expect("collector lock"));
+        response.events = collected.iter().map(|(_, event)| event.clone()).collect();
+        self.publish(&collected, &response).await;
         if (direct || reconcile) && !failures.is_empty() {
             return Err(HealerError::Invalid(format!("pass failed: {}", failures.join("; "))));
         }
@@ -350,7 +357,12 @@ impl HealerFunction {
                 let mut parts = rest.splitn(3, '/');
                 return match (parts.next(), parts.next(), parts.next()) {
                     (Some(run), Some(scenario), Some(rel)) if !run.is_empty() && !scenario.is_empty() => {
-                        if in_quarantine(rel) {
+                        // lakechaos's records: a run's reports (`<run>/_reports/`), a lake's
+                        // golden, journal and collected incidents (`_lakechaos/`).
+                        if lakechaos_lake::layout::is_hidden(scenario) || under_quarantine(HARNESS_RECORDS_PREFIX, rel)
+                        {
+                            Err(NotRouted("lakechaos records".into()))
+                        } else if in_quarantine(rel) {
                             Err(NotRouted("in quarantine".into()))
                         } else if healer_state(rel) {
                             Err(NotRouted("healer state".into()))
@@ -425,7 +437,8 @@ impl HealerFunction {
         }
         let lake = Lake::open_s3(&self.config.connection, &self.bucket, root, &CatalogKind::File).await;
         let config = healer_config(&self.config, &self.quarantine, root);
-        let healer = Arc::new(Healer::new(lake, config, collector(&self.collected)));
+        let url = format!("s3://{}/{root}", self.bucket);
+        let healer = Arc::new(Healer::new(lake, config, collector(&self.collected, &url)));
         lakes.insert(root.to_string(), healer.clone());
         healer
     }
@@ -450,20 +463,25 @@ impl HealerFunction {
             Err(e) => {
                 tracing::warn!(error = %e, %lake, "pass failed");
                 let error = format!("{lake}: {e}");
-                (collector(&self.collected))(HealerEvent::PassFailed { error: error.clone(), at: chrono::Utc::now() });
+                (collector(&self.collected, &lake))(HealerEvent::PassFailed {
+                    error: error.clone(),
+                    at: chrono::Utc::now(),
+                });
                 PassOutcome { lake, tables: tables.to_vec(), error: Some(error), ..PassOutcome::default() }
             }
         }
     }
 
     /// SNS (every incident, repair, unrepairable and resolution, before the invocation ends:
-    /// a frozen function publishes nothing) and CloudWatch.
-    async fn publish(&self, response: &HealerResponse) {
+    /// a frozen function publishes nothing) and CloudWatch. Each message names its lake (a
+    /// `lake` field beside the event's own, and a `lake` message attribute for subscription
+    /// filters): a game day's scoring step matches incidents to its lakes by it.
+    async fn publish(&self, events: &[(String, HealerEvent)], response: &HealerResponse) {
         if let Some(topic) = &self.topic {
-            for event in &response.events {
+            for (lake, event) in events {
                 let Some((subject, kind)) = crate::publish::subject_of(event) else { continue };
-                let body = serde_json::to_string(event).unwrap_or_default();
-                if let Err(e) = topic.publish(subject, &body, &[("event", kind)]).await {
+                let body = with_lake(event, lake);
+                if let Err(e) = topic.publish(subject, &body, &[("event", kind), ("lake", lake)]).await {
                     tracing::warn!(error = %e, topic = topic.arn(), "publishing to SNS failed");
                 }
             }
@@ -501,15 +519,27 @@ fn healer_config(config: &FunctionConfig, quarantine: &Option<(Arc<S3Store>, Str
     healer
 }
 
-/// A sink keeping events for the invocation's answer, and logging them as JSON lines.
-fn collector(collected: &Arc<Mutex<Vec<HealerEvent>>>) -> EventSink {
+/// An event as published: its own JSON with the lake beside it (readers of [`HealerEvent`]
+/// ignore the extra field).
+fn with_lake(event: &HealerEvent, lake: &str) -> String {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("lake".into(), lake.into());
+    }
+    value.to_string()
+}
+
+/// A sink keeping the events of `lake`'s passes for the invocation's answer, and logging them
+/// as JSON lines.
+fn collector(collected: &Arc<Mutex<Vec<(String, HealerEvent)>>>, lake: &str) -> EventSink {
     let collected = collected.clone();
+    let lake = lake.to_string();
     Arc::new(move |event: HealerEvent| {
         if crate::publish::subject_of(&event).is_some() || matches!(event, HealerEvent::PassFailed { .. }) {
             tracing::info!(event = %serde_json::to_string(&event).unwrap_or_default(), "healer event");
         }
         if let Ok(mut v) = collected.lock() {
-            v.push(event);
+            v.push((lake.clone(), event));
         }
     })
 }

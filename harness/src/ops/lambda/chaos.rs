@@ -14,6 +14,7 @@
 //! `LAKECHAOS_PREFIX`, `LAKECHAOS_SCENARIOS` (default: `scenarios/` beside the executable, as the
 //! deploy command packs it).
 
+use super::injection::{record_key, InjectionRecord, GOLDEN, INJECTION};
 use crate::error::ScenarioError;
 use crate::method::{self, LakeRecords, Method};
 use crate::scenario::{load_paths, Scenario};
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Where, inside a game-day lake, the harness keeps its own records (hidden from the healer).
-pub const RECORDS: &str = "_lakechaos";
+pub const RECORDS: &str = lakechaos_lake::layout::HARNESS_RECORDS_PREFIX;
 
 /// The function's settings.
 #[derive(Clone, Debug)]
@@ -53,8 +54,8 @@ pub enum ChaosError {
         #[source]
         source: Box<ChaosError>,
     },
-    #[error("listing {lake}: {source}")]
-    Listing {
+    #[error("{lake}: {source}")]
+    Store {
         lake: String,
         #[source]
         source: LakeError,
@@ -144,6 +145,9 @@ pub struct ChaosResponse {
     pub journal: String,
     pub rows: u64,
     pub ground_truth: GroundTruth,
+    /// When the fault began to be applied, and when the scoring step judges the lake.
+    pub injected_at: chrono::DateTime<chrono::Utc>,
+    pub due_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Checks the scenarios and the guard, that every lake is new, then seeds, records and injects
@@ -156,7 +160,7 @@ pub async fn inject(config: &ChaosConfig, conn: AwsConnection, request: &ChaosRe
         let prefix = run.scenario_prefix(&scenario.name);
         let lake = Lake::open_s3(run.connection(), run.bucket(), &prefix, &CatalogKind::File).await;
         let url = format!("s3://{}/{prefix}", run.bucket());
-        let existing = lake.store.list("").await.map_err(|source| ChaosError::Listing { lake: url.clone(), source })?;
+        let existing = lake.store.list("").await.map_err(|source| ChaosError::Store { lake: url.clone(), source })?;
         if !existing.is_empty() {
             return Err(ChaosError::Exists(url));
         }
@@ -179,7 +183,8 @@ pub async fn inject(config: &ChaosConfig, conn: AwsConnection, request: &ChaosRe
 }
 
 /// Seeds, records and injects one scenario into the new lake at `prefix`, through the method
-/// every injection uses.
+/// every injection uses; the injection record is written after the journal and before the
+/// fault is applied.
 async fn inject_one(
     run: &AwsRun,
     scenario: &Scenario,
@@ -190,17 +195,37 @@ async fn inject_one(
     let url = format!("s3://{}/{prefix}", run.bucket());
     let records = LakeRecords { store: lake.store.clone(), prefix: RECORDS.into() };
     let at = method::Target { lake: &lake, address: &url, catalog: "file" };
-    let (seeded, planned) = Method { scenario, seed }.inject(&at, &records).await?;
+    let method = Method { scenario, seed };
+    let seeded = method.seed(&lake, &records).await?;
+    let planned = method.plan(&at, &seeded.table, &[], &records).await?;
+    let scenario_text = std::fs::read_to_string(&scenario.source)
+        .map_err(|e| ChaosError::Config(format!("{}: {e}", scenario.source.display())))?;
+    let injected_at = chrono::Utc::now();
+    let record = InjectionRecord {
+        run_id: run.run_id().to_string(),
+        scenario: scenario.name.clone(),
+        seed,
+        scenario_file: scenario.source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        scenario_text,
+        injected_at,
+        due_at: injected_at + chrono::Duration::from_std(scenario.deadline()).unwrap_or(chrono::Duration::MAX),
+    };
+    let key = format!("{RECORDS}/{INJECTION}");
+    let json = serde_json::to_vec_pretty(&record).expect("a record serialises");
+    lake.store.put(&key, json.into()).await.map_err(|source| ChaosError::Store { lake: url.clone(), source })?;
+    method.apply(&lake, &planned).await?;
     tracing::info!(scenario = %scenario.name, lake = %url, "fault injected");
     Ok(ChaosResponse {
         scenario: scenario.name.clone(),
         seed,
         lake: url,
         catalog: "file".into(),
-        golden: format!("{prefix}/{RECORDS}/golden.json"),
+        golden: record_key(&prefix, GOLDEN),
         journal: format!("{prefix}/{}", planned.journal_at),
         rows: seeded.golden.total_rows(),
         ground_truth: planned.ground_truth().clone(),
+        injected_at,
+        due_at: record.due_at,
     })
 }
 

@@ -1,0 +1,59 @@
+//! Whether the damage a fault wrote is still somewhere: the healer must quarantine, never
+//! delete. Each object the fault wrote is looked for by its bytes' digest, in place and in the
+//! quarantine.
+
+use super::DamageKept;
+use lakechaos_faults::journal::JournalEntry;
+use lakechaos_faults::{GroundTruth, Journal};
+use lakechaos_lake::layout::is_reason_record;
+use lakechaos_lake::{LakeError, ObjectStore};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+
+/// Where a healer quarantines: a store and the prefix its quarantined objects are under.
+#[derive(Clone, Copy)]
+pub struct QuarantineAt<'a> {
+    pub store: &'a dyn ObjectStore,
+    pub prefix: &'a str,
+}
+
+/// How many of the objects the journal says the fault wrote are still in `lake` (at the ground
+/// truth's files) or in `quarantine`.
+pub async fn damage_kept(
+    journal: &Journal,
+    truth: &GroundTruth,
+    lake: &dyn ObjectStore,
+    quarantine: QuarantineAt<'_>,
+) -> Result<DamageKept, LakeError> {
+    let wanted: Vec<&String> = journal
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            JournalEntry::Object { after_sha256: Some(h), .. } => Some(h),
+            _ => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(DamageKept::default());
+    }
+    let mut present = HashSet::new();
+    let prefix = format!("{}/", quarantine.prefix.trim_end_matches('/'));
+    for object in quarantine.store.list(&prefix).await? {
+        if is_reason_record(&object.key) {
+            continue;
+        }
+        if let Ok(data) = quarantine.store.get(&object.key).await {
+            present.insert(hex(&data));
+        }
+    }
+    for key in &truth.files {
+        if let Ok(data) = lake.get(key).await {
+            present.insert(hex(&data));
+        }
+    }
+    Ok(DamageKept { damaged: wanted.len(), kept: wanted.iter().filter(|h| present.contains(h.as_str())).count() })
+}
+
+fn hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
