@@ -1,5 +1,6 @@
 # Least privilege: the healer may touch only the lake's buckets, its Glue database, its queue and
-# topic; the chaos injector only the `chaos/` prefix of the curated bucket. Policies are plain
+# topic; the chaos injector only the `chaos/` prefix of the curated bucket (and, to score,
+# reading the same prefix of the quarantine bucket, its incident ledger and its metrics). Policies are plain
 # JSON (jsonencode) so `terraform test` can read them back and check these properties.
 
 locals {
@@ -137,6 +138,35 @@ locals {
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
         Resource = "${local.curated_arn}/chaos/*"
+      },
+      {
+        # Scoring looks for the damaged objects the healer quarantined; game-day lakes are
+        # quarantined under the same prefix in the quarantine bucket. Read only.
+        Sid       = "ListQuarantinedGameDays"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = local.bucket_arn["quarantine"]
+        Condition = { StringLike = { "s3:prefix" = ["${local.gameday_prefix}/*", local.gameday_prefix] } }
+      },
+      {
+        Sid      = "ReadQuarantinedGameDays"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = "${local.bucket_arn["quarantine"]}/${local.gameday_prefix}/*"
+      },
+      {
+        Sid      = "IncidentLedger"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+        Resource = aws_sqs_queue.gameday_incidents.arn
+      },
+      {
+        # PutMetricData has no resources; it is scoped to the game days' namespace instead.
+        Sid       = "GameDayMetrics"
+        Effect    = "Allow"
+        Action    = ["cloudwatch:PutMetricData"]
+        Resource  = "*"
+        Condition = { StringEquals = { "cloudwatch:namespace" = local.gameday_namespace } }
       },
       {
         Sid      = "LakeKey"

@@ -37,7 +37,7 @@ resource "aws_lambda_function" "healer" {
       LAKEHEALER_QUARANTINE = "s3://${aws_s3_bucket.zone["quarantine"].id}"
       LAKEHEALER_SNS_TOPIC  = aws_sns_topic.incidents.arn
       # Game-day lakes the chaos function seeds under chaos/<run>/<scenario>/ in the same bucket.
-      LAKEHEALER_GAMEDAY_PREFIX    = "chaos"
+      LAKEHEALER_GAMEDAY_PREFIX    = local.gameday_prefix
       LAKEHEALER_METRICS_NAMESPACE = "Lakehealer"
       LAKEHEALER_LF_POLICY         = jsonencode(local.healer_lf_policy)
     }
@@ -58,7 +58,7 @@ resource "aws_lambda_function" "chaos" {
   #checkov:skip=CKV_AWS_272:the zip is built from this repository by CI; AWS Signer profiles are the account's choice
   #checkov:skip=CKV_AWS_117:it reaches S3, Glue, SQS and SNS only; running it in a VPC needs endpoints this module does not own
   function_name                  = "${var.name}-chaos"
-  description                    = "lakechaos: injects a named scenario's fault, behind the aws target's guard"
+  description                    = "lakechaos: injects game days behind the aws target's guard, and scores them"
   role                           = aws_iam_role.chaos.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
@@ -79,7 +79,12 @@ resource "aws_lambda_function" "chaos" {
     variables = {
       LAKECHAOS_ALLOW_ACCOUNTS = local.account
       LAKECHAOS_BUCKET         = aws_s3_bucket.zone["curated"].id
-      LAKECHAOS_PREFIX         = "chaos"
+      LAKECHAOS_PREFIX         = local.gameday_prefix
+      # The scoring step (gameday.tf).
+      LAKECHAOS_INCIDENT_LEDGER   = aws_sqs_queue.gameday_incidents.id
+      LAKECHAOS_QUARANTINE        = local.gameday_quarantine
+      LAKECHAOS_METRICS_NAMESPACE = local.gameday_namespace
+      LAKECHAOS_RETENTION_DAYS    = tostring(var.gameday_retention_days)
     }
   }
   depends_on = [aws_cloudwatch_log_group.function]

@@ -32,3 +32,8 @@ output "kms_key_arn" {
   description = "The key encrypting the buckets, the queue and the topic."
   value       = aws_kms_key.lake.arn
 }
+
+output "gameday_incidents_queue_url" {
+  description = "The queue keeping the healer's incidents about game-day lakes until the scoring pass collects them."
+  value       = aws_sqs_queue.gameday_incidents.id
+}

@@ -92,3 +92,19 @@ variable "reconcile_schedule" {
   type        = string
   default     = "rate(5 minutes)"
 }
+
+variable "score_schedule" {
+  description = "EventBridge Scheduler expression of the game-day scoring pass (on while game days are enabled)."
+  type        = string
+  default     = "rate(5 minutes)"
+}
+
+variable "gameday_retention_days" {
+  description = "Game-day lakes older than this many days are deleted by the scoring pass (their reports stay)."
+  type        = number
+  default     = 7
+  validation {
+    condition     = var.gameday_retention_days >= 1 && floor(var.gameday_retention_days) == var.gameday_retention_days
+    error_message = "gameday_retention_days: a whole number of days, at least 1."
+  }
+}

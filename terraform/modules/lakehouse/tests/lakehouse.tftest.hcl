@@ -205,3 +205,63 @@ run "a_bad_name_is_refused" {
   }
   expect_failures = [var.name]
 }
+
+run "the_scoring_step_is_wired_and_confined_to_game_days" {
+  command = apply
+
+  assert {
+    condition     = aws_scheduler_schedule.gameday_score.target[0].arn == aws_lambda_function.chaos.arn && jsondecode(aws_scheduler_schedule.gameday_score.target[0].input) == { score = {} }
+    error_message = "the scoring schedule invokes the chaos function's scoring step"
+  }
+  assert {
+    condition     = aws_scheduler_schedule.gameday_score.state == aws_scheduler_schedule.gameday.state
+    error_message = "scoring is on exactly when game days are"
+  }
+  assert {
+    condition     = jsondecode(aws_sns_topic_subscription.gameday_incidents.filter_policy) == { lake = [{ prefix = "s3://${aws_s3_bucket.zone["curated"].id}/chaos/" }] } && aws_sns_topic_subscription.gameday_incidents.raw_message_delivery
+    error_message = "the ledger hears only the incidents of game-day lakes, as the healer published them"
+  }
+  assert {
+    condition = (aws_lambda_function.chaos.environment[0].variables["LAKECHAOS_INCIDENT_LEDGER"] == aws_sqs_queue.gameday_incidents.id
+      && aws_lambda_function.chaos.environment[0].variables["LAKECHAOS_QUARANTINE"] == aws_lambda_function.healer.environment[0].variables["LAKEHEALER_QUARANTINE"]
+    && aws_lambda_function.chaos.environment[0].variables["LAKECHAOS_RETENTION_DAYS"] == "7")
+    error_message = "the scoring step reads the ledger and the healer's quarantine, and keeps lakes 7 days by default"
+  }
+  assert {
+    # Every S3 resource the chaos role names is under chaos/ (objects), or a bucket listed
+    # only under the chaos/ prefix.
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.chaos.policy).Statement : [
+        for r in flatten([s.Resource]) : (
+          contains(["arn:aws:s3:::lc-test-curated-123456789012/chaos/*", "arn:aws:s3:::lc-test-quarantine-123456789012/chaos/*"], r)
+          || (contains(flatten([s.Action]), "s3:ListBucket") && try(s.Condition.StringLike["s3:prefix"], []) == ["chaos/*", "chaos"])
+          || (flatten([s.Action]) == ["s3:GetBucketVersioning"] && r == "arn:aws:s3:::lc-test-curated-123456789012")
+        )
+      ] if length([for a in flatten([s.Action]) : a if startswith(a, "s3:")]) > 0
+    ]))
+    error_message = "the chaos role's S3 access is confined to the game-day prefix"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.chaos.policy).Statement : [
+        for a in flatten([s.Action]) : startswith(a, "s3:Get") || a == "s3:ListBucket"
+      ] if contains(flatten([s.Resource]), "arn:aws:s3:::lc-test-quarantine-123456789012/chaos/*") || contains(flatten([s.Resource]), "arn:aws:s3:::lc-test-quarantine-123456789012")
+    ]))
+    error_message = "the chaos role only reads the quarantine"
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.chaos.policy).Statement :
+      try(s.Condition.StringEquals["cloudwatch:namespace"], "") == "Lakechaos" if contains(flatten([s.Action]), "cloudwatch:PutMetricData")
+    ])
+    error_message = "the chaos role publishes metrics only in the Lakechaos namespace"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.chaos.policy).Statement : [
+        for r in flatten([s.Resource]) : contains([aws_sqs_queue.gameday_incidents.arn, aws_sqs_queue.healer_dlq.arn], r)
+      ] if length([for a in flatten([s.Action]) : a if startswith(a, "sqs:")]) > 0
+    ]))
+    error_message = "the chaos role reaches only its ledger and the dead-letter queue"
+  }
+}
