@@ -86,9 +86,10 @@ fn the_module_is_formatted_valid_and_passes_its_tests() {
         ws.ok(dir, &["validate", "-no-color"]);
     }
     let out = ws.ok("modules/lakehouse", &["test", "-no-color"]);
-    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
 
-    // The checks can fail: a healer policy that reaches outside the lake is caught.
+    // The checks can fail: a healer policy that reaches outside the lake, and a scoring step
+    // that reads the whole quarantine bucket, are caught.
     let iam = ws.root.join("modules/lakehouse/iam.tf");
     let text = std::fs::read_to_string(&iam).unwrap();
     let widened = text.replacen(
@@ -97,10 +98,14 @@ fn the_module_is_formatted_valid_and_passes_its_tests() {
         1,
     );
     assert_ne!(text, widened, "the healer's object statement moved; update this test");
+    let chaos_read = "Resource = \"${local.bucket_arn[\"quarantine\"]}/${local.gameday_prefix}/*\"";
+    assert!(widened.contains(chaos_read), "the scoring step's quarantine statement moved; update this test");
+    let widened = widened.replacen(chaos_read, "Resource = \"${local.bucket_arn[\"quarantine\"]}/*\"", 1);
     std::fs::write(&iam, widened).unwrap();
     let out = ws.terraform("modules/lakehouse", &["test", "-no-color"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success() && text.contains("\"the_healer_cannot_write_outside_the_lake\"... fail"), "{text}");
+    assert!(text.contains("\"the_scoring_step_is_wired_and_confined_to_game_days\"... fail"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
