@@ -229,4 +229,23 @@ async fn the_scoring_step_scores_reverts_reports_and_expires_game_days() {
         (json!([]), json!([]), json!([])),
         "{again}"
     );
+
+    // The same step from the command line, behind the same guard.
+    let guard = dir.path().join("aws.yaml");
+    std::fs::write(&guard, format!("allow_accounts: ['123456789012']\nbucket: {BUCKET}\nprefix: chaos\n")).unwrap();
+    let endpoint = moto.endpoint();
+    let cli = |args: &[&str]| {
+        let mut all = vec!["score", "--endpoint-url", endpoint, "--aws-config", guard.to_str().unwrap()];
+        all.extend_from_slice(args);
+        common::lakechaos_against(endpoint, &all)
+    };
+    let out = cli(&["--format", "json", "--incident-ledger", ledger.url()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let pass: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((pass["scored"].clone(), pass["errors"].clone()), (json!([]), json!([])), "{pass}");
+    std::fs::write(&guard, format!("allow_accounts: ['999999999999']\nbucket: {BUCKET}\nprefix: chaos\n")).unwrap();
+    let refused = cli(&[]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(said.contains("123456789012") && said.contains("999999999999"), "the refused account is named: {said}");
 }

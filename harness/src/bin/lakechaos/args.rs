@@ -27,6 +27,40 @@ impl Selection {
     }
 }
 
+/// `lakechaos score`: the chaos function's scoring step, run from anywhere with the aws
+/// target's guard file.
+#[derive(clap::Args, Clone)]
+pub struct ScoreArgs {
+    /// The aws target's guard configuration (allowed accounts, bucket, game-day prefix).
+    #[arg(long, value_name = "FILE")]
+    pub aws_config: PathBuf,
+    /// Score only this run (default: every run past its due time, not yet scored).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// The queue subscribed to the healer's incident topic (TTD); without it detection is
+    /// reported as not observed.
+    #[arg(long, value_name = "URL")]
+    pub incident_ledger: Option<String>,
+    /// The healer's quarantine bucket (`s3://BUCKET[/PREFIX]`); default `_quarantine/` in each lake.
+    #[arg(long, value_name = "s3://BUCKET")]
+    pub quarantine: Option<String>,
+    /// Game-day lakes older than this are deleted (their reports stay).
+    #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..))]
+    pub retention_days: i64,
+    /// CloudWatch namespace of the run metrics.
+    #[arg(long, value_name = "NS")]
+    pub cloudwatch_namespace: Option<String>,
+    /// Pushgateway base URL for the run metrics.
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
+    /// An AWS-compatible endpoint (an emulator); otherwise AWS_ENDPOINT_URL or AWS itself.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// `text` (a line per run) or `json` (the whole pass).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
 #[derive(clap::Args, Clone)]
 pub struct DeployArgs {
     /// Function name prefix: the functions are `<name>-healer` and `<name>-chaos`.

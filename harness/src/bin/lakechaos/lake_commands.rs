@@ -1,6 +1,6 @@
 //! The commands that act on one lake or on deployed functions: inject, revert, verify, deploy.
 
-use crate::args::DeployArgs;
+use crate::args::{DeployArgs, ScoreArgs};
 use lakechaos::method::{self, FileRecords, Method};
 use lakechaos::scenario::load::load_file;
 use lakechaos::Stage;
@@ -124,6 +124,50 @@ pub async fn verify(lake: &str, endpoint_url: Option<String>, format: &str) -> C
         }
     }
     Ok(if verdicts.iter().all(|v| v.verification.healed) { 0 } else { 1 })
+}
+
+/// One scoring pass from the command line (the chaos function's `{"score": {}}`).
+pub async fn score(args: ScoreArgs) -> CliResult {
+    use lakechaos::ops::lambda::score::{score, ScoreConfig, ScoreRequest};
+    let guard = lakechaos::targets::aws_guard::AwsGuardConfig::load(&args.aws_config)?;
+    let mut conn = AwsConnection::from_environment(guard.profile.clone(), guard.region.clone());
+    if args.endpoint_url.is_some() {
+        conn.endpoint_url = args.endpoint_url.clone();
+    }
+    let config = ScoreConfig {
+        guard,
+        ledger: args.incident_ledger,
+        quarantine: args.quarantine,
+        retention: chrono::Duration::days(args.retention_days),
+        cloudwatch_namespace: args.cloudwatch_namespace,
+        pushgateway: args.pushgateway,
+    };
+    let pass = score(&config, conn, &ScoreRequest { run_id: args.run_id }, chrono::Utc::now()).await?;
+    if args.format == "json" {
+        println!("{}", serde_json::to_string_pretty(&pass)?);
+    } else {
+        for run in &pass.scored {
+            println!(
+                "SCORED  {}: {} passed, {} failed, {} errors; reports {}",
+                run.run_id,
+                run.passed,
+                run.failed,
+                run.errors,
+                run.reports.join(", ")
+            );
+        }
+        for waiting in &pass.waiting {
+            println!("WAITING {}: due {}", waiting.run_id, waiting.due_at.to_rfc3339());
+        }
+        for run_id in &pass.expired {
+            println!("EXPIRED {run_id}: lakes deleted, reports kept");
+        }
+        for error in &pass.errors {
+            println!("ERROR   {error}");
+        }
+    }
+    let failed = pass.scored.iter().any(|r| r.failed + r.errors > 0) || !pass.errors.is_empty();
+    Ok(if failed { 1 } else { 0 })
 }
 
 /// The usual AWS sources, with the endpoint given on the command line first.

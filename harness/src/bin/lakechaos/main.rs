@@ -7,7 +7,7 @@ mod args;
 mod commands;
 mod lake_commands;
 
-use args::{DeployArgs, PublishArgs, RunArgs, Selection};
+use args::{DeployArgs, PublishArgs, RunArgs, ScoreArgs, Selection};
 use clap::{Parser, Subcommand};
 use lakehealer::cli::{CliResult, Logging};
 use std::path::PathBuf;
@@ -137,6 +137,11 @@ enum Command {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// Score the game days the chaos function injected whose deadline has passed, as its
+    /// scheduled scoring step does: verify against golden, TTD from the incident ledger, TTR,
+    /// revert what is still broken, publish metrics, write reports under `<run>/_reports/`,
+    /// delete lakes past the retention. Exit 1 if a run scored now failed.
+    Score(ScoreArgs),
     /// Undo a fault from its journal (after a killed run, or after `inject`; a game-day lake's
     /// from `s3://BUCKET/.../_lakechaos/journal.json`); PostgreSQL journals carry their database
     /// URL and the SQL that reverts them.
@@ -168,7 +173,17 @@ async fn run(cli: Cli) -> CliResult {
             commands::run(&select, &run, commands::Reports { junit, json, html }, &publish).await
         }
         Command::Bench { select, run, repeat, json } => commands::bench(&select, &run, repeat, json).await,
-        Command::BenchScan { workdir, lake, days, rows_per_day, files_per_day, footer_files, duckdb_python, repeat, json } => {
+        Command::BenchScan {
+            workdir,
+            lake,
+            days,
+            rows_per_day,
+            files_per_day,
+            footer_files,
+            duckdb_python,
+            repeat,
+            json,
+        } => {
             let duckdb_python = duckdb_python.exists().then_some(duckdb_python);
             let opts = lakechaos::ops::scan_bench::ScanBenchOptions {
                 workdir,
@@ -191,6 +206,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Gameday { config } => commands::gameday(&config).await,
         Command::Deploy(args) => commands::deploy(args).await,
         Command::Verify { lake, endpoint_url, format } => commands::verify(&lake, endpoint_url, &format).await,
+        Command::Score(args) => commands::score(args).await,
         Command::Revert { journal: Some(journal), endpoint_url, .. } => commands::revert(&journal, endpoint_url).await,
         Command::Revert { all: Some(dir), endpoint_url, .. } => commands::revert_all(&dir, endpoint_url).await,
         Command::Revert { .. } => Err("give --journal FILE or --all DIR".into()),
