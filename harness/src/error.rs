@@ -2,13 +2,13 @@
 //! wrong there. Reports show both (`seed: …`, `inject: …`), so a reader knows at once whether
 //! the lake was touched.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Any error, from any layer, kept with its source chain.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A step of the loop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Creating the scenario's lake, bucket, database or work directory.

@@ -230,6 +230,15 @@ async fn the_scoring_step_scores_reverts_reports_and_expires_game_days() {
         "{again}"
     );
 
+    // A pass stopped after it reverted a lake but before it reported: the next pass keeps the
+    // verdict it recorded, rather than judging the reverted lake repaired.
+    whole.delete("chaos/gd-unhealed/_reports/report.json").await.unwrap();
+    let redo = chaos.call(json!({ "score": {} })).await;
+    let rescored = run(&redo, "gd-unhealed");
+    assert_eq!((rescored["passed"].as_u64(), rescored["failed"].as_u64()), (Some(0), Some(1)), "{redo}");
+    assert_eq!(rescored["scenarios"][0]["reverted"], true, "{redo}");
+    assert_eq!(redo["scored"].as_array().unwrap().len(), 1, "{redo}");
+
     // The same step from the command line, behind the same guard.
     let guard = dir.path().join("aws.yaml");
     std::fs::write(&guard, format!("allow_accounts: ['123456789012']\nbucket: {BUCKET}\nprefix: chaos\n")).unwrap();

@@ -3,11 +3,11 @@
 use crate::scenario::{Scenario, Slo};
 use lakechaos_faults::GroundTruth;
 use lakechaos_fixtures::Verification;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// How a scenario ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every expectation held.
@@ -21,7 +21,7 @@ pub enum Status {
 }
 
 /// The result of one scenario.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioResult {
     pub name: String,
     pub source: PathBuf,

@@ -6,7 +6,7 @@ pub mod load;
 
 use lakechaos_faults::FaultSpec;
 use lakechaos_fixtures::OrdersSpec;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -72,7 +72,7 @@ pub fn stream_seed(run_seed: u64, scenario: &str, stream: &str) -> u64 {
 }
 
 /// Detection and repair deadlines, measured from the start of injection.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Slo {
     #[serde(with = "duration_ms")]
     pub detect_within: Duration,
@@ -91,9 +91,13 @@ pub struct Expectations {
 }
 
 pub(crate) mod duration_ms {
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(ms / 1000.0).map_err(serde::de::Error::custom)
     }
 }

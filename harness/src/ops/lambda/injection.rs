@@ -41,3 +41,5 @@ pub fn root_of_injection(key: &str) -> Option<&str> {
 pub const INJECTION: &str = "injection.json";
 pub const GOLDEN: &str = "golden.json";
 pub const JOURNAL: &str = "journal.json";
+/// The scoring step's verdict on the lake, kept before it reverts anything.
+pub const VERDICT: &str = "verdict.json";

@@ -158,8 +158,6 @@ struct RunState {
     scored: bool,
     /// The earliest object time, for runs whose records are unreadable.
     first_write: Option<DateTime<Utc>>,
-    /// Every key of the run except its reports.
-    lake_keys: Vec<String>,
 }
 
 /// One scoring pass at `now`.
@@ -249,10 +247,20 @@ pub async fn score(
         if now - oldest <= config.retention {
             continue;
         }
-        let state = &runs[&run_id];
+        // Listed again: this pass may have written records into the run's lakes.
+        let run_prefix = format!("{prefix}/{run_id}/");
+        let keys = match whole.list(&run_prefix).await {
+            Ok(objects) => {
+                objects.into_iter().map(|o| o.key).filter(|k| !k.starts_with(&format!("{run_prefix}{REPORTS}/")))
+            }
+            Err(e) => {
+                pass.errors.push(format!("{run_id}: listing s3://{bucket}/{run_prefix}: {e}"));
+                continue;
+            }
+        };
         let mut failed = None;
-        for key in &state.lake_keys {
-            if let Err(e) = whole.delete(key).await {
+        for key in keys {
+            if let Err(e) = whole.delete(&key).await {
                 failed = Some(format!("{run_id}: deleting s3://{bucket}/{key}: {e}"));
                 break;
             }
@@ -276,7 +284,6 @@ fn runs_of(objects: &[ObjectMeta], prefix: &str) -> BTreeMap<String, RunState> {
             state.scored |= within == format!("{REPORTS}/report.json");
             continue;
         }
-        state.lake_keys.push(object.key.clone());
         if let Some(t) = object.modified {
             state.first_write = Some(state.first_write.map_or(t, |f| f.min(t)));
         }
@@ -401,7 +408,6 @@ mod tests {
         let gd1 = &runs["gd-1"];
         assert_eq!(gd1.lakes.len(), 2);
         assert!(gd1.scored, "report.json marks a run scored");
-        assert_eq!(gd1.lake_keys.len(), 3, "reports are not the lakes' and are kept");
         assert_eq!(gd1.first_write, objects[1].modified);
         assert!(!runs["gd-2"].scored, "only report.json (written last) marks a run scored");
         assert!(runs["gd-3"].lakes.is_empty(), "an injection record deeper in a lake is not a lake's");

@@ -9,7 +9,7 @@
 //! excluded). Time to detect is the first
 //! matching incident's time, as the healer stamped it.
 
-use super::injection::{incidents_prefix, record_key, InjectionRecord, GOLDEN, JOURNAL};
+use super::injection::{incidents_prefix, record_key, InjectionRecord, GOLDEN, JOURNAL, VERDICT};
 use crate::backend::damage::{damage_kept, QuarantineAt};
 use crate::run::observe::Observation;
 use crate::run::result::ScenarioResult;
@@ -83,6 +83,18 @@ async fn judge(
     let truth = journal.ground_truth.clone();
     let lake = Lake::open_s3(at.conn, at.bucket, at.root, &CatalogKind::File).await;
     let mut verifier = Verifier::new(GoldenManifest::from(golden));
+    let verdict_key = record_key(at.root, VERDICT);
+    if at.objects.iter().any(|o| o.key == verdict_key) {
+        // An earlier pass judged this lake and stopped before it reported: its verdict stands
+        // (the lake may have been reverted since, which is no repair), and a revert it began is
+        // completed.
+        let bytes = whole.get(&verdict_key).await.map_err(|e| format!("{verdict_key}: {e}"))?;
+        *result = serde_json::from_slice(&bytes).map_err(|e| format!("{verdict_key}: {e}"))?;
+        if result.reverted && !verifier.verify(&lake).await.map_err(|e| format!("verifying: {e}"))?.healed {
+            revert(&journal, &lake, &mut verifier, result, at).await?;
+        }
+        return Ok(());
+    }
     let verification =
         verifier.verify(&lake).await.map_err(|e| format!("verifying s3://{}/{}: {e}", at.bucket, at.root))?;
 
@@ -101,21 +113,36 @@ async fn judge(
     result.locations_total = truth.locations().len();
     result.rows_expected = verification.rows_expected;
     result.duration_ms = (chrono::Utc::now() - record.injected_at).num_milliseconds().max(0) as f64;
-    let healed = verification.healed;
+    // Whatever the healer left broken goes back to how it was before the fault.
+    result.reverted = !verification.healed;
     result.ground_truth = Some(truth);
     result.verification = Some(verification);
-    if !healed {
-        // Whatever the healer left broken goes back to how it was before the fault.
-        journal.revert(&lake).await.map_err(|e| format!("reverting s3://{}/{}: {e}", at.bucket, at.root))?;
-        result.reverted = true;
-        let after = verifier.verify(&lake).await.map_err(|e| format!("verifying after the revert: {e}"))?;
-        if !after.healed {
-            result.failures.push(format!(
-                "revert: the lake is still not equal to golden after reverting the journal ({})",
-                verdict::describe_unhealed(&after)
-            ));
-            result.status = crate::run::result::Status::Failed;
-        }
+    // The verdict is kept before anything changes the lake, so a pass stopped midway does not
+    // judge the reverted lake as repaired.
+    let json = serde_json::to_vec_pretty(result).map_err(|e| format!("the verdict: {e}"))?;
+    whole.put(&verdict_key, json.into()).await.map_err(|e| format!("writing {verdict_key}: {e}"))?;
+    if result.reverted {
+        revert(&journal, &lake, &mut verifier, result, at).await?;
+    }
+    Ok(())
+}
+
+/// Reverts the lake from its journal and checks that it equals golden again.
+async fn revert(
+    journal: &Journal,
+    lake: &Lake,
+    verifier: &mut Verifier,
+    result: &mut ScenarioResult,
+    at: &GameDayLake<'_>,
+) -> Result<(), String> {
+    journal.revert(lake).await.map_err(|e| format!("reverting s3://{}/{}: {e}", at.bucket, at.root))?;
+    let after = verifier.verify(lake).await.map_err(|e| format!("verifying after the revert: {e}"))?;
+    if !after.healed {
+        result.failures.push(format!(
+            "revert: the lake is still not equal to golden after reverting the journal ({})",
+            verdict::describe_unhealed(&after)
+        ));
+        result.status = crate::run::result::Status::Failed;
     }
     Ok(())
 }
