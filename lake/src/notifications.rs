@@ -114,27 +114,10 @@ impl EventQueue {
     /// Raw message bodies, waiting up to `wait` (long polling) for the first; each message
     /// returned is deleted from the queue.
     pub async fn receive_raw(&self, wait: Duration) -> Result<Vec<String>> {
-        let out = self
-            .client
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(wait.as_secs().min(20) as i32)
-            .send()
-            .await
-            .map_err(|e| sdk_error("SQS", &self.endpoint, format!("receive from {}", self.url), e))?;
         let mut bodies = Vec::new();
-        for message in out.messages() {
-            if let Some(handle) = message.receipt_handle() {
-                self.client
-                    .delete_message()
-                    .queue_url(&self.url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("SQS", &self.endpoint, format!("delete from {}", self.url), e))?;
-            }
-            bodies.extend(message.body().map(str::to_string));
+        for message in self.receive_messages(wait).await? {
+            self.delete_message(&message).await?;
+            bodies.push(message.body);
         }
         Ok(bodies)
     }
