@@ -10,6 +10,7 @@
 
 #[macro_use]
 pub mod registry;
+pub mod column;
 mod error;
 mod fault;
 pub mod journal;
@@ -18,6 +19,7 @@ mod rewrite;
 pub mod select;
 pub mod strict;
 
+pub use column::{ColumnChoice, ColumnSelector, TypeFamily};
 pub use error::FaultError;
 pub use fault::{column_name, Fault, Footprint, InvalidParameter};
 pub use journal::{AnyJournal, Journal};

@@ -1,14 +1,17 @@
 //! Null flood: a bug upstream writes nulls into a share of one column's values. The files stay
 //! valid Parquet; only the data is wrong.
 
+use crate::pg::{PgFaultPlan, PgTable};
 use crate::rewrite::{decode, encode};
 use crate::select::{choose_files, Selection};
-use crate::pg::{PgFaultPlan, PgTable};
-use crate::{Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth, InvalidParameter};
-use rand_chacha::ChaCha8Rng;
+use crate::{
+    Change, ColumnChoice, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth,
+    InvalidParameter,
+};
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow_schema::{Field, Schema};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -16,9 +19,10 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NullFlood {
-    /// The column to flood (default: drawn from the contract).
+    /// The column to flood: a name, `"*"` or a selector such as `{type: string}` (default: any
+    /// contract column, drawn by the seed).
     #[serde(default)]
-    pub column: Option<String>,
+    pub column: Option<ColumnChoice>,
     /// Share of the file's rows whose value becomes null, in (0, 1].
     #[serde(deserialize_with = "crate::strict::f64")]
     pub fraction: f64,
@@ -43,7 +47,7 @@ impl Fault for NullFlood {
 
     fn validate(&self) -> Result<(), InvalidParameter> {
         if let Some(c) = &self.column {
-            crate::column_name("column", c)?;
+            c.validate("column")?;
         }
         if !(self.fraction > 0.0 && self.fraction <= 1.0) {
             return Err(InvalidParameter(format!("fraction must be in (0, 1], got {}", self.fraction)));
@@ -52,13 +56,7 @@ impl Fault for NullFlood {
     }
 
     fn check_contract(&self, contract: &[lakechaos_lake::ColumnDef]) -> Result<(), InvalidParameter> {
-        match &self.column {
-            Some(c) if !contract.iter().any(|x| &x.name == c) => Err(InvalidParameter(format!(
-                "column: {c:?} is not a column of the dataset (expected one of {})",
-                contract.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")
-            ))),
-            _ => Ok(()),
-        }
+        self.column.as_ref().map_or(Ok(()), |c| c.check("column", contract, |_| true))
     }
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
@@ -74,22 +72,18 @@ impl Fault for NullFlood {
     }
 
     fn examples(select: &Selection) -> Vec<NullFlood> {
-        vec![NullFlood { column: Some("customer_id".into()), fraction: 0.5, select: select.clone() }]
+        vec![NullFlood {
+            column: Some(ColumnChoice::Named("customer_id".into())),
+            fraction: 0.5,
+            select: select.clone(),
+        }]
     }
 }
 
 impl NullFlood {
     async fn plan_files(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
-        let column = match &self.column {
-            Some(c) if ctx.table.column(c).is_none() => {
-                return Err(FaultError::NotApplicable(format!(
-                    "column {c} is not in the contract of {}",
-                    ctx.table.name
-                )))
-            }
-            Some(c) => c.clone(),
-            None => ctx.table.columns[ctx.rng.random_range(0..ctx.table.columns.len())].name.clone(),
-        };
+        let column =
+            self.column.as_ref().unwrap_or(&ColumnChoice::Any).resolve(&ctx.table.columns, |_| true, ctx.rng)?;
         let files = choose_files(ctx, &self.select).await?;
         let mut changes = Vec::new();
         let mut rows_nulled = 0u64;
@@ -144,9 +138,9 @@ impl NullFlood {
         let (mut p, journal) = crate::pg::start(self, table, tag);
         let l = &table.layout;
         let (served, key) = (l.served(), ident(&table.key));
-        let column = match &self.column {
-            Some(c) => c.clone(),
-            None => draw_column(table, rng)?,
+        let column = match self.column.as_ref() {
+            Some(ColumnChoice::Named(c)) => c.clone(),
+            choice => draw_column(table, choice, rng)?,
         };
         contract_column(table, &column)?;
         let c = ident(&column);
@@ -164,7 +158,8 @@ impl NullFlood {
         p.revert = vec![format!("UPDATE {served} s SET {c} = j.{c} FROM {journal} j WHERE s.{key} = j.{key}")];
         p.ground_truth.columns = vec![column.clone()];
         p.ground_truth.partitions = days.iter().map(|d| l.day_location(*d)).collect();
-        p.ground_truth.detail = format!("{:.0}% of {column} set to NULL on {} day(s)", self.fraction * 100.0, days.len());
+        p.ground_truth.detail =
+            format!("{:.0}% of {column} set to NULL on {} day(s)", self.fraction * 100.0, days.len());
         Ok(p)
     }
 }

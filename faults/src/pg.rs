@@ -22,7 +22,6 @@ use lakechaos_lake::pg::types::pg_type;
 use lakechaos_lake::pg::{ident, literal, sql_error, PgLayout};
 use lakechaos_lake::ColumnDef;
 use rand::seq::index::sample;
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -118,14 +117,15 @@ pub(crate) fn contract_column<'a>(table: &'a PgTable, column: &str) -> Result<&'
     })
 }
 
-/// A contract column that is neither the key nor the partition column.
-pub(crate) fn draw_column(table: &PgTable, rng: &mut ChaCha8Rng) -> Result<String, FaultError> {
-    let candidates: Vec<&ColumnDef> =
-        table.contract.iter().filter(|c| c.name != table.key && c.name != table.layout.partition_column).collect();
-    if candidates.is_empty() {
-        return Err(FaultError::NotApplicable("no column to damage".into()));
-    }
-    Ok(candidates[rng.random_range(0..candidates.len())].name.clone())
+/// A contract column that is neither the key nor the partition column, among those `choice`
+/// (a wildcard or selector; `None` is any) accepts.
+pub(crate) fn draw_column(
+    table: &PgTable,
+    choice: Option<&crate::ColumnChoice>,
+    rng: &mut ChaCha8Rng,
+) -> Result<String, FaultError> {
+    let changeable = |c: &ColumnDef| c.name != table.key && c.name != table.layout.partition_column;
+    choice.unwrap_or(&crate::ColumnChoice::Any).resolve(&table.contract, changeable, rng)
 }
 
 /// `n` distinct days, sorted.

@@ -1,16 +1,19 @@
 //! Schema drift: an upstream writer adds, drops, renames or retypes a column in some files.
 
+use crate::pg::{PgFaultPlan, PgTable};
 use crate::rewrite::{decode, encode};
 use crate::select::{choose_files, Selection};
-use crate::pg::{PgFaultPlan, PgTable};
-use crate::{catalog_location, Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth, InvalidParameter};
-use rand_chacha::ChaCha8Rng;
+use crate::{
+    catalog_location, Change, ColumnChoice, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint,
+    GroundTruth, InvalidParameter,
+};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_cast::cast;
 use arrow_schema::{DataType, Field, Schema};
 use lakechaos_lake::contract::{arrow_type, logical_type};
 use lakechaos_lake::{DeclaredColumn, TableDef};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -46,10 +49,11 @@ pub enum DriftScope {
 pub struct SchemaDrift {
     /// `add_column`, `drop_column`, `rename_column` or `change_type`.
     pub mode: DriftMode,
-    /// The column to drop, rename or retype (default: drawn from the contract), or the name of
-    /// the added column (default `ingest_source`).
+    /// The column to drop, rename or retype: a name, `"*"` or a selector such as
+    /// `{type: integer, nullable: false}` (default: any contract column, drawn by the seed); or
+    /// the name of the added column (default `ingest_source`).
     #[serde(default)]
-    pub column: Option<String>,
+    pub column: Option<ColumnChoice>,
     /// `rename_column` only: the new name (default `<column>_v2`).
     #[serde(default)]
     pub new_name: Option<String>,
@@ -81,7 +85,10 @@ impl Fault for SchemaDrift {
 
     fn validate(&self) -> Result<(), InvalidParameter> {
         if let Some(c) = &self.column {
-            crate::column_name("column", c)?;
+            c.validate("column")?;
+            if self.mode == DriftMode::AddColumn && c.name().is_none() {
+                return Err(InvalidParameter(format!("column: add_column adds a column by name, got {c}")));
+            }
         }
         if let Some(n) = &self.new_name {
             crate::column_name("new_name", n)?;
@@ -91,18 +98,19 @@ impl Fault for SchemaDrift {
 
     fn check_contract(&self, contract: &[lakechaos_lake::ColumnDef]) -> Result<(), InvalidParameter> {
         let known = |c: &str| contract.iter().any(|x| x.name == c);
-        let names = || contract.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ");
         match (&self.column, self.mode) {
-            (Some(c), DriftMode::AddColumn) if known(c) => {
-                return Err(InvalidParameter(format!("column: {c:?} is already a column of the dataset; add_column adds a new one")))
+            (Some(c), DriftMode::AddColumn) if c.name().is_some_and(known) => {
+                return Err(InvalidParameter(format!(
+                    "column: {c} is already a column of the table; add_column adds a new one"
+                )))
             }
-            (Some(c), DriftMode::DropColumn | DriftMode::RenameColumn | DriftMode::ChangeType) if !known(c) => {
-                return Err(InvalidParameter(format!("column: {c:?} is not a column of the dataset (expected one of {})", names())))
+            (Some(c), DriftMode::DropColumn | DriftMode::RenameColumn | DriftMode::ChangeType) => {
+                c.check("column", contract, |_| true)?
             }
             _ => {}
         }
         match &self.new_name {
-            Some(n) if known(n) => Err(InvalidParameter(format!("new_name: {n:?} is already a column of the dataset"))),
+            Some(n) if known(n) => Err(InvalidParameter(format!("new_name: {n:?} is already a column of the table"))),
             _ => Ok(()),
         }
     }
@@ -124,11 +132,19 @@ impl Fault for SchemaDrift {
     }
 
     fn examples(select: &Selection) -> Vec<SchemaDrift> {
-        let drift = |mode, select: Selection, scope| SchemaDrift { mode, column: None, new_name: None, new_type: None, select, scope };
-        let mut specs: Vec<SchemaDrift> = [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType]
-            .into_iter()
-            .map(|mode| drift(mode, select.clone(), DriftScope::Files))
-            .collect();
+        let drift = |mode, select: Selection, scope| SchemaDrift {
+            mode,
+            column: None,
+            new_name: None,
+            new_type: None,
+            select,
+            scope,
+        };
+        let mut specs: Vec<SchemaDrift> =
+            [DriftMode::AddColumn, DriftMode::DropColumn, DriftMode::RenameColumn, DriftMode::ChangeType]
+                .into_iter()
+                .map(|mode| drift(mode, select.clone(), DriftScope::Files))
+                .collect();
         specs.push(drift(DriftMode::ChangeType, Selection::default(), DriftScope::Catalog));
         specs
     }
@@ -137,7 +153,9 @@ impl Fault for SchemaDrift {
 impl SchemaDrift {
     fn check(&self) -> Result<(), InvalidParameter> {
         if self.scope == DriftScope::Catalog && self.select != Selection::default() {
-            return Err(InvalidParameter::new("select applies to scope: files only; scope: catalog drifts the table's declared columns"));
+            return Err(InvalidParameter::new(
+                "select applies to scope: files only; scope: catalog drifts the table's declared columns",
+            ));
         }
         if self.new_name.is_some() && self.mode != DriftMode::RenameColumn {
             return Err(InvalidParameter::new("new_name is only valid with mode: rename_column"));
@@ -216,23 +234,14 @@ impl SchemaDrift {
     }
 
     fn column_to_drift(&self, ctx: &mut FaultContext<'_>) -> Result<String, FaultError> {
-        let contract_cols: Vec<String> = ctx.table.columns.iter().map(|c| c.name.clone()).collect();
-        let column = match (&self.column, self.mode) {
-            (Some(c), DriftMode::AddColumn) if contract_cols.contains(c) => {
-                return Err(FaultError::NotApplicable(format!("column {c} already exists in {}", ctx.table.name)))
+        if self.mode == DriftMode::AddColumn {
+            let column = self.column.as_ref().and_then(|c| c.name()).unwrap_or("ingest_source");
+            if ctx.table.column(column).is_some() {
+                return Err(FaultError::NotApplicable(format!("column {column} already exists in {}", ctx.table.name)));
             }
-            (Some(c), DriftMode::AddColumn) => c.clone(),
-            (None, DriftMode::AddColumn) => "ingest_source".to_string(),
-            (Some(c), _) if !contract_cols.contains(c) => {
-                return Err(FaultError::NotApplicable(format!(
-                    "column {c} is not in the contract of {}",
-                    ctx.table.name
-                )))
-            }
-            (Some(c), _) => c.clone(),
-            (None, _) => contract_cols[ctx.rng.random_range(0..contract_cols.len())].clone(),
-        };
-        Ok(column)
+            return Ok(column.to_string());
+        }
+        self.column.as_ref().unwrap_or(&ColumnChoice::Any).resolve(&ctx.table.columns, |_| true, ctx.rng)
     }
 
     async fn plan_files(&self, ctx: &mut FaultContext<'_>, column: String) -> Result<FaultPlan, FaultError> {
@@ -339,10 +348,10 @@ impl SchemaDrift {
         let l = &table.layout;
         let served = l.served();
         let key = ident(&table.key);
-        let column = match (&self.column, self.mode) {
-            (Some(c), _) => c.clone(),
-            (None, DriftMode::AddColumn) => "ingest_source".into(),
-            (None, _) => draw_column(table, rng)?,
+        let column = match (self.column.as_ref(), self.mode) {
+            (Some(ColumnChoice::Named(c)), _) => c.clone(),
+            (_, DriftMode::AddColumn) => "ingest_source".into(),
+            (choice, _) => draw_column(table, choice, rng)?,
         };
         let c = ident(&column);
         if self.mode != DriftMode::AddColumn {
@@ -382,7 +391,8 @@ impl SchemaDrift {
                     }
                     p.inject =
                         vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {new_type} USING {c}::{new_type}")];
-                    p.revert = vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {original} USING NULL"), restore];
+                    p.revert =
+                        vec![format!("ALTER TABLE {served} ALTER COLUMN {c} TYPE {original} USING NULL"), restore];
                     p.ground_truth.detail = format!("column {column} retyped {original} → {new_type}");
                 }
             }

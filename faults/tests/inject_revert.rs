@@ -127,7 +127,7 @@ async fn null_flood_counts_nulled_values_and_bit_flip_keeps_footer() {
     let dir = tempfile::tempdir().unwrap();
     let (lake, table) = seeded(dir.path()).await;
     let spec = FaultSpec::NullFlood(NullFlood {
-        column: Some("order_id".into()),
+        column: Some(lakechaos_faults::ColumnChoice::Named("order_id".into())),
         fraction: 1.0,
         select: Selection::default(),
     });

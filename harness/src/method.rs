@@ -104,6 +104,15 @@ impl Method<'_> {
     /// Seeds the fixture and stores its golden record.
     pub async fn seed(&self, lake: &Lake, records: &dyn Records) -> Result<SeededTable, ScenarioError> {
         let s = self.scenario;
+        if s.fixture_at.is_none() {
+            return Err(ScenarioError::new(
+                Stage::Seed,
+                format!(
+                    "{}: the scenario has no fixture; it breaks an existing table (--lake … --table …)",
+                    s.fixture_location()
+                ),
+            ));
+        }
         let seeded =
             seed_lake(lake, &s.dataset, &s.fixture, s.stream_seed(self.seed, "fixture")).await.at(Stage::Seed)?;
         let json = serde_json::to_vec(&seeded.golden.record()).at(Stage::Seed)?;
@@ -120,18 +129,32 @@ impl Method<'_> {
         grants: &[Grant],
         records: &dyn Records,
     ) -> Result<Planned, ScenarioError> {
+        let plan = self.draft(at, table, grants).await?;
+        self.journal(at, plan, records).await
+    }
+
+    /// Plans the fault against `table` without journaling it: what it would damage, to be
+    /// checked before [`Method::journal`] makes it the plan.
+    pub async fn draft(&self, at: &Target<'_>, table: &TableDef, grants: &[Grant]) -> Result<FaultPlan, ScenarioError> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.scenario.stream_seed(self.seed, "fault"));
-        let plan = {
-            let mut ctx = FaultContext { lake: at.lake, table, rng: &mut rng, grants };
-            // A fault whose bounds depend on the seeded lake (more bytes than the file has)
-            // fails here, pointing at the scenario's fault.
-            self.scenario
-                .fault
-                .plan(&mut ctx)
-                .await
-                .map_err(|e| format!("{}: {e}", self.scenario.fault_location()))
-                .at(Stage::Fault)?
-        };
+        let mut ctx = FaultContext { lake: at.lake, table, rng: &mut rng, grants };
+        // A fault whose bounds depend on the lake (more bytes than the file has, a column the
+        // table lacks) fails here, pointing at the scenario's fault.
+        self.scenario
+            .fault
+            .plan(&mut ctx)
+            .await
+            .map_err(|e| format!("{}: {e}", self.scenario.fault_location()))
+            .at(Stage::Fault)
+    }
+
+    /// Journals a drafted plan; nothing in the lake changes.
+    pub async fn journal(
+        &self,
+        at: &Target<'_>,
+        plan: FaultPlan,
+        records: &dyn Records,
+    ) -> Result<Planned, ScenarioError> {
         let mut journal = Journal::from_plan(&self.scenario.name, self.seed, at.address, &plan);
         journal.catalog = at.catalog.to_string();
         let journal_at = records.journal(&journal).await.at(Stage::Journal)?;

@@ -271,7 +271,7 @@ fn messages_name_what_was_expected() {
         "column",
         GOOD.replace("column: customer_id", "column: nope"),
         4,
-        &["not a column of the dataset", "customer_id"],
+        &["is not a column of the table", "customer_id"],
     );
     check("unsafe", GOOD.replace("column: customer_id", "column: \"../../etc\""), 4, &["expected a column name"]);
     check("long", GOOD.replace("name: corpus-good", &format!("name: {}", "a".repeat(300))), 1, &["at most 80"]);

@@ -37,13 +37,18 @@ pub async fn damage_kept(
         return Ok(DamageKept::default());
     }
     let mut present = HashSet::new();
+    let mut quarantined = Vec::new();
     let prefix = format!("{}/", quarantine.prefix.trim_end_matches('/'));
     for object in quarantine.store.list(&prefix).await? {
         if is_reason_record(&object.key) {
             continue;
         }
         if let Ok(data) = quarantine.store.get(&object.key).await {
-            present.insert(hex(&data));
+            let digest = hex(&data);
+            if wanted.contains(&&digest) {
+                quarantined.push(object.key.clone());
+            }
+            present.insert(digest);
         }
     }
     for key in &truth.files {
@@ -51,7 +56,8 @@ pub async fn damage_kept(
             present.insert(hex(&data));
         }
     }
-    Ok(DamageKept { damaged: wanted.len(), kept: wanted.iter().filter(|h| present.contains(h.as_str())).count() })
+    let kept = wanted.iter().filter(|h| present.contains(h.as_str())).count();
+    Ok(DamageKept { damaged: wanted.len(), kept, quarantined })
 }
 
 fn hex(data: &[u8]) -> String {

@@ -18,6 +18,7 @@
 pub mod damage;
 mod dbt_probe;
 mod dbt_worker;
+pub mod existing;
 pub mod objects;
 pub mod postgres;
 
@@ -76,6 +77,8 @@ pub struct DamageKept {
     pub damaged: usize,
     /// How many of them are still in the lake, in place or in quarantine.
     pub kept: usize,
+    /// The quarantined copies of them, left for inspection.
+    pub quarantined: Vec<String>,
 }
 
 /// The healer under test on a backend's storage.
@@ -171,6 +174,9 @@ pub fn skip_reason(env: &TargetEnv, scenario: &Scenario) -> Option<String> {
 
 /// The backend for the started target.
 pub fn for_target<'a>(env: &'a TargetEnv, scenario: &'a Scenario, params: Params) -> Box<dyn Backend + 'a> {
+    if let Some(table) = env.existing() {
+        return Box::new(existing::ExistingTableBackend::new(env, table, scenario, params));
+    }
     match env.target() {
         Target::Postgres => Box::new(postgres::PostgresBackend::new(env, scenario, params)),
         Target::Local | Target::Moto | Target::Localstack | Target::Aws => {

@@ -24,13 +24,15 @@ const HEALER_PERMISSIONS: [&str; 5] = ["SELECT", "DESCRIBE", "ALTER", "INSERT", 
 pub struct ObjectBackend<'a> {
     env: &'a TargetEnv,
     scenario: &'a Scenario,
-    params: Params,
+    pub(super) params: Params,
     provisioned: Option<Provisioned>,
-    seeded: Option<SeededTable>,
+    pub(super) seeded: Option<SeededTable>,
     verifier: Option<Verifier>,
     /// The grants the lake's policy declares (scenarios that need Lake Formation).
-    grants: Vec<Grant>,
-    planned: Option<method::Planned>,
+    pub(super) grants: Vec<Grant>,
+    pub(super) planned: Option<method::Planned>,
+    /// The tables the healer under test looks after (empty: every table of the lake).
+    pub(super) healer_tables: Vec<String>,
 }
 
 impl<'a> ObjectBackend<'a> {
@@ -44,15 +46,25 @@ impl<'a> ObjectBackend<'a> {
             verifier: None,
             grants: Vec::new(),
             planned: None,
+            healer_tables: Vec::new(),
         }
     }
 
-    fn method(&self) -> Method<'a> {
+    pub(super) fn method(&self) -> Method<'a> {
         Method { scenario: self.scenario, seed: self.params.seed }
     }
 
-    fn lake(&self) -> &Provisioned {
+    pub(super) fn lake(&self) -> &Provisioned {
         self.provisioned.as_ref().expect("provisioned before use")
+    }
+
+    /// Takes a lake that already exists, and its golden record, instead of provisioning and
+    /// seeding one (existing-table mode).
+    pub(super) fn adopt(&mut self, lake: Provisioned, golden: SeededTable) {
+        self.provisioned = Some(lake);
+        self.verifier = Some(Verifier::new(golden.golden.clone()));
+        self.healer_tables = vec![golden.table.name.clone()];
+        self.seeded = Some(golden);
     }
 
     fn lake_formation(&self) -> Option<&LakeFormation> {
@@ -113,6 +125,7 @@ impl Backend for ObjectBackend<'_> {
             mode: settings.mode,
             reconcile_every: settings.reconcile_every,
             event_queue: p.events.clone(),
+            tables: self.healer_tables.clone(),
             ..HealerConfig::default()
         };
         let governance = self.lake_formation().map(|lf| {

@@ -58,6 +58,13 @@ pub fn render(suite: &SuiteReport) -> String {
             let _ = writeln!(out, "  {:<44} {}", r.name, p.describe());
         }
     }
+    let kept: Vec<&String> = suite.scenarios.iter().flat_map(|r| &r.kept_for_inspection).collect();
+    if !kept.is_empty() {
+        let _ = writeln!(out, "\nthe healer's quarantined copies of the damage, kept in the lake for inspection:");
+        for key in kept {
+            let _ = writeln!(out, "  {key}");
+        }
+    }
     for r in &suite.scenarios {
         if !r.failures.is_empty() || r.reason.is_some() {
             let _ = writeln!(out, "\n{} ({}):", r.name, r.source.display());

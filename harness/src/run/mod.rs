@@ -51,6 +51,9 @@ pub struct RunOptions {
     /// How many scenarios run at once (each has its own lake, bucket or database). 1 runs them
     /// one after another, the only way every scenario has the machine to itself.
     pub jobs: usize,
+    /// Existing-table mode: every scenario breaks this table (one scenario at a time, each
+    /// reverted before the next) instead of seeding a fixture.
+    pub existing: Option<crate::targets::existing::ExistingTable>,
 }
 
 impl Default for RunOptions {
@@ -68,6 +71,7 @@ impl Default for RunOptions {
             reconcile_every: None,
             healer_metrics: None,
             jobs: 1,
+            existing: None,
         }
     }
 }
@@ -81,6 +85,8 @@ pub enum RunError {
     Target(#[from] crate::targets::TargetError),
     #[error("--sns-topic needs an AWS target; {0} has no SNS (nothing was run)")]
     SnsWithoutAws(&'static str),
+    #[error(transparent)]
+    Existing(#[from] crate::targets::existing::ExistingError),
 }
 
 /// Runs scenarios one after another on one target.
@@ -95,8 +101,9 @@ pub async fn run_suite_until(
     opts: &RunOptions,
     stop: impl Fn(&ScenarioResult) -> Option<String>,
 ) -> Result<SuiteReport, RunError> {
-    if opts.sns_topic.is_some() && matches!(opts.target, Target::Local | Target::Postgres) {
-        return Err(RunError::SnsWithoutAws(opts.target.name()));
+    let target = opts.existing.as_ref().map_or(opts.target, |t| t.target());
+    if opts.sns_topic.is_some() && matches!(target, Target::Local | Target::Postgres) {
+        return Err(RunError::SnsWithoutAws(target.name()));
     }
     let started_at = chrono::Utc::now();
     let started = Instant::now();
@@ -124,8 +131,15 @@ pub async fn run_suite_until(
         }
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
-    let env = opts.target.start(&opts.target_options).await?;
-    if opts.jobs > 1 {
+    let env = match &opts.existing {
+        Some(table) => {
+            let (_, aws) = table.preflight().await?;
+            TargetEnv::for_existing(table.clone(), aws)
+        }
+        None => opts.target.start(&opts.target_options).await?,
+    };
+    // One table: its scenarios run one after another, each reverted before the next.
+    if opts.jobs > 1 && opts.existing.is_none() {
         let envs = concurrent::servers(env, opts, scenarios.len()).await?;
         let results = concurrent::run_all(&envs, scenarios, opts, &workdir, stop).await;
         return Ok(suite_report(opts, started_at, started, results));

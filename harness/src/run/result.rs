@@ -52,6 +52,9 @@ pub struct ScenarioResult {
     /// quarantine) at the end: the healer must never delete.
     pub damaged_objects: usize,
     pub damaged_objects_kept: usize,
+    /// The healer's quarantined copies of the damage, left in the lake for inspection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_for_inspection: Vec<String>,
     /// Tier of the first matching incident (`listing`, `footer`, `pages`).
     pub detection_tier: Option<String>,
     /// What made the healer look when it raised the first matching incident (`s3_event`,
@@ -126,6 +129,7 @@ impl ScenarioResult {
             time_to_unrepairable_ms: None,
             damaged_objects: 0,
             damaged_objects_kept: 0,
+            kept_for_inspection: Vec::new(),
             detection_tier: None,
             detected_via: None,
             event_to_detect_ms: None,

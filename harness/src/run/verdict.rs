@@ -25,7 +25,7 @@ pub(crate) fn score(
         locations_total,
         rows_lost: fin.rows_lost,
         false_incidents: obs.false_incidents.len(),
-        unhealed_because: (!fin.healed).then(|| describe_unhealed(fin)),
+        unhealed_because: (!fin.healed).then(|| fin.describe()),
         time_to_unrepairable: (obs.unrepairable_locations.len() == locations_total)
             .then_some(obs.time_to_unrepairable)
             .flatten(),
@@ -52,28 +52,5 @@ pub(crate) fn score(
     result.time_to_unrepairable_ms = measured.time_to_unrepairable.map(|d| d.as_secs_f64() * 1000.0);
     result.damaged_objects = damage.damaged;
     result.damaged_objects_kept = damage.kept;
-}
-
-/// Why the lake is not equal to golden, for people.
-pub(crate) fn describe_unhealed(v: &Verification) -> String {
-    let mut parts = vec![format!("{} of {} rows lost", v.rows_lost, v.rows_expected)];
-    if v.rows_unexpected > 0 {
-        parts.push(format!("{} unexpected rows", v.rows_unexpected));
-    }
-    if !v.unreadable_files.is_empty() {
-        parts.push(format!("{} unreadable file(s)", v.unreadable_files.len()));
-    }
-    if !v.nonconforming_files.is_empty() {
-        parts.push(format!("{} file(s) off contract", v.nonconforming_files.len()));
-    }
-    if v.contract_changed {
-        parts.push("catalog contract changed".into());
-    }
-    if let Some(drift) = &v.declared_drift {
-        parts.push(format!("catalog declares columns off the contract ({drift})"));
-    }
-    if !v.missing_grants.is_empty() {
-        parts.push(format!("grants missing: {}", v.missing_grants.join("; ")));
-    }
-    parts.join(", ")
+    result.kept_for_inspection = damage.quarantined.clone();
 }

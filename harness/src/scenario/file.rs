@@ -22,8 +22,10 @@ pub struct ScenarioFile {
     /// reports the scenario skipped.
     #[serde(default)]
     pub needs: Vec<Capability>,
-    /// The dataset seeded before the fault.
-    pub fixture: Spanned<FixtureFile>,
+    /// The dataset seeded before the fault. Left out, the scenario is for existing-table mode
+    /// (`lakechaos run --lake … --table …`): it breaks a table that already exists.
+    #[serde(default)]
+    pub fixture: Option<Spanned<FixtureFile>>,
     /// The fault; `kind` selects the family, the other fields are the family's parameters.
     pub fault: Spanned<FaultSpec>,
     /// Deadlines, measured from the start of injection.

@@ -1,7 +1,7 @@
 //! Loading scenario files: YAML → [`ScenarioFile`] → validated [`Scenario`], with every error
 //! naming file, line, column and what was expected.
 
-use super::file::{Capability, ExpectedOutcome, ScenarioFile};
+use super::file::{Capability, ExpectedOutcome, FixtureFile, ScenarioFile};
 use super::{Expectations, Scenario, Slo};
 use lakechaos_fixtures::OrdersSpec;
 use serde_saphyr::{Location, Spanned};
@@ -116,68 +116,20 @@ fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenari
             format!("name: expected kebab-case (a-z, 0-9, -), got {name:?}"),
         ));
     }
-    let fx = &raw.fixture.value;
-    if fx.dataset != "orders" {
-        return Err(LoadError::at(
-            file,
-            raw.fixture.referenced,
-            format!("fixture.dataset: expected one of [orders], got {:?}", fx.dataset),
-        ));
-    }
-    let defaults = OrdersSpec::default();
-    let spec = OrdersSpec {
-        days: fx.days.unwrap_or(defaults.days),
-        rows_per_day: fx.rows_per_day.unwrap_or(defaults.rows_per_day),
-        files_per_day: fx.files_per_day.unwrap_or(defaults.files_per_day),
-        rows_per_row_group: fx.rows_per_row_group.unwrap_or(defaults.rows_per_row_group),
-        start_date: fx.start_date.unwrap_or(defaults.start_date),
-        landing: fx.landing.unwrap_or(defaults.landing),
+    let fixture_at = raw.fixture.as_ref().map(|f| (f.referenced.line().max(1), f.referenced.column().max(1)));
+    let (dataset, spec, versioning) = match &raw.fixture {
+        Some(fixture) => {
+            let spec = fixture_spec(file, fixture, opts)?;
+            (fixture.value.dataset.clone(), spec, fixture.value.versioning.unwrap_or(true))
+        }
+        // Existing-table mode: the table decides what there is; checked against it before injection.
+        None => (String::new(), OrdersSpec::default(), true),
     };
-    let bad_fixture = |m: String| LoadError::at(file, raw.fixture.referenced, format!("fixture: {m}"));
-    if !(1..=366).contains(&spec.days) {
-        return Err(bad_fixture(format!("days must be between 1 and 366, got {}", spec.days)));
-    }
-    if spec.rows_per_day == 0 || spec.rows_per_day > 5_000_000 {
-        return Err(bad_fixture(format!("rows_per_day must be between 1 and 5000000, got {}", spec.rows_per_day)));
-    }
-    if spec.files_per_day == 0 || spec.files_per_day > spec.rows_per_day {
-        return Err(bad_fixture(format!(
-            "files_per_day must be between 1 and rows_per_day, got {}",
-            spec.files_per_day
-        )));
-    }
-    if spec.rows_per_row_group == 0 {
-        return Err(bad_fixture("rows_per_row_group must be at least 1".into()));
-    }
-    let rows = spec.days as u64 * spec.rows_per_day as u64;
-    let estimate = rows * FIXTURE_BYTES_PER_ROW * if spec.landing { 2 } else { 1 };
-    if estimate > opts.max_fixture_bytes {
-        return Err(bad_fixture(format!(
-            "{rows} rows would take about {} GiB (landing copy included), above the limit of {} GiB \
-             (raise it with --max-fixture-gib)",
-            estimate.div_ceil(1 << 30),
-            opts.max_fixture_bytes >> 30
-        )));
-    }
     let fault = &raw.fault.value;
     let bad_fault = |m: String| LoadError::at(file, raw.fault.referenced, format!("fault ({}): {m}", fault.class()));
     fault.validate().map_err(|e| bad_fault(e.to_string()))?;
-    // The dataset's contract is known before anything is seeded.
-    fault.fault().check_contract(&lakechaos_fixtures::orders::contract()).map_err(|e| bad_fault(e.to_string()))?;
-    // Faults in the catalog itself touch no data: nothing to check against the fixture.
-    if let Some((partitions, files)) = fault.footprint() {
-        if partitions == 0 || partitions > spec.days {
-            return Err(bad_fault(format!(
-                "selects {partitions} partition(s); the fixture has {} (fixture.days)",
-                spec.days
-            )));
-        }
-        if let Some(files) = files.filter(|f| *f == 0 || *f > spec.files_per_day) {
-            return Err(bad_fault(format!(
-                "selects {files} file(s) per partition; the fixture has {} (fixture.files_per_day)",
-                spec.files_per_day
-            )));
-        }
+    if raw.fixture.is_some() {
+        check_against_fixture(fault, &spec).map_err(bad_fault)?;
     }
     let slo = Slo {
         detect_within: duration(file, "slo.detect_within", &raw.slo.detect_within)?,
@@ -210,14 +162,82 @@ fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenari
         tags: raw.tags,
         needs,
         fault_at: (raw.fault.referenced.line().max(1), raw.fault.referenced.column().max(1)),
-        dataset: fx.dataset.clone(),
+        fixture_at,
+        dataset,
         fixture: spec,
-        versioning: fx.versioning.unwrap_or(true),
+        versioning,
         fault: raw.fault.value,
         slo,
         expect,
         source: file.to_path_buf(),
     })
+}
+
+/// The fixture's size, with defaults applied and limits checked.
+fn fixture_spec(file: &Path, fixture: &Spanned<FixtureFile>, opts: &LoadOptions) -> Result<OrdersSpec, LoadError> {
+    let fx = &fixture.value;
+    if fx.dataset != "orders" {
+        return Err(LoadError::at(
+            file,
+            fixture.referenced,
+            format!("fixture.dataset: expected one of [orders], got {:?}", fx.dataset),
+        ));
+    }
+    let defaults = OrdersSpec::default();
+    let spec = OrdersSpec {
+        days: fx.days.unwrap_or(defaults.days),
+        rows_per_day: fx.rows_per_day.unwrap_or(defaults.rows_per_day),
+        files_per_day: fx.files_per_day.unwrap_or(defaults.files_per_day),
+        rows_per_row_group: fx.rows_per_row_group.unwrap_or(defaults.rows_per_row_group),
+        start_date: fx.start_date.unwrap_or(defaults.start_date),
+        landing: fx.landing.unwrap_or(defaults.landing),
+    };
+    let bad_fixture = |m: String| LoadError::at(file, fixture.referenced, format!("fixture: {m}"));
+    if !(1..=366).contains(&spec.days) {
+        return Err(bad_fixture(format!("days must be between 1 and 366, got {}", spec.days)));
+    }
+    if spec.rows_per_day == 0 || spec.rows_per_day > 5_000_000 {
+        return Err(bad_fixture(format!("rows_per_day must be between 1 and 5000000, got {}", spec.rows_per_day)));
+    }
+    if spec.files_per_day == 0 || spec.files_per_day > spec.rows_per_day {
+        return Err(bad_fixture(format!(
+            "files_per_day must be between 1 and rows_per_day, got {}",
+            spec.files_per_day
+        )));
+    }
+    if spec.rows_per_row_group == 0 {
+        return Err(bad_fixture("rows_per_row_group must be at least 1".into()));
+    }
+    let rows = spec.days as u64 * spec.rows_per_day as u64;
+    let estimate = rows * FIXTURE_BYTES_PER_ROW * if spec.landing { 2 } else { 1 };
+    if estimate > opts.max_fixture_bytes {
+        return Err(bad_fixture(format!(
+            "{rows} rows would take about {} GiB (landing copy included), above the limit of {} GiB \
+             (raise it with --max-fixture-gib)",
+            estimate.div_ceil(1 << 30),
+            opts.max_fixture_bytes >> 30
+        )));
+    }
+    Ok(spec)
+}
+
+/// Checks a fault against the fixture it will break: the dataset's contract is known before
+/// anything is seeded, and so are its partitions and files.
+fn check_against_fixture(fault: &lakechaos_faults::FaultSpec, spec: &OrdersSpec) -> Result<(), String> {
+    fault.fault().check_contract(&lakechaos_fixtures::orders::contract()).map_err(|e| e.to_string())?;
+    // Faults in the catalog itself touch no data: nothing to check against the fixture.
+    if let Some((partitions, files)) = fault.footprint() {
+        if partitions == 0 || partitions > spec.days {
+            return Err(format!("selects {partitions} partition(s); the fixture has {} (fixture.days)", spec.days));
+        }
+        if let Some(files) = files.filter(|f| *f == 0 || *f > spec.files_per_day) {
+            return Err(format!(
+                "selects {files} file(s) per partition; the fixture has {} (fixture.files_per_day)",
+                spec.files_per_day
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads one scenario file.

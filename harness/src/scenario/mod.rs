@@ -41,6 +41,10 @@ pub struct Scenario {
     /// Line and column of the scenario's `fault:` (errors found while planning it point here).
     #[serde(skip)]
     pub fault_at: (u64, u64),
+    /// Line and column of the scenario's `fixture:`, when it has one; a scenario without one
+    /// runs only in existing-table mode.
+    #[serde(skip)]
+    pub fixture_at: Option<(u64, u64)>,
 }
 
 impl Scenario {
@@ -53,6 +57,12 @@ impl Scenario {
     /// `file:line:col` of the scenario's fault, to point errors found while planning it there.
     pub fn fault_location(&self) -> String {
         format!("{}:{}:{}", self.source.display(), self.fault_at.0, self.fault_at.1)
+    }
+
+    /// `file:line:col` of the scenario's fixture (or of the file, when it has none).
+    pub fn fixture_location(&self) -> String {
+        let (line, column) = self.fixture_at.unwrap_or((1, 1));
+        format!("{}:{line}:{column}", self.source.display())
     }
 
     /// How long after injection the expectation is judged: `repair_within` for a repair or an

@@ -3,6 +3,7 @@
 //! [`aws_guard`]: the guarded real account).
 
 pub mod aws_guard;
+pub mod existing;
 pub mod provision;
 
 use crate::scenario::Capability;
@@ -51,6 +52,8 @@ pub struct TargetEnv {
     lacking: Vec<(Capability, String)>,
     aws: Option<AwsRun>,
     events: EventRoute,
+    /// Existing-table mode: the table every scenario breaks (nothing is provisioned).
+    existing: Option<existing::ExistingTable>,
 }
 
 /// How to start a target.
@@ -141,8 +144,15 @@ impl Target {
     /// `localstack` (through the chosen provider); for `aws`, the guard: the configuration is
     /// loaded and the caller's account checked before anything else happens.
     pub async fn start(self, opts: &TargetOptions) -> Result<TargetEnv, TargetError> {
-        let mut env =
-            TargetEnv { target: self, service: None, conn: None, lacking: Vec::new(), aws: None, events: opts.events };
+        let mut env = TargetEnv {
+            target: self,
+            service: None,
+            conn: None,
+            lacking: Vec::new(),
+            aws: None,
+            events: opts.events,
+            existing: None,
+        };
         if let Some(service) = self.service() {
             let running = provision::start(service, opts.provider).await?;
             if service != Service::Postgres {
@@ -201,6 +211,29 @@ pub(crate) fn slug(scenario: &str, sep: char) -> String {
 }
 
 impl TargetEnv {
+    /// The environment of existing-table mode: no service is started and nothing is
+    /// provisioned; `aws` is the guard's run when the table is on real AWS.
+    pub fn for_existing(table: existing::ExistingTable, aws: Option<AwsRun>) -> TargetEnv {
+        let target = table.target();
+        TargetEnv {
+            target,
+            service: None,
+            conn: (target != Target::Local).then(|| table.connection()),
+            lacking: vec![(
+                Capability::LakeFormation,
+                "existing-table mode never changes the Lake Formation grants of a table it did not create".into(),
+            )],
+            aws,
+            events: EventRoute::S3,
+            existing: Some(table),
+        }
+    }
+
+    /// The table existing-table mode breaks, in that mode.
+    pub fn existing(&self) -> Option<&existing::ExistingTable> {
+        self.existing.as_ref()
+    }
+
     /// The target.
     pub fn target(&self) -> Target {
         self.target

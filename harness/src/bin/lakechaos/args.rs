@@ -171,6 +171,66 @@ pub struct RunArgs {
     /// waiting for cores the others use). Default: 1 on local, 3 on postgres, 4 elsewhere.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
+    #[command(flatten)]
+    pub existing: ExistingArgs,
+}
+
+/// Existing-table mode: break a table that already exists instead of seeding a fixture.
+#[derive(clap::Args, Clone)]
+pub struct ExistingArgs {
+    /// The lake holding the table: a directory or s3://BUCKET/PREFIX (with --table).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX", requires = "table")]
+    pub lake: Option<String>,
+    /// The registered table to break (`lakehealer discover` registers one).
+    #[arg(long, value_name = "NAME", requires = "lake")]
+    pub table: Option<String>,
+    /// The lake's catalog: file or glue:DATABASE.
+    #[arg(long, value_name = "file|glue:DB", default_value = "file", requires = "lake")]
+    pub catalog: String,
+    /// An S3-compatible endpoint (an emulator); without it an s3:// lake is real AWS, behind
+    /// the aws target's guard (--aws-config).
+    #[arg(long, value_name = "URL", requires = "lake")]
+    pub endpoint_url: Option<String>,
+    /// The most partitions one fault may touch.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "lake")]
+    pub max_partitions: u32,
+    /// The largest share of the table's rows one fault may make wrong, unreadable or invisible.
+    #[arg(long, value_name = "F", default_value_t = 0.05, value_parser = fraction, requires = "lake")]
+    pub max_rows_fraction: f64,
+    /// Break a table in a bucket that keeps no object versions (the journal is then the only
+    /// way back).
+    #[arg(long, requires = "lake")]
+    pub allow_unversioned: bool,
+    /// Run scenarios that declare a fixture against the table anyway, with their fault alone.
+    #[arg(long, requires = "lake")]
+    pub ignore_fixture: bool,
+}
+
+/// A share in [0, 1].
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("{text:?}: expected a fraction between 0 and 1")),
+    }
+}
+
+impl RunArgs {
+    /// The table existing-table mode breaks, when `--lake` is given.
+    pub fn existing_table(&self) -> Option<lakechaos::targets::existing::ExistingTable> {
+        let e = &self.existing;
+        Some(lakechaos::targets::existing::ExistingTable {
+            address: e.lake.clone()?,
+            catalog: e.catalog.clone(),
+            table: e.table.clone()?,
+            endpoint_url: e.endpoint_url.clone(),
+            radius: lakechaos::targets::existing::BlastRadius {
+                max_partitions: e.max_partitions,
+                max_rows_fraction: e.max_rows_fraction,
+            },
+            allow_unversioned: e.allow_unversioned,
+            aws_config: self.aws_config.clone(),
+        })
+    }
 }
 
 /// Where to publish the run's metrics.
@@ -227,8 +287,9 @@ impl RunArgs {
             }
         };
         eprintln!("work directory: {} (journals for `lakechaos revert` in <scenario>/journal.json)", workdir.display());
+        let existing = self.existing_table();
         let opts = RunOptions {
-            target: self.target,
+            target: existing.as_ref().map_or(self.target, |t| t.target()),
             seed: self.seed,
             healer: if self.no_heal { lakechaos::run::HealerChoice::None } else { self.healer },
             incident_topic: self.incident_topic.clone(),
@@ -242,6 +303,7 @@ impl RunArgs {
             },
             sns_topic: self.sns_topic.clone(),
             jobs: self.jobs.map(usize::from).unwrap_or_else(|| self.target.default_jobs()),
+            existing,
             ..RunOptions::default()
         };
         Ok((opts, temp))

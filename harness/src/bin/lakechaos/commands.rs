@@ -78,6 +78,18 @@ fn write_reports(suites: &[SuiteReport], reports: &Reports) -> Result<(), CliErr
 
 pub async fn run(sel: &Selection, run: &RunArgs, reports: Reports, publish: &PublishArgs) -> CliResult {
     let scenarios = select(sel)?;
+    let existing = run.existing_table();
+    match &existing {
+        // Existing-table mode: every check that can refuse is made before anything is written.
+        Some(table) => {
+            let manifest = existing_preflight(&scenarios, table, run.seed, run.existing.ignore_fixture).await?;
+            if run.dry_run {
+                println!("{}", serde_json::to_string_pretty(&manifest)?);
+                return Ok(0);
+            }
+        }
+        None => refuse_fixtureless(&scenarios)?,
+    }
     if run.dry_run {
         return dry_run(run, &scenarios).await;
     }
@@ -86,7 +98,9 @@ pub async fn run(sel: &Selection, run: &RunArgs, reports: Reports, publish: &Pub
     destinations.check().await.map_err(|e| format!("{e}; nothing was run"))?;
     let (mut opts, _temp) = run.options()?;
     let workdir = opts.workdir.clone().expect("options set a work directory");
-    let conn = lakechaos_lake::AwsConnection::from_environment(None, None);
+    let conn = existing
+        .as_ref()
+        .map_or_else(|| lakechaos_lake::AwsConnection::from_environment(None, None), |t| t.connection());
     // A work directory reused after a killed run: its interrupted scenarios are put back first.
     for (journal, reverted) in lakechaos::run::rollback::revert_open(&workdir, &conn).await {
         match reverted {
@@ -134,6 +148,10 @@ pub async fn run(sel: &Selection, run: &RunArgs, reports: Reports, publish: &Pub
 
 pub async fn bench(sel: &Selection, run: &RunArgs, repeat: usize, json: Option<PathBuf>) -> CliResult {
     let scenarios = select(sel)?;
+    if run.existing_table().is_some() {
+        return Err("bench seeds its own lakes; existing-table mode is `lakechaos run --lake … --table …`".into());
+    }
+    refuse_fixtureless(&scenarios)?;
     if repeat == 0 {
         return Err("--repeat must be at least 1".into());
     }
@@ -146,6 +164,32 @@ pub async fn bench(sel: &Selection, run: &RunArgs, repeat: usize, json: Option<P
         std::fs::write(&path, serde_json::to_string_pretty(&figures)?).map_err(|e| writing(&path, e))?;
     }
     Ok(if figures.not_passed == 0 { 0 } else { 1 })
+}
+
+/// Scenarios without a fixture belong to existing-table mode.
+pub fn refuse_fixtureless(scenarios: &[Scenario]) -> Result<(), CliError> {
+    let refused = lakechaos::ops::existing::fixture_mismatches(scenarios, false, false);
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}
+nothing was run",
+            refused.join("\nerror: ")
+        )
+        .into())
+    }
+}
+
+async fn existing_preflight(
+    scenarios: &[Scenario],
+    table: &lakechaos::targets::existing::ExistingTable,
+    seed: u64,
+    ignore_fixture: bool,
+) -> Result<lakechaos::ops::existing::Manifest, CliError> {
+    lakechaos::ops::existing::preflight(scenarios, table, seed, ignore_fixture)
+        .await
+        .map_err(|e| format!("{e}\nnothing was run; nothing was written").into())
 }
 
 /// `run --dry-run`: the guard's checks, then the manifest on stdout; nothing is written.
@@ -173,6 +217,7 @@ async fn dry_run(run: &RunArgs, scenarios: &[Scenario]) -> CliResult {
 pub async fn gameday(config: &Path) -> CliResult {
     let day = lakechaos::ops::gameday::Gameday::load(config)?;
     let scenarios = select(&Selection { paths: day.suite.clone(), tags: day.tags.clone(), max_fixture_gib: 4 })?;
+    refuse_fixtureless(&scenarios)?;
     // Everything the game day reports to must answer before anything is injected.
     day.destinations.check().await.map_err(|e| format!("{e}; nothing was run"))?;
     let topic = match &day.sns_topic {

@@ -140,7 +140,7 @@ async fn revert(
     if !after.healed {
         result.failures.push(format!(
             "revert: the lake is still not equal to golden after reverting the journal ({})",
-            verdict::describe_unhealed(&after)
+            after.describe()
         ));
         result.status = crate::run::result::Status::Failed;
     }

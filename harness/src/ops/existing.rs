@@ -1,0 +1,179 @@
+//! Before existing-table mode writes anything: every scenario must be meant for it (no fixture,
+//! unless `--ignore-fixture`), its fault must name columns the table has, and the fault the seed
+//! plans must stay within the blast radius. Each scenario is planned (read-only) against the
+//! table as found; the plans are also what `--dry-run` lists. Any refusal names the scenario's
+//! `file:line:col`, and the command exits 2 with nothing written.
+
+use crate::method::{Method, Target};
+use crate::scenario::{Capability, Scenario};
+use crate::targets::existing::{ExistingError, ExistingTable};
+use lakechaos_faults::GroundTruth;
+use lakechaos_lake::TableDef;
+use serde::Serialize;
+
+/// What one scenario would touch.
+#[derive(Clone, Debug, Serialize)]
+pub struct Draft {
+    pub scenario: String,
+    /// The fault as planned by the run's seed.
+    pub ground_truth: GroundTruth,
+}
+
+/// What `--dry-run` prints in existing-table mode.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    pub lake: String,
+    pub catalog: String,
+    pub table: String,
+    pub rows: u64,
+    pub partitions: usize,
+    pub max_partitions: u32,
+    pub max_rows_fraction: f64,
+    /// Every object key, partition and catalog entry each scenario would touch.
+    pub scenarios: Vec<Draft>,
+    /// Scenarios that would be reported skipped, with why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Why existing-table mode refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Existing(#[from] ExistingError),
+    #[error("{}", .0.join("\nerror: "))]
+    Scenarios(Vec<String>),
+    #[error("table {table} is not clean, so nothing is injected into it: {}", problems.join("; "))]
+    Dirty { table: String, problems: Vec<String> },
+}
+
+/// Scenarios that have a fixture in fixture mode, or lack one in existing-table mode.
+pub fn fixture_mismatches(scenarios: &[Scenario], existing: bool, ignore_fixture: bool) -> Vec<String> {
+    scenarios
+        .iter()
+        .filter_map(|s| match (s.fixture_at.is_some(), existing) {
+            (true, true) if !ignore_fixture => Some(format!(
+                "{}: scenario {} seeds a fixture; against an existing table it is refused (pass --ignore-fixture to break the table with its fault alone)",
+                s.fixture_location(),
+                s.name
+            )),
+            (false, false) => Some(format!(
+                "{}: scenario {} has no fixture: it breaks an existing table (run it with --lake … --table …)",
+                s.fixture_location(),
+                s.name
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Checks every scenario against the table and plans it (nothing is written).
+pub async fn preflight(
+    scenarios: &[Scenario],
+    table: &ExistingTable,
+    seed: u64,
+    ignore_fixture: bool,
+) -> Result<Manifest, Refusal> {
+    let mismatched = fixture_mismatches(scenarios, true, ignore_fixture);
+    if !mismatched.is_empty() {
+        return Err(Refusal::Scenarios(mismatched));
+    }
+    let (lake, _aws) = table.preflight().await?;
+    let (seeded, snapshot) = lakechaos_fixtures::snapshot_table(&lake, &table.table)
+        .await
+        .map_err(|e| Refusal::Scenarios(vec![format!("reading table {}: {e}", table.table)]))?;
+    let dirty = dirt(&lake, &seeded, &snapshot).await.map_err(|e| Refusal::Scenarios(vec![e]))?;
+    if !dirty.is_empty() {
+        return Err(Refusal::Dirty { table: table.table.clone(), problems: dirty });
+    }
+    let def = &snapshot.table;
+    let rows = seeded.golden.total_rows();
+    let mut manifest = Manifest {
+        lake: table.address.clone(),
+        catalog: table.catalog.clone(),
+        table: table.table.clone(),
+        rows,
+        partitions: def.partitions.len(),
+        max_partitions: table.radius.max_partitions,
+        max_rows_fraction: table.radius.max_rows_fraction,
+        scenarios: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let mut refused = Vec::new();
+    let at = Target { lake: &lake, address: &table.address, catalog: &table.catalog };
+    for s in scenarios {
+        if s.needs.contains(&Capability::LakeFormation) {
+            manifest.skipped.push((
+                s.name.clone(),
+                "existing-table mode never changes the Lake Formation grants of a table it did not create".into(),
+            ));
+            continue;
+        }
+        if let Err(why) = check_columns(s, def) {
+            refused.push(why);
+            continue;
+        }
+        match (Method { scenario: s, seed }).draft(&at, def, &[]).await {
+            Ok(plan) => match table.radius.exceeded_by(&plan.ground_truth, rows) {
+                Some(why) => {
+                    refused.push(format!("{}: fault ({}): refused: {why}", s.fault_location(), s.fault.class()))
+                }
+                None => manifest.scenarios.push(Draft { scenario: s.name.clone(), ground_truth: plan.ground_truth }),
+            },
+            Err(e) => refused.push(e.source.to_string()),
+        }
+    }
+    if refused.is_empty() {
+        Ok(manifest)
+    } else {
+        Err(Refusal::Scenarios(refused))
+    }
+}
+
+/// What is wrong with the table before anything breaks it, by the harness's own reading (the
+/// healer is not asked here: its scan would write its inventory): unreadable or off-contract
+/// files, catalog declarations off the contract, registered partitions without data, null
+/// shares above the contract's allowance.
+async fn dirt(
+    lake: &lakechaos_lake::Lake,
+    found: &lakechaos_fixtures::SeededTable,
+    snapshot: &lakechaos_fixtures::TableSnapshot,
+) -> Result<Vec<String>, String> {
+    let mut problems: Vec<String> = snapshot.unreadable.iter().map(|f| format!("unreadable: {f}")).collect();
+    let v = lakechaos_fixtures::manifest::Verifier::new(found.golden.clone())
+        .verify(lake)
+        .await
+        .map_err(|e| format!("reading table {}: {e}", found.table.name))?;
+    problems.extend(v.nonconforming_files.iter().map(|f| format!("off contract: {f}")));
+    if let Some(drift) = &v.declared_drift {
+        problems.push(format!("the catalog declares columns off the contract: {drift}"));
+    }
+    for (partition, digest) in &found.golden.partitions {
+        if digest.rows == 0 {
+            problems.push(format!("partition {partition} is registered but has no rows"));
+            continue;
+        }
+        for c in &found.table.columns {
+            let nulls = digest.null_counts.get(&c.name).copied().unwrap_or(0);
+            // The healer's own test of a null share against the contract's allowance.
+            if lakehealer::detect::null_stats::over_allowance(&c.name, nulls, digest.rows, c.max_null_fraction)
+                .is_some()
+            {
+                problems.push(format!(
+                    "{partition}: {nulls} of {} values of {} are null, above the contract's {:.0}%",
+                    digest.rows,
+                    c.name,
+                    c.max_null_fraction * 100.0
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// The fault's columns against the table's real contract.
+fn check_columns(s: &Scenario, table: &TableDef) -> Result<(), String> {
+    s.fault
+        .fault()
+        .check_contract(&table.columns)
+        .map_err(|e| format!("{}: fault ({}): {e} (table {})", s.fault_location(), s.fault.class(), table.name))
+}

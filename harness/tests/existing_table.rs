@@ -1,0 +1,328 @@
+//! Existing-table mode (`lakechaos run --lake … --table …`) on a table lakechaos did not write:
+//! pyarrow writes it, `lakehealer discover` registers it, every fault class of
+//! `scenarios-existing/` breaks it, and afterwards pyarrow — not the harness — reads it back
+//! equal to what it wrote. The refusals (blast radius, a dirty table, a column the table lacks,
+//! an unregistered table, an unversioned bucket, a fixture scenario) each exit 2 with nothing
+//! written.
+
+mod common;
+
+use lakechaos::targets::provision::LocalProcess;
+use lakechaos_lake::{AwsConnection, Catalog, GlueCatalog, ObjectStore, S3Store};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TABLE: &str = "sales";
+
+fn writers_python() -> PathBuf {
+    let p = common::repo_root().join(".venv-writers/bin/python");
+    assert!(p.exists(), "{} is missing: run scripts/setup", p.display());
+    p
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/writers/sales_table.py")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// pyarrow's reading of the table: rows and a hash of every row, sorted.
+fn pyarrow_digest(location: &str, endpoint: Option<&str>) -> serde_json::Value {
+    let mut cmd = Command::new(writers_python());
+    cmd.arg(script()).arg("digest").arg(location);
+    if let Some(e) = endpoint {
+        cmd.arg(e);
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "pyarrow could not read {location}: {}", text(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// A lake directory holding `sales`, written by pyarrow (24 partitions over region and dt, 4
+/// files of 250 rows each).
+fn pyarrow_lake() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(writers_python()).arg(script()).arg("write").arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    dir
+}
+
+fn lakehealer(args: &[&str], endpoint: Option<&str>) -> Output {
+    let mut cmd = Command::new(common::lakehealer_bin());
+    cmd.args(args);
+    if let Some(e) = endpoint {
+        common::against_emulator(&mut cmd, e);
+    }
+    cmd.output().unwrap()
+}
+
+fn lakechaos(args: &[&str], endpoint: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakechaos"));
+    cmd.args(args).current_dir(common::repo_root());
+    if let Some(e) = endpoint {
+        common::against_emulator(&mut cmd, e);
+    }
+    cmd.output().unwrap()
+}
+
+/// Every file under `dir` with its size and modification time: what "nothing written" compares.
+fn tree(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut files: Vec<_> = common::files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let m = std::fs::metadata(&p).unwrap();
+            (p, m.len(), m.modified().unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The JSON report's scenarios.
+fn scenarios_of(report: &Path) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    doc["suites"][0]["scenarios"].as_array().unwrap().clone()
+}
+
+/// Every class the object lake's faults cover without Lake Formation, each present and passed.
+fn assert_every_class_passed(scenarios: &[serde_json::Value], out: &str) {
+    let mut classes: Vec<&str> = scenarios.iter().map(|s| s["fault_class"].as_str().unwrap()).collect();
+    classes.sort();
+    classes.dedup();
+    assert_eq!(classes, ["corrupt_parquet", "missing_partition", "null_flood", "schema_drift"], "{out}");
+    for s in scenarios {
+        assert_eq!(s["status"], "passed", "{}: {out}", s["name"]);
+    }
+}
+
+#[test]
+fn every_fault_class_breaks_a_pyarrow_table_in_a_directory_and_it_comes_back_as_it_was() {
+    let dir = pyarrow_lake();
+    let lake = dir.path().to_str().unwrap();
+    let o = lakehealer(&["discover", "--lake", lake, "--table", TABLE], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = pyarrow_digest(&format!("{lake}/{TABLE}"), None);
+    assert_eq!(before["rows"], 24000);
+    let catalog_entry = dir.path().join("_catalog/sales.json");
+    let entry_before: serde_json::Value = serde_json::from_slice(&std::fs::read(&catalog_entry).unwrap()).unwrap();
+
+    let report = dir.path().join("report.json");
+    let o = lakechaos(
+        &["run", "scenarios-existing", "--lake", lake, "--table", TABLE, "--json", report.to_str().unwrap()],
+        None,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_every_class_passed(&scenarios_of(&report), &out);
+
+    // Another reader sees the table exactly as it was, and the catalog entry is as found.
+    assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before, "{out}");
+    let entry_after: serde_json::Value = serde_json::from_slice(&std::fs::read(&catalog_entry).unwrap()).unwrap();
+    assert_eq!(entry_after, entry_before);
+    // The healer's quarantined damage stays in the lake, and the run lists it.
+    let quarantined: Vec<PathBuf> = common::files_under(&dir.path().join("_quarantine"))
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".reason.json"))
+        .collect();
+    assert!(!quarantined.is_empty(), "the truncated file is quarantined: {out}");
+    assert!(out.contains("kept in the lake for inspection"), "{out}");
+    for q in &quarantined {
+        let key = q.strip_prefix(dir.path()).unwrap().to_str().unwrap();
+        assert!(out.contains(key), "{key} is listed: {out}");
+    }
+}
+
+#[test]
+fn refusals_exit_2_and_write_nothing() {
+    let dir = pyarrow_lake();
+    let lake = dir.path().to_str().unwrap();
+    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
+    let scenarios = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let path = scenarios.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let null_flood = |column: &str| {
+        format!(
+            "name: flood\nfault:\n  kind: null_flood\n  column: {column}\n  fraction: 0.5\nslo: {{ detect_within: 5s, repair_within: 9s }}\nexpect: {{ outcome: detected }}\n"
+        )
+    };
+    let lacking = write("lacking.yaml", &null_flood("amount_eur"));
+    let no_float_col = write("no-such-type.yaml", &null_flood("{ type: float, nullable: false }"));
+    let whole_day = write(
+        "two-days.yaml",
+        "name: two-days\nfault: { kind: missing_partition, mode: files, partitions: 2 }\nslo: { detect_within: 5s, repair_within: 9s }\nexpect: { outcome: detected }\n",
+    );
+    let fixture = common::scenarios_dir().join("null-flood-customer-id.yaml");
+    let fixture = fixture.to_str().unwrap();
+
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        (
+            "a column the table lacks",
+            vec![lacking.as_str()],
+            "lacking.yaml:3:3: fault (null_flood): column: \"amount_eur\" is not a column of the table",
+        ),
+        (
+            "a selector nothing matches",
+            vec![no_float_col.as_str()],
+            "no column of the table matches {type: float, nullable: false}",
+        ),
+        ("two partitions, one allowed", vec![whole_day.as_str()], "above --max-partitions 1"),
+        (
+            "rows above the fraction",
+            vec!["scenarios-existing", "--max-rows-fraction", "0.005"],
+            "above --max-rows-fraction 0.005",
+        ),
+        ("a scenario with a fixture", vec![fixture], "seeds a fixture; against an existing table it is refused"),
+        (
+            "an unregistered table",
+            vec!["scenarios-existing", "--table", "sales_v2"],
+            "table sales_v2 is not registered",
+        ),
+    ];
+    let untouched = tree(dir.path());
+    for (case, extra, expected) in cases {
+        let mut args = vec!["run", "--lake", lake];
+        if !extra.contains(&"--table") {
+            args.extend(["--table", TABLE]);
+        }
+        args.extend(extra);
+        let o = lakechaos(&args, None);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{case}: {out}");
+        assert!(out.contains(expected), "{case}: expected {expected:?} in {out}");
+        assert!(out.contains("nothing was written"), "{case}: {out}");
+        assert_eq!(tree(dir.path()), untouched, "{case}: the lake changed");
+    }
+
+    // A dirty table: a truncated file. Refused before anything is planned or written.
+    let victim = dir.path().join("sales/region=eu/dt=2024-05-03/part-1.parquet");
+    let data = std::fs::read(&victim).unwrap();
+    std::fs::write(&victim, &data[..data.len() - 40]).unwrap();
+    let dirty = tree(dir.path());
+    let o = lakechaos(&["run", "scenarios-existing", "--lake", lake, "--table", TABLE], None);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("table sales is not clean") && out.contains("region=eu/dt=2024-05-03/part-1.parquet"),
+        "{out}"
+    );
+    assert_eq!(tree(dir.path()), dirty, "the dirty lake changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_class_on_s3_with_glue_in_a_versioned_bucket_and_an_unversioned_one_is_refused() {
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let endpoint = moto.endpoint();
+    let conn = AwsConnection::emulator(endpoint);
+    let local = pyarrow_lake();
+    // The same pyarrow table uploaded to two buckets: one versioned, one not.
+    for (bucket, versioned) in [("their-lake", true), ("their-unversioned-lake", false)] {
+        let store = S3Store::connect(&conn, bucket, "warehouse").await;
+        store.ensure_bucket(versioned).await.unwrap();
+        for path in common::files_under(&local.path().join(TABLE)) {
+            let key = path.strip_prefix(local.path()).unwrap().to_str().unwrap().to_string();
+            store.put(&key, std::fs::read(&path).unwrap().into()).await.unwrap();
+        }
+        let glue = GlueCatalog::connect(
+            &conn,
+            &format!("{}_db", bucket.replace('-', "_")),
+            &format!("s3://{bucket}/warehouse"),
+        )
+        .await;
+        glue.ensure_database().await.unwrap();
+    }
+    let address = "s3://their-lake/warehouse";
+    let o = lakehealer(
+        &[
+            "discover",
+            "--lake",
+            address,
+            "--catalog",
+            "glue:their_lake_db",
+            "--table",
+            TABLE,
+            "--endpoint-url",
+            endpoint,
+        ],
+        Some(endpoint),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let glue = GlueCatalog::connect(&conn, "their_lake_db", address).await;
+    let entry_before = glue.get_table(TABLE).await.unwrap().expect("registered");
+    let before = pyarrow_digest("s3://their-lake/warehouse/sales", Some(endpoint));
+    assert_eq!(before["rows"], 24000);
+
+    let report = local.path().join("report.json");
+    let o = lakechaos(
+        &[
+            "run",
+            "scenarios-existing",
+            "--lake",
+            address,
+            "--catalog",
+            "glue:their_lake_db",
+            "--table",
+            TABLE,
+            "--endpoint-url",
+            endpoint,
+            "--json",
+            report.to_str().unwrap(),
+        ],
+        Some(endpoint),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_every_class_passed(&scenarios_of(&report), &out);
+    assert_eq!(pyarrow_digest("s3://their-lake/warehouse/sales", Some(endpoint)), before, "{out}");
+    assert_eq!(glue.get_table(TABLE).await.unwrap(), Some(entry_before), "the Glue entry is as found");
+
+    // The unversioned bucket: registered, clean, and refused.
+    let unversioned = "s3://their-unversioned-lake/warehouse";
+    let o = lakehealer(
+        &[
+            "discover",
+            "--lake",
+            unversioned,
+            "--catalog",
+            "glue:their_unversioned_lake_db",
+            "--table",
+            TABLE,
+            "--endpoint-url",
+            endpoint,
+        ],
+        Some(endpoint),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let store = S3Store::connect(&conn, "their-unversioned-lake", "").await;
+    let listed = |objects: Vec<lakechaos_lake::ObjectMeta>| {
+        objects.into_iter().map(|o| (o.key, o.version_token)).collect::<Vec<_>>()
+    };
+    let untouched = listed(store.list("").await.unwrap());
+    let o = lakechaos(
+        &[
+            "run",
+            "scenarios-existing",
+            "--lake",
+            unversioned,
+            "--catalog",
+            "glue:their_unversioned_lake_db",
+            "--table",
+            TABLE,
+            "--endpoint-url",
+            endpoint,
+        ],
+        Some(endpoint),
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("bucket their-unversioned-lake does not keep object versions")
+            && out.contains("--allow-unversioned"),
+        "{out}"
+    );
+    assert_eq!(listed(store.list("").await.unwrap()), untouched, "nothing was written");
+}
