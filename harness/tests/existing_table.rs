@@ -1,7 +1,7 @@
 //! Existing-table mode (`lakechaos run --lake … --table …`) on a table lakechaos did not write:
 //! pyarrow writes it, `lakehealer discover` registers it, every fault class of
 //! `scenarios-existing/` breaks it, and afterwards pyarrow — not the harness — reads it back
-//! equal to what it wrote. The refusals (blast radius, a dirty table, a column the table lacks,
+//! equal to what it wrote (and DuckDB, for a table DuckDB wrote). The refusals (blast radius, a dirty table, a column the table lacks,
 //! an unregistered table, an unversioned bucket, a fixture scenario) each exit 2 with nothing
 //! written.
 
@@ -325,4 +325,33 @@ async fn every_fault_class_on_s3_with_glue_in_a_versioned_bucket_and_an_unversio
         "{out}"
     );
     assert_eq!(listed(store.list("").await.unwrap()), untouched, "nothing was written");
+}
+
+/// DuckDB's reading of a Hive-partitioned table: rows and an order-independent hash.
+fn duckdb_digest(table_dir: &Path) -> String {
+    let code = "import duckdb, sys; print(duckdb.sql(f\"SELECT count(*), sum(hash(id, price, note, dt)) FROM read_parquet('{sys.argv[1]}/*/*.parquet', hive_partitioning=true)\").fetchall())";
+    let o = Command::new(writers_python()).args(["-c", code]).arg(table_dir).output().unwrap();
+    assert!(o.status.success(), "DuckDB could not read {}: {}", table_dir.display(), text(&o));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn a_duckdb_table_with_one_file_per_partition_comes_back_as_duckdb_wrote_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = common::repo_root().join("healer/tests/writers/write_lake.py");
+    let o = Command::new(writers_python()).arg(writer).arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let lake = dir.path().to_str().unwrap();
+    assert!(lakehealer(&["discover", "--lake", lake, "--table", "duck_orders"], None).status.success());
+    let before = duckdb_digest(&dir.path().join("duck_orders"));
+    // Two partitions of one file each: every fault touches half the table, so the radius is
+    // widened on purpose.
+    let o = lakechaos(
+        &["run", "scenarios-existing", "--lake", lake, "--table", "duck_orders", "--max-rows-fraction", "0.6"],
+        None,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("6 passed"), "{out}");
+    assert_eq!(duckdb_digest(&dir.path().join("duck_orders")), before, "{out}");
 }

@@ -51,7 +51,7 @@ impl Observation {
                         self.event_to_detect = trigger.event_time.and_then(|t| (raised - t).to_std().ok());
                     }
                     self.detected_locations.insert(location);
-                } else {
+                } else if !scoring::about_damage(truth, &location) {
                     self.false_incidents.push(format!("{kind} at {location}: {message}"));
                 }
             }

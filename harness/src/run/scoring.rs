@@ -11,6 +11,13 @@ pub fn matches(truth: &GroundTruth, kind: &str, location: &str) -> bool {
     kind == truth.kind.incident_kind() && truth.locations().iter().any(|l| l == location)
 }
 
+/// Whether an incident that does not match the damage is still about it: an incident about a
+/// whole partition the fault damaged (a partition left without data once the healer
+/// quarantined its only, damaged, file) reports the damage's consequence, not a false alarm.
+pub fn about_damage(truth: &GroundTruth, location: &str) -> bool {
+    truth.partitions.iter().any(|p| p == location)
+}
+
 /// What the runner measured for one scenario.
 #[derive(Clone, Debug, Default)]
 pub struct Measured {
@@ -72,9 +79,8 @@ fn repair_breach(scenario: &Scenario, m: &Measured) -> Option<String> {
         },
         // Judged from the lake: not healed (the damage is kept, checked with the quarantine),
         // and nothing invented.
-        ExpectedOutcome::Unrepairable if !m.detection_observed => (m.rows_unexpected > 0).then(|| {
-            format!("unrepairable: the lake serves {} row(s) golden does not have", m.rows_unexpected)
-        }),
+        ExpectedOutcome::Unrepairable if !m.detection_observed => (m.rows_unexpected > 0)
+            .then(|| format!("unrepairable: the lake serves {} row(s) golden does not have", m.rows_unexpected)),
         ExpectedOutcome::Unrepairable => match m.time_to_unrepairable {
             None => Some(format!(
                 "unrepairable: the healer did not report every damaged location unrepairable within repair_within {}",
@@ -183,6 +189,14 @@ mod tests {
             rows_affected: 10,
             detail: String::new(),
         }
+    }
+
+    #[test]
+    fn an_incident_about_a_damaged_partition_is_not_false() {
+        let t = truth();
+        assert!(about_damage(&t, "orders/dt=2024-03-01"));
+        assert!(!about_damage(&t, "orders/dt=2024-03-02"));
+        assert!(!about_damage(&t, "orders/dt=2024-03-01/part-1.parquet"), "another file is not the damage");
     }
 
     #[test]
