@@ -1,7 +1,7 @@
 //! Existing-table mode (`lakechaos run --lake … --table …`) on a table lakechaos did not write:
 //! pyarrow writes it, `lakehealer discover` registers it, every fault class of
 //! `scenarios-existing/` breaks it, and afterwards pyarrow — not the harness — reads it back
-//! equal to what it wrote (and DuckDB, for a table DuckDB wrote). The refusals (blast radius, a dirty table, a column the table lacks,
+//! equal to what it wrote (DuckDB and Spark, for tables they wrote). The refusals (blast radius, a dirty table, a column the table lacks,
 //! an unregistered table, an unversioned bucket, a fixture scenario) each exit 2 with nothing
 //! written.
 
@@ -354,4 +354,33 @@ fn a_duckdb_table_with_one_file_per_partition_comes_back_as_duckdb_wrote_it() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("6 passed"), "{out}");
     assert_eq!(duckdb_digest(&dir.path().join("duck_orders")), before, "{out}");
+}
+
+/// Spark's reading of a table: rows and a sum of Spark's row hashes. Spark checks the `.crc`
+/// files it wrote beside each data file, so one byte off fails the read.
+fn spark_digest(table_dir: &Path) -> String {
+    let reader = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/writers/spark_digest.py");
+    let o = Command::new(writers_python()).arg(reader).arg(table_dir).output().unwrap();
+    assert!(o.status.success(), "Spark could not read {}: {}", table_dir.display(), text(&o));
+    String::from_utf8(o.stdout).unwrap().lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_spark_table_comes_back_byte_for_byte_as_spark_checks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = common::repo_root().join("healer/tests/writers/write_spark.py");
+    let o = Command::new(writers_python()).arg(writer).arg(dir.path()).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let lake = dir.path().to_str().unwrap();
+    assert!(lakehealer(&["discover", "--lake", lake, "--table", "sp_orders"], None).status.success());
+    let before = spark_digest(&dir.path().join("sp_orders"));
+    assert!(before.contains("\"rows\": 3000"), "{before}");
+    let o = lakechaos(
+        &["run", "scenarios-existing", "--lake", lake, "--table", "sp_orders", "--max-rows-fraction", "0.6"],
+        None,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("6 passed"), "{out}");
+    assert_eq!(spark_digest(&dir.path().join("sp_orders")), before, "{out}");
 }

@@ -12,7 +12,7 @@ use lakechaos_faults::missing_partition::{MissingMode, MissingPartition};
 use lakechaos_faults::null_flood::NullFlood;
 use lakechaos_faults::schema_drift::{DriftMode, SchemaDrift};
 use lakechaos_faults::select::Selection;
-use lakechaos_faults::FaultSpec;
+use lakechaos_faults::{ColumnChoice, ColumnSelector, FaultSpec, TypeFamily};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -35,7 +35,22 @@ fn selection() -> impl Strategy<Value = Selection> {
 }
 
 fn fault() -> impl Strategy<Value = FaultSpec> {
-    let column = proptest::option::of(proptest::sample::select(COLUMNS.to_vec()).prop_map(String::from));
+    // A column by name, `"*"`, or a selector the orders contract has columns for.
+    let named = proptest::sample::select(COLUMNS.to_vec()).prop_map(ColumnChoice::from);
+    let selector = (
+        proptest::sample::select(vec![
+            None,
+            Some(TypeFamily::String),
+            Some(TypeFamily::Integer),
+            Some(TypeFamily::Float),
+        ]),
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(|(family, nullable)| ColumnChoice::Matching(ColumnSelector { family, nullable }))
+        .prop_filter("a selector the orders contract matches", |c| {
+            !c.candidates(&lakechaos_fixtures::orders::contract(), |_| true).is_empty()
+        });
+    let column = proptest::option::of(prop_oneof![3 => named, 1 => Just(ColumnChoice::Any), 1 => selector]);
     prop_oneof![
         (
             prop_oneof![
@@ -97,6 +112,7 @@ async fn heal_case(seed: u64, spec: FaultSpec) -> Result<(), TestCaseError> {
         expect: Expectations { outcome: ExpectedOutcome::Repaired, rows_lost: Some(0), false_incidents: 0 },
         source: "proptest".into(),
         fault_at: (1, 1),
+        fixture_at: Some((1, 1)),
     };
     let dir = tempfile::tempdir().unwrap();
     let opts = RunOptions { seed, settle: Duration::from_millis(20), ..RunOptions::default() };
