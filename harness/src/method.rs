@@ -4,10 +4,10 @@
 //! written before it, and the same seed plans byte-identical damage everywhere.
 
 use crate::error::{AtStage, BoxError, ScenarioError, Stage};
-use crate::scenario::Scenario;
+use crate::scenario::{Like, Scenario};
 use bytes::Bytes;
 use lakechaos_faults::{apply, FaultContext, FaultPlan, GroundTruth, Journal};
-use lakechaos_fixtures::{seed_lake, SeededTable};
+use lakechaos_fixtures::{profile_table, seed_lake, seed_like, SeededTable};
 use lakechaos_lake::{Grant, Lake, ObjectStore, TableDef};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -113,8 +113,20 @@ impl Method<'_> {
                 ),
             ));
         }
-        let seeded =
-            seed_lake(lake, &s.dataset, &s.fixture, s.stream_seed(self.seed, "fixture")).await.at(Stage::Seed)?;
+        let seed = s.stream_seed(self.seed, "fixture");
+        let seeded = match &s.like {
+            None => seed_lake(lake, &s.dataset, &s.fixture, seed).await.at(Stage::Seed)?,
+            Some(Like::Profile(profile)) => seed_like(lake, profile, &s.fixture, seed).await.at(Stage::Seed)?,
+            Some(Like::Table { lake: address, table }) => {
+                let conn = lakechaos_lake::AwsConnection::from_environment(None, None);
+                let source = Lake::open(address, "file", &conn).await.at(Stage::Seed)?;
+                let profile = profile_table(&source, table)
+                    .await
+                    .map_err(|e| format!("{}: fixture.like {address}/{table}: {e}", s.fixture_location()))
+                    .at(Stage::Seed)?;
+                seed_like(lake, &profile, &s.fixture, seed).await.at(Stage::Seed)?
+            }
+        };
         let json = serde_json::to_vec(&seeded.golden.record()).at(Stage::Seed)?;
         records.golden(json).await.at(Stage::Seed)?;
         Ok(seeded)

@@ -106,6 +106,7 @@ async fn heal_case(seed: u64, spec: FaultSpec) -> Result<(), TestCaseError> {
         needs: vec![],
         dataset: "orders".into(),
         fixture: common::small_spec(),
+        like: None,
         versioning: true,
         fault: spec.clone(),
         slo: Slo { detect_within: Duration::from_secs(5), repair_within: Duration::from_secs(10) },

@@ -192,7 +192,14 @@ impl Backend for ObjectBackend<'_> {
         let planned = self.planned.as_ref().expect("planned");
         let store = self.lake().lake.store.as_ref();
         let quarantine = QuarantineAt { store, prefix: QUARANTINE_PREFIX };
-        damage_kept(&planned.journal, planned.ground_truth(), store, quarantine).await.at(Stage::Verify)
+        let mut kept =
+            damage_kept(&planned.journal, planned.ground_truth(), store, quarantine).await.at(Stage::Verify)?;
+        // A seeded lake is the run's own and goes with its work directory; only a table that
+        // was there before (existing-table mode) keeps its quarantine for someone to inspect.
+        if self.healer_tables.is_empty() {
+            kept.quarantined.clear();
+        }
+        Ok(kept)
     }
 
     async fn revert(&mut self) -> Result<(), ScenarioError> {

@@ -45,6 +45,11 @@ pub fn skip_reason(scenario: &Scenario) -> Option<String> {
     if let Some(reason) = pg_faults::skip_reason(&scenario.fault) {
         return Some(reason);
     }
+    if scenario.like.is_some() {
+        return Some(
+            "fixtures shaped like a profiled table are generated as Parquet lakes, not yet as PostgreSQL tables".into(),
+        );
+    }
     (!scenario.fixture.landing).then(|| {
         "the fixture has no landing copy; on PostgreSQL the raw schema is the source of truth the served \
          table is loaded from, so a lake without one has no PostgreSQL counterpart"

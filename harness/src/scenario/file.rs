@@ -65,8 +65,17 @@ impl Capability {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixtureFile {
-    /// Dataset generator: `orders`.
-    pub dataset: String,
+    /// Dataset generator: `orders` (left out with `profile` or `like`).
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// A table profile written by `lakechaos fixture describe` (a path relative to the scenario
+    /// file): the fixture is generated shaped like the profiled table.
+    #[serde(default)]
+    pub profile: Option<Spanned<String>>,
+    /// A table to profile at every run and generate alike: `DIR/TABLE` or
+    /// `s3://BUCKET/PREFIX/TABLE` (file catalog), or a profile file (`*.yaml`).
+    #[serde(default)]
+    pub like: Option<Spanned<String>>,
     /// Daily partitions (default 7).
     #[serde(default, deserialize_with = "strict::opt_u32")]
     pub days: Option<u32>,

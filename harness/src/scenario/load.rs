@@ -2,7 +2,7 @@
 //! naming file, line, column and what was expected.
 
 use super::file::{Capability, ExpectedOutcome, FixtureFile, ScenarioFile};
-use super::{Expectations, Scenario, Slo};
+use super::{Expectations, Like, Scenario, Slo};
 use lakechaos_fixtures::OrdersSpec;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
@@ -117,19 +117,26 @@ fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenari
         ));
     }
     let fixture_at = raw.fixture.as_ref().map(|f| (f.referenced.line().max(1), f.referenced.column().max(1)));
-    let (dataset, spec, versioning) = match &raw.fixture {
+    let (dataset, spec, versioning, like) = match &raw.fixture {
         Some(fixture) => {
             let spec = fixture_spec(file, fixture, opts)?;
-            (fixture.value.dataset.clone(), spec, fixture.value.versioning.unwrap_or(true))
+            let (dataset, like) = fixture_source(file, fixture)?;
+            (dataset, spec, fixture.value.versioning.unwrap_or(true), like)
         }
         // Existing-table mode: the table decides what there is; checked against it before injection.
-        None => (String::new(), OrdersSpec::default(), true),
+        None => (String::new(), OrdersSpec::default(), true, None),
     };
     let fault = &raw.fault.value;
     let bad_fault = |m: String| LoadError::at(file, raw.fault.referenced, format!("fault ({}): {m}", fault.class()));
     fault.validate().map_err(|e| bad_fault(e.to_string()))?;
+    let contract = match &like {
+        None => Some(lakechaos_fixtures::orders::contract()),
+        Some(Like::Profile(profile)) => Some(profile.contract()),
+        // Profiled when seeded: the fault's columns are checked when it is planned.
+        Some(Like::Table { .. }) => None,
+    };
     if raw.fixture.is_some() {
-        check_against_fixture(fault, &spec).map_err(bad_fault)?;
+        check_against_fixture(fault, &spec, contract.as_deref()).map_err(bad_fault)?;
     }
     let slo = Slo {
         detect_within: duration(file, "slo.detect_within", &raw.slo.detect_within)?,
@@ -165,6 +172,7 @@ fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenari
         fixture_at,
         dataset,
         fixture: spec,
+        like,
         versioning,
         fault: raw.fault.value,
         slo,
@@ -176,13 +184,6 @@ fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenari
 /// The fixture's size, with defaults applied and limits checked.
 fn fixture_spec(file: &Path, fixture: &Spanned<FixtureFile>, opts: &LoadOptions) -> Result<OrdersSpec, LoadError> {
     let fx = &fixture.value;
-    if fx.dataset != "orders" {
-        return Err(LoadError::at(
-            file,
-            fixture.referenced,
-            format!("fixture.dataset: expected one of [orders], got {:?}", fx.dataset),
-        ));
-    }
     let defaults = OrdersSpec::default();
     let spec = OrdersSpec {
         days: fx.days.unwrap_or(defaults.days),
@@ -221,10 +222,73 @@ fn fixture_spec(file: &Path, fixture: &Spanned<FixtureFile>, opts: &LoadOptions)
     Ok(spec)
 }
 
+/// What the fixture generates: `orders`, a profile (read now, relative to the scenario file),
+/// or a table profiled when seeded. Exactly one of `dataset`, `profile` and `like`.
+fn fixture_source(file: &Path, fixture: &Spanned<FixtureFile>) -> Result<(String, Option<Like>), LoadError> {
+    let fx = &fixture.value;
+    let at = |loc: Location, m: String| LoadError::at(file, loc, m);
+    match (&fx.dataset, &fx.profile, &fx.like) {
+        (Some(d), None, None) if d == "orders" => Ok((d.clone(), None)),
+        (Some(d), None, None) => {
+            Err(at(fixture.referenced, format!("fixture.dataset: expected one of [orders], got {d:?}")))
+        }
+        (None, Some(p), None) => {
+            let profile = read_profile(file, p)?;
+            Ok((profile.table.clone(), Some(Like::Profile(profile))))
+        }
+        (None, None, Some(l)) if l.value.ends_with(".yaml") || l.value.ends_with(".yml") => {
+            let profile = read_profile(file, l)?;
+            Ok((profile.table.clone(), Some(Like::Profile(profile))))
+        }
+        (None, None, Some(l)) => {
+            let address = if l.value.starts_with("s3://") || Path::new(&l.value).is_absolute() {
+                l.value.trim_end_matches('/').to_string()
+            } else {
+                file.parent().unwrap_or(Path::new(".")).join(&l.value).display().to_string()
+            };
+            match address.rsplit_once('/') {
+                Some((lake, table))
+                    if !lake.is_empty() && !table.is_empty() && !lake.ends_with(':') && lake != "s3:/" =>
+                {
+                    Ok((table.to_string(), Some(Like::Table { lake: lake.to_string(), table: table.to_string() })))
+                }
+                _ => Err(at(
+                    l.referenced,
+                    format!("fixture.like: expected DIR/TABLE or s3://BUCKET/PREFIX/TABLE, got {:?}", l.value),
+                )),
+            }
+        }
+        (None, None, None) => Err(at(fixture.referenced, "fixture: expected one of dataset, profile or like".into())),
+        _ => Err(at(fixture.referenced, "fixture: dataset, profile and like exclude each other".into())),
+    }
+}
+
+/// A profile file named by a scenario, relative to it; errors point at the profile's own line
+/// and column.
+fn read_profile(file: &Path, path: &Spanned<String>) -> Result<lakechaos_fixtures::TableProfile, LoadError> {
+    let resolved = file.parent().unwrap_or(Path::new(".")).join(&path.value);
+    let text = read_text(&resolved)
+        .map_err(|e| LoadError::at(file, path.referenced, format!("fixture profile {}: {}", resolved.display(), e)))?;
+    let profile: lakechaos_fixtures::TableProfile = serde_saphyr::from_str(&text).map_err(|e| {
+        let e = yaml_error(&resolved, e);
+        LoadError::at(file, path.referenced, format!("fixture profile {e}"))
+    })?;
+    profile
+        .check()
+        .map_err(|m| LoadError::at(file, path.referenced, format!("fixture profile {}: {m}", resolved.display())))?;
+    Ok(profile)
+}
+
 /// Checks a fault against the fixture it will break: the dataset's contract is known before
 /// anything is seeded, and so are its partitions and files.
-fn check_against_fixture(fault: &lakechaos_faults::FaultSpec, spec: &OrdersSpec) -> Result<(), String> {
-    fault.fault().check_contract(&lakechaos_fixtures::orders::contract()).map_err(|e| e.to_string())?;
+fn check_against_fixture(
+    fault: &lakechaos_faults::FaultSpec,
+    spec: &OrdersSpec,
+    contract: Option<&[lakechaos_lake::ColumnDef]>,
+) -> Result<(), String> {
+    if let Some(contract) = contract {
+        fault.fault().check_contract(contract).map_err(|e| e.to_string())?;
+    }
     // Faults in the catalog itself touch no data: nothing to check against the fixture.
     if let Some((partitions, files)) = fault.footprint() {
         if partitions == 0 || partitions > spec.days {
@@ -325,6 +389,7 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
                 if kind.is_dir() {
                     stack.push(path);
                 } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                    && !is_profile(&path)
                     && (!kind.is_symlink() || !path.is_dir())
                 {
                     found.push(path);
@@ -335,6 +400,13 @@ pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
         out.extend(found);
     }
     Ok(out)
+}
+
+/// Whether a file is a table profile (`*.profile.yaml`), kept beside the scenarios that use it.
+fn is_profile(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".profile.yaml") || n.ends_with(".profile.yml"))
 }
 
 /// Loads every scenario under `paths`. All errors are returned, not just the first; duplicate

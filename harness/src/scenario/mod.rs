@@ -5,7 +5,7 @@ pub mod file;
 pub mod load;
 
 use lakechaos_faults::FaultSpec;
-use lakechaos_fixtures::OrdersSpec;
+use lakechaos_fixtures::{OrdersSpec, TableProfile};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +28,9 @@ pub struct Scenario {
     pub dataset: String,
     /// Size of the seeded dataset.
     pub fixture: OrdersSpec,
+    /// A fixture shaped like a real table (`fixture: {profile: …}` or `{like: …}`) instead of
+    /// the `orders` dataset.
+    pub like: Option<Like>,
     /// Whether the lake's storage keeps object versions (where the target supports them).
     pub versioning: bool,
     /// The fault to inject.
@@ -73,6 +76,16 @@ impl Scenario {
             ExpectedOutcome::Detected => self.slo.detect_within,
         }
     }
+}
+
+/// Where a fixture shaped like a real table comes from.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Like {
+    /// A profile, read with the scenario.
+    Profile(TableProfile),
+    /// A table profiled when the fixture is seeded: its lake (file catalog) and name.
+    Table { lake: String, table: String },
 }
 
 /// The seed of one of a scenario's random streams, by the scenario's name.

@@ -12,7 +12,7 @@ use lakehealer::metrics::HealerMetrics;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use crate::lake_commands::{deploy, inject, revert, revert_all, score, verify};
+pub use crate::lake_commands::{deploy, describe, inject, revert, revert_all, score, verify};
 
 /// Where `run` writes its reports.
 pub struct Reports {

@@ -254,3 +254,34 @@ pub async fn deploy(args: DeployArgs) -> CliResult {
     }
     Ok(0)
 }
+
+/// `fixture describe`: the table's profile as YAML, with a header saying what it holds.
+pub async fn describe(
+    address: &str,
+    table: &str,
+    catalog: &str,
+    endpoint_url: Option<&str>,
+    out: Option<&Path>,
+) -> CliResult {
+    let lake = lakechaos_lake::Lake::open_at(address, catalog, endpoint_url).await?;
+    let profile = lakechaos_fixtures::profile_table(&lake, table).await?;
+    let yaml = serde_saphyr::to_string(&profile).map_err(|e| format!("writing the profile: {e}"))?;
+    let text = format!(
+        "# The profile of table {table} in {address}: its contract and column statistics (null shares,\n\
+         # distinct counts, ranges, string lengths), no values. A scenario generates a table shaped\n\
+         # like it with `fixture: {{profile: THIS_FILE, days: N, rows_per_day: M}}`.\n{yaml}"
+    );
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            eprintln!(
+                "profile of {table} ({} rows, {} columns) written to {}",
+                profile.rows,
+                profile.columns.len(),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}

@@ -25,6 +25,29 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum FixtureCommand {
+    /// Profile a registered table (contract, null shares, distinct counts, ranges; no values)
+    /// as a reviewable YAML file a scenario's `fixture: {profile: FILE}` generates alike.
+    Describe {
+        /// The table's lake: a directory or s3://BUCKET/PREFIX.
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        lake: String,
+        #[arg(long, value_name = "NAME")]
+        table: String,
+        /// The lake's catalog: file or glue:DATABASE.
+        #[arg(long, default_value = "file")]
+        catalog: String,
+        /// An S3-compatible endpoint (an emulator).
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+        /// Write the profile here (default: standard output). Name it `*.profile.yaml` to keep
+        /// it beside scenarios.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Check scenario files; report every error with file:line:col.
     Validate {
@@ -97,6 +120,11 @@ enum Command {
         /// Write the figures as JSON here.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+    },
+    /// Fixtures shaped like your tables.
+    Fixture {
+        #[command(subcommand)]
+        command: FixtureCommand,
     },
     /// Seed one scenario's fixture into a directory and inject its fault, leaving the lake
     /// broken (for demos and for trying `lakehealer`). Undo with `revert`.
@@ -201,6 +229,9 @@ async fn run(cli: Cli) -> CliResult {
                 std::fs::write(&path, serde_json::to_string_pretty(&figures)?)?;
             }
             Ok(0)
+        }
+        Command::Fixture { command: FixtureCommand::Describe { lake, table, catalog, endpoint_url, out } } => {
+            commands::describe(&lake, &table, &catalog, endpoint_url.as_deref(), out.as_deref()).await
         }
         Command::Inject { scenario, lake, seed, journal } => commands::inject(&scenario, &lake, seed, journal).await,
         Command::Gameday { config } => commands::gameday(&config).await,
