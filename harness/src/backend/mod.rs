@@ -19,6 +19,7 @@ pub mod damage;
 mod dbt_probe;
 mod dbt_worker;
 pub mod existing;
+mod existing_pg;
 pub mod objects;
 pub mod postgres;
 
@@ -175,6 +176,9 @@ pub fn skip_reason(env: &TargetEnv, scenario: &Scenario) -> Option<String> {
 /// The backend for the started target.
 pub fn for_target<'a>(env: &'a TargetEnv, scenario: &'a Scenario, params: Params) -> Box<dyn Backend + 'a> {
     if let Some(table) = env.existing() {
+        if table.is_postgres() {
+            return Box::new(existing_pg::ExistingPgBackend::new(table, scenario, params));
+        }
         return Box::new(existing::ExistingTableBackend::new(env, table, scenario, params));
     }
     match env.target() {

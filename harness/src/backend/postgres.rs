@@ -300,7 +300,7 @@ impl Backend for PostgresBackend<'_> {
 }
 
 /// The bundled healer on a PostgreSQL table.
-struct TableHealer(Arc<PgHealer>);
+pub(super) struct TableHealer(pub(super) Arc<PgHealer>);
 
 #[async_trait::async_trait]
 impl HealerUnderTest for TableHealer {

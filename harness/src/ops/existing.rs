@@ -77,6 +77,9 @@ pub async fn preflight(
     if !mismatched.is_empty() {
         return Err(Refusal::Scenarios(mismatched));
     }
+    if table.is_postgres() {
+        return preflight_postgres(scenarios, table, seed).await;
+    }
     let (lake, _aws) = table.preflight().await?;
     let (seeded, snapshot) = lakechaos_fixtures::snapshot_table(&lake, &table.table)
         .await
@@ -168,6 +171,73 @@ async fn dirt(
         }
     }
     Ok(problems)
+}
+
+/// [`preflight`] on a PostgreSQL table: the healer's own read-only detection must find nothing,
+/// and each fault's SQL is planned (not run) and held to the blast radius by the rows of the
+/// days it touches.
+async fn preflight_postgres(scenarios: &[Scenario], table: &ExistingTable, seed: u64) -> Result<Manifest, Refusal> {
+    use lakechaos_faults::pg as pg_faults;
+    use rand::SeedableRng;
+    let (client, layout) = table.postgres().await?;
+    let reading = |e: String| Refusal::Scenarios(vec![format!("reading {}: {e}", layout.served())]);
+    let seeded = lakechaos_fixtures::snapshot_postgres(&client, &table.address, &layout)
+        .await
+        .map_err(|e| reading(e.to_string()))?;
+    let found = lakehealer::pg::detect::detect(&client, &layout).await.map_err(|e| reading(e.to_string()))?;
+    if !found.findings.is_empty() {
+        let problems = found.findings.iter().map(|f| format!("{} at {}", f.finding.kind, f.finding.location)).collect();
+        return Err(Refusal::Dirty { table: layout.served(), problems });
+    }
+    let rows = seeded.golden.total_rows();
+    let mut manifest = Manifest {
+        lake: lakechaos_lake::pg::redact(&table.address),
+        catalog: "postgres".into(),
+        table: layout.served(),
+        rows,
+        partitions: seeded.days.len(),
+        max_partitions: table.radius.max_partitions,
+        max_rows_fraction: table.radius.max_rows_fraction,
+        scenarios: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let pg_table = pg_faults::PgTable {
+        layout: layout.clone(),
+        days: seeded.days.clone(),
+        key: seeded.key.clone(),
+        contract: seeded.golden.contract.clone(),
+    };
+    let mut refused = Vec::new();
+    for s in scenarios {
+        if let Some(why) = pg_faults::skip_reason(&s.fault) {
+            manifest.skipped.push((s.name.clone(), why));
+            continue;
+        }
+        if let Err(why) = s.fault.fault().check_contract(&pg_table.contract) {
+            refused.push(format!(
+                "{}: fault ({}): {why} (table {})",
+                s.fault_location(),
+                s.fault.class(),
+                layout.served()
+            ));
+            continue;
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(s.stream_seed(seed, "fault"));
+        match pg_faults::plan(&s.fault, &pg_table, &mut rng, "1") {
+            Ok(plan) => match table.radius.exceeded_by_days(&plan.ground_truth, &seeded.golden) {
+                Some(why) => {
+                    refused.push(format!("{}: fault ({}): refused: {why}", s.fault_location(), s.fault.class()))
+                }
+                None => manifest.scenarios.push(Draft { scenario: s.name.clone(), ground_truth: plan.ground_truth }),
+            },
+            Err(e) => refused.push(format!("{}: {e}", s.fault_location())),
+        }
+    }
+    if refused.is_empty() {
+        Ok(manifest)
+    } else {
+        Err(Refusal::Scenarios(refused))
+    }
 }
 
 /// The fault's columns against the table's real contract.

@@ -132,6 +132,10 @@ pub async fn run_suite_until(
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
     let env = match &opts.existing {
+        Some(table) if table.is_postgres() => {
+            table.postgres().await?;
+            TargetEnv::for_existing(table.clone(), None)
+        }
         Some(table) => {
             let (_, aws) = table.preflight().await?;
             TargetEnv::for_existing(table.clone(), aws)

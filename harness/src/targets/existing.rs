@@ -7,6 +7,7 @@
 use super::aws_guard::{AwsGuardConfig, AwsRun, GuardError};
 use super::Target;
 use lakechaos_faults::GroundTruth;
+use lakechaos_lake::pg::PgLayout;
 use lakechaos_lake::{AwsConnection, Lake, LakeAddress, LakeError};
 use std::path::PathBuf;
 
@@ -48,6 +49,21 @@ impl BlastRadius {
     }
 }
 
+impl BlastRadius {
+    /// [`BlastRadius::exceeded_by`] for a table of day partitions whose golden record says how
+    /// many rows each day holds: a fault's rows are those of the days it touches (its count of
+    /// rows is known only once its journal tables are written).
+    pub fn exceeded_by_days(&self, truth: &GroundTruth, golden: &lakechaos_fixtures::GoldenManifest) -> Option<String> {
+        let rows = truth
+            .partitions
+            .iter()
+            .filter_map(|p| p.rsplit('/').next())
+            .filter_map(|p| golden.partitions.get(p).map(|d| d.rows))
+            .sum();
+        self.exceeded_by(&GroundTruth { rows_affected: rows, ..truth.clone() }, golden.total_rows())
+    }
+}
+
 /// The table a run breaks, and the guard around it.
 #[derive(Clone, Debug)]
 pub struct ExistingTable {
@@ -78,17 +94,62 @@ pub enum ExistingError {
     Unversioned { bucket: String },
     #[error("{address} is outside the guard's scope s3://{bucket}/{prefix} ({config}) (nothing was written)")]
     OutOfScope { address: String, bucket: String, prefix: String, config: String },
+    #[error("{0} (nothing was written)")]
+    PostgresLayout(String),
 }
 
 impl ExistingTable {
     /// The target the table's storage is: a directory is `local`, S3 behind an endpoint
     /// override is an emulator (`moto`), S3 without one is `aws`.
     pub fn target(&self) -> Target {
+        if self.is_postgres() {
+            return Target::Postgres;
+        }
         match (LakeAddress::parse(&self.address), &self.endpoint_url) {
             (Ok(LakeAddress::S3 { .. }), Some(_)) => Target::Moto,
             (Ok(LakeAddress::S3 { .. }), None) => Target::Aws,
             _ => Target::Local,
         }
+    }
+
+    /// Whether the table is a PostgreSQL table (`postgresql://…`).
+    pub fn is_postgres(&self) -> bool {
+        self.address.starts_with("postgresql://") || self.address.starts_with("postgres://")
+    }
+
+    /// Connects to the table's database and finds its layout: `public.<table>` range-partitioned
+    /// by day on one timestamp column, and `raw.<table>`, its source of truth, as
+    /// `lakehealer`'s PostgreSQL healer expects.
+    pub async fn postgres(&self) -> Result<(tokio_postgres::Client, PgLayout), ExistingError> {
+        use lakechaos_lake::pg::{introspect, sql_error};
+        let client = lakechaos_lake::pg::connect(&self.address, "lakechaos").await?;
+        let mut layout = PgLayout { table: self.table.clone(), ..PgLayout::default() };
+        let url = &self.address;
+        let err = |what: &str, e| ExistingError::Lake(sql_error(url, what, e));
+        let served = layout.served();
+        match introspect::partition_column(&client, &layout.served_schema, &layout.table)
+            .await
+            .map_err(|e| err("reading the partitioning", e))?
+        {
+            Some(column) => layout.partition_column = column,
+            None => {
+                return Err(ExistingError::PostgresLayout(format!(
+                    "{served} is not range-partitioned on one column (existing PostgreSQL tables are served \
+                     from a table partitioned by day, with raw.{} as its source of truth)",
+                    self.table
+                )))
+            }
+        }
+        let raw = introspect::columns(&client, &layout.raw_schema, &layout.table)
+            .await
+            .map_err(|e| err("reading the raw table", e))?;
+        if raw.is_empty() {
+            return Err(ExistingError::PostgresLayout(format!(
+                "{} does not exist: it is the source of truth {served} is healed from",
+                layout.raw()
+            )));
+        }
+        Ok((client, layout))
     }
 
     /// How the table's S3 and Glue are reached: the endpoint override with the environment's
@@ -115,6 +176,9 @@ impl ExistingTable {
     /// The checks made before anything is written: the guard (real AWS), the table registered,
     /// the bucket versioned. Returns the opened lake, and the guarded run on AWS.
     pub async fn preflight(&self) -> Result<(Lake, Option<AwsRun>), ExistingError> {
+        if self.is_postgres() {
+            return Err(ExistingError::PostgresLayout("a PostgreSQL table has no object lake".into()));
+        }
         let address = LakeAddress::parse(&self.address)?;
         let aws = match (&address, self.target()) {
             (LakeAddress::S3 { bucket, prefix }, Target::Aws) => Some(self.guard(bucket, prefix).await?),
@@ -201,5 +265,6 @@ mod tests {
         assert_eq!(t("/tmp/lake", None).target(), Target::Local);
         assert_eq!(t("s3://b/p", Some("http://127.0.0.1:5000")).target(), Target::Moto);
         assert_eq!(t("s3://b/p", None).target(), Target::Aws);
+        assert_eq!(t("postgresql://u@127.0.0.1:5432/db", None).target(), Target::Postgres);
     }
 }

@@ -218,7 +218,7 @@ impl TargetEnv {
         TargetEnv {
             target,
             service: None,
-            conn: (target != Target::Local).then(|| table.connection()),
+            conn: matches!(target, Target::Moto | Target::Aws).then(|| table.connection()),
             lacking: vec![(
                 Capability::LakeFormation,
                 "existing-table mode never changes the Lake Formation grants of a table it did not create".into(),

@@ -63,6 +63,24 @@ pub async fn is_partitioned(client: &Client, schema: &str, table: &str) -> Resul
     Ok(row.is_some())
 }
 
+/// The column `schema.table` is range-partitioned on, when it is partitioned on one column.
+pub async fn partition_column(
+    client: &Client,
+    schema: &str,
+    table: &str,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT a.attname::text FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = pt.partattrs[0] \
+             WHERE n.nspname = $1 AND c.relname = $2 AND pt.partstrat = 'r' AND pt.partnatts = 1",
+            &[&schema, &table],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
 /// The partitions attached to `schema.table`.
 pub async fn partitions(client: &Client, schema: &str, table: &str) -> Result<Vec<PgPartition>, tokio_postgres::Error> {
     let rows = client

@@ -4,7 +4,7 @@
 use super::{ident, PgLayout};
 use crate::contract::{arrow_type, ColumnDef};
 use crate::LakeError;
-use arrow_array::builder::{ArrayBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::{ArrayBuilder, BooleanBuilder, Int16Builder, TimestampMicrosecondBuilder};
 use arrow_array::builder::{Decimal128Builder, Float64Builder, Int32Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -23,6 +23,8 @@ enum Reader {
     Decimal(u8, i8),
     /// Microseconds since the epoch, time zone.
     Timestamp(Option<Arc<str>>),
+    Boolean,
+    Int16,
 }
 
 impl Reader {
@@ -34,6 +36,8 @@ impl Reader {
             DataType::Utf8 => Reader::Text,
             DataType::Decimal128(p, s) => Reader::Decimal(*p, *s),
             DataType::Timestamp(TimeUnit::Microsecond, tz) => Reader::Timestamp(tz.clone()),
+            DataType::Boolean => Reader::Boolean,
+            DataType::Int16 => Reader::Int16,
             _ => return None,
         })
     }
@@ -49,6 +53,8 @@ impl Reader {
             Reader::Text => format!("{c}::text"),
             Reader::Decimal(_, s) => format!("round({c}::numeric * 10 ^ {s})::int8"),
             Reader::Timestamp(_) => format!("(extract(epoch FROM {c}::timestamptz) * 1000000)::int8"),
+            Reader::Boolean => format!("{c}::boolean"),
+            Reader::Int16 => format!("{c}::int2"),
         }
     }
 
@@ -58,6 +64,8 @@ impl Reader {
             Reader::Int32 => Box::new(Int32Builder::new()),
             Reader::Float64 => Box::new(Float64Builder::new()),
             Reader::Text => Box::new(StringBuilder::new()),
+            Reader::Boolean => Box::new(BooleanBuilder::new()),
+            Reader::Int16 => Box::new(Int16Builder::new()),
         }
     }
 
@@ -75,6 +83,12 @@ impl Reader {
             }
             Reader::Text => {
                 any.downcast_mut::<StringBuilder>().expect("built above").append_option(row.get::<_, Option<&str>>(i))
+            }
+            Reader::Boolean => {
+                any.downcast_mut::<BooleanBuilder>().expect("built above").append_option(row.get::<_, Option<bool>>(i))
+            }
+            Reader::Int16 => {
+                any.downcast_mut::<Int16Builder>().expect("built above").append_option(row.get::<_, Option<i16>>(i))
             }
         }
     }

@@ -22,9 +22,46 @@ pub fn pg_type(logical: &str) -> Option<String> {
     )
 }
 
+/// The contract (logical) type of a PostgreSQL column, as `format_type` spells its type; `None`
+/// for types lakechaos does not read (arrays, JSON, numerics without a scale, …).
+pub fn logical_of_pg(pg: &str) -> Option<String> {
+    Some(
+        match pg {
+            "boolean" => "bool",
+            "smallint" => "int16",
+            "integer" => "int32",
+            "bigint" => "int64",
+            "real" => "float32",
+            "double precision" => "float64",
+            "text" => "string",
+            "bytea" => "binary",
+            "date" => "date",
+            "timestamp with time zone" => "timestamp[us, UTC]",
+            "timestamp without time zone" => "timestamp[us]",
+            t => {
+                let ps = t.strip_prefix("numeric(")?.strip_suffix(')')?;
+                let (p, s) = ps.split_once(',')?;
+                return Some(format!("decimal({},{})", p.trim().parse::<u8>().ok()?, s.trim().parse::<i8>().ok()?));
+            }
+        }
+        .to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_types_map_back_to_the_contract() {
+        for logical in
+            ["bool", "int16", "int32", "int64", "float64", "string", "date", "decimal(10,2)", "timestamp[us, UTC]"]
+        {
+            assert_eq!(logical_of_pg(&pg_type(logical).unwrap()).as_deref(), Some(logical));
+        }
+        assert_eq!(logical_of_pg("numeric"), None);
+        assert_eq!(logical_of_pg("jsonb"), None);
+    }
 
     #[test]
     fn contract_types_map_to_postgres() {
