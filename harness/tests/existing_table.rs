@@ -384,3 +384,41 @@ fn a_spark_table_comes_back_byte_for_byte_as_spark_checks_it() {
     assert!(out.contains("6 passed"), "{out}");
     assert_eq!(spark_digest(&dir.path().join("sp_orders")), before, "{out}");
 }
+
+#[test]
+fn a_game_day_breaks_the_tables_it_names_and_puts_them_back() {
+    let dir = pyarrow_lake();
+    let lake = dir.path().to_str().unwrap();
+    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
+    let before = pyarrow_digest(&format!("{lake}/{TABLE}"), None);
+    let suite = common::repo_root().join("scenarios-existing");
+    let config = dir.path().join("gameday.yaml");
+    let write = |extra: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "name: staging-tables\nsuite: [{}]\ntarget: local\nreports: reports\ntables:\n  - {{ lake: {lake}, table: {TABLE}{extra} }}\n",
+                suite.display()
+            ),
+        )
+        .unwrap()
+    };
+    write("");
+    let o = lakechaos(&["gameday", "--config", config.to_str().unwrap()], None);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let scenarios = scenarios_of(&dir.path().join("reports/report.json"));
+    assert_eq!(scenarios.len(), 6, "{out}");
+    assert!(scenarios.iter().all(|s| s["name"].as_str().unwrap().starts_with("sales:")), "{out}");
+    assert_every_class_passed(&scenarios, &out);
+    assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before, "{out}");
+
+    // The same guard as `run`: a radius the suite exceeds stops the game day before anything is written.
+    write(", max_rows_fraction: 0.001");
+    let untouched = tree(&dir.path().join(TABLE));
+    let o = lakechaos(&["gameday", "--config", config.to_str().unwrap()], None);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("above --max-rows-fraction 0.001") && out.contains("nothing was written"), "{out}");
+    assert_eq!(tree(&dir.path().join(TABLE)), untouched);
+}

@@ -6,6 +6,7 @@
 use crate::metrics::publish::Destinations;
 use crate::run::result::{ScenarioResult, Status, SuiteReport};
 use crate::scenario::load::{yaml_error, LoadError};
+use crate::targets::existing::{BlastRadius, ExistingTable};
 use crate::targets::{Target, TargetOptions};
 use lakechaos_lake::AwsConnection;
 use serde::Deserialize;
@@ -38,6 +39,32 @@ struct GamedayFile {
     healer: Option<String>,
     /// With `healer: deployed`: the SNS topic the healer publishes incidents to (TTD).
     incident_topic: Option<String>,
+    /// Existing tables the suite breaks (existing-table mode, one table after another, each
+    /// put back as found); without any, the suite seeds its fixtures on `target`.
+    #[serde(default)]
+    tables: Vec<TableFile>,
+}
+
+/// One entry of `tables:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    /// A directory (relative to the game-day file), `s3://BUCKET/PREFIX` or `postgresql://…`.
+    lake: String,
+    table: String,
+    /// `file` (default) or `glue:DATABASE`.
+    #[serde(default)]
+    catalog: Option<String>,
+    /// An S3-compatible endpoint (an emulator); without one an s3:// lake is real AWS, behind
+    /// the game day's `aws_config`.
+    #[serde(default)]
+    endpoint_url: Option<String>,
+    #[serde(default)]
+    max_partitions: Option<u32>,
+    #[serde(default)]
+    max_rows_fraction: Option<f64>,
+    #[serde(default)]
+    allow_unversioned: bool,
 }
 
 fn default_target() -> String {
@@ -134,6 +161,8 @@ pub struct Gameday {
     /// Who heals, and where its incidents are published.
     pub healer: crate::run::HealerChoice,
     pub incident_topic: Option<String>,
+    /// Existing tables to break instead of seeding fixtures.
+    pub tables: Vec<ExistingTable>,
 }
 
 /// Why a game-day file is unusable.
@@ -167,7 +196,7 @@ impl Gameday {
         if raw.suite.is_empty() {
             return Err(invalid("suite: name at least one scenario file or directory".into()));
         }
-        if target == Target::Aws && raw.aws_config.is_none() {
+        if target == Target::Aws && raw.aws_config.is_none() && raw.tables.is_empty() {
             return Err(invalid("aws_config: the aws target needs its guard configuration".into()));
         }
         if let Some(f) = raw.stop.slo_factor {
@@ -187,6 +216,35 @@ impl Gameday {
             return Err(invalid(
                 "incident_topic: only a deployed (external) healer's incidents are read from a topic".into(),
             ));
+        }
+        let aws_config = raw.aws_config.map(|p| base.join(p));
+        let mut tables = Vec::new();
+        for (i, t) in raw.tables.iter().enumerate() {
+            let at = |m: String| invalid(format!("tables[{i}]: {m}"));
+            if t.lake.is_empty() || t.table.is_empty() {
+                return Err(at("lake and table must not be empty".into()));
+            }
+            let fraction = t.max_rows_fraction.unwrap_or(BlastRadius::default().max_rows_fraction);
+            if !(0.0..=1.0).contains(&fraction) {
+                return Err(at(format!("max_rows_fraction: expected a fraction between 0 and 1, got {fraction}")));
+            }
+            let remote = t.lake.starts_with("s3://") || t.lake.contains("://");
+            let table = ExistingTable {
+                address: if remote { t.lake.clone() } else { base.join(&t.lake).display().to_string() },
+                catalog: t.catalog.clone().unwrap_or_else(|| "file".into()),
+                table: t.table.clone(),
+                endpoint_url: t.endpoint_url.clone(),
+                radius: BlastRadius {
+                    max_partitions: t.max_partitions.unwrap_or(BlastRadius::default().max_partitions),
+                    max_rows_fraction: fraction,
+                },
+                allow_unversioned: t.allow_unversioned,
+                aws_config: aws_config.clone(),
+            };
+            if table.target() == Target::Aws && aws_config.is_none() {
+                return Err(at("an s3:// table without endpoint_url is on AWS: the game day needs aws_config".into()));
+            }
+            tables.push(table);
         }
         let connection = match &raw.publish.endpoint_url {
             Some(url) => AwsConnection::emulator(url),
@@ -211,11 +269,8 @@ impl Gameday {
             tags: raw.tags,
             target,
             seed: raw.seed,
-            target_options: TargetOptions {
-                aws_config: raw.aws_config.map(|p| base.join(p)),
-                run_id: Some(run_id),
-                ..TargetOptions::default()
-            },
+            tables,
+            target_options: TargetOptions { aws_config, run_id: Some(run_id), ..TargetOptions::default() },
             stop: StopCondition {
                 on_rows_lost: raw.stop.on_rows_lost.unwrap_or(true),
                 slo_factor: raw.stop.slo_factor,

@@ -217,7 +217,13 @@ async fn dry_run(run: &RunArgs, scenarios: &[Scenario]) -> CliResult {
 pub async fn gameday(config: &Path) -> CliResult {
     let day = lakechaos::ops::gameday::Gameday::load(config)?;
     let scenarios = select(&Selection { paths: day.suite.clone(), tags: day.tags.clone(), max_fixture_gib: 4 })?;
-    refuse_fixtureless(&scenarios)?;
+    if day.tables.is_empty() {
+        refuse_fixtureless(&scenarios)?;
+    }
+    // Every table is checked, and every fault planned against it, before anything is written.
+    for table in &day.tables {
+        existing_preflight(&scenarios, table, day.seed, false).await?;
+    }
     // Everything the game day reports to must answer before anything is injected.
     day.destinations.check().await.map_err(|e| format!("{e}; nothing was run"))?;
     let topic = match &day.sns_topic {
@@ -238,14 +244,22 @@ pub async fn gameday(config: &Path) -> CliResult {
         incident_topic: day.incident_topic.clone(),
         ..RunOptions::default()
     };
+    let on = match day.tables.as_slice() {
+        [] => day.target.name().to_string(),
+        tables => tables.iter().map(|t| format!("{} in {}", t.table, lakechaos_lake::redact::text(&t.address))).collect::<Vec<_>>().join(", "),
+    };
     eprintln!(
         "game day {}: {} scenario(s) on {}, healer {}",
         day.name,
         scenarios.len(),
-        day.target.name(),
+        on,
         if day.healer == lakechaos::run::HealerChoice::External { "deployed" } else { day.healer.name() }
     );
-    let suite = run_suite_until(&scenarios, &opts, |r| day.stop.check(r)).await?;
+    let suite = if day.tables.is_empty() {
+        run_suite_until(&scenarios, &opts, |r| day.stop.check(r)).await?
+    } else {
+        on_tables(&day, &scenarios, &opts).await?
+    };
     print!("{}", report::summary::render(&suite));
     let suites = [suite];
     let reports = Reports {
@@ -270,6 +284,59 @@ pub async fn gameday(config: &Path) -> CliResult {
         eprintln!("summary sent to {}", topic.arn());
     }
     Ok(if suites[0].all_passed() { 0 } else { 1 })
+}
+
+/// A game day's suite on each of its existing tables in turn, as one report whose results are
+/// named `<table>:<scenario>`. A stop on one table leaves the later tables' scenarios skipped.
+async fn on_tables(
+    day: &lakechaos::ops::gameday::Gameday,
+    scenarios: &[Scenario],
+    base: &RunOptions,
+) -> Result<SuiteReport, CliError> {
+    let stopped: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let mut combined: Option<SuiteReport> = None;
+    for table in &day.tables {
+        let opts = RunOptions { target: table.target(), existing: Some(table.clone()), ..base.clone() };
+        let mut suite = match stopped.borrow().clone() {
+            Some(why) => SuiteReport {
+                scenarios: scenarios
+                    .iter()
+                    .map(|s| lakechaos::ScenarioResult {
+                        status: lakechaos::Status::Skipped,
+                        reason: Some(why.clone()),
+                        ..lakechaos::ScenarioResult::blank(s, table.target().name(), day.seed)
+                    })
+                    .collect(),
+                duration_ms: 0.0,
+                ..combined.clone().expect("a stop comes after a table ran")
+            },
+            None => {
+                run_suite_until(scenarios, &opts, |r| {
+                    let why = day.stop.check(r);
+                    if let Some(why) = &why {
+                        *stopped.borrow_mut() = Some(format!("not run: the game day stopped after {}: {why}", r.name));
+                    }
+                    why
+                })
+                .await?
+            }
+        };
+        for r in &mut suite.scenarios {
+            r.name = format!("{}:{}", table.table, r.name);
+        }
+        combined = Some(match combined {
+            None => suite,
+            Some(mut all) => {
+                if all.target != suite.target {
+                    all.target = "mixed".into();
+                }
+                all.duration_ms += suite.duration_ms;
+                all.scenarios.extend(suite.scenarios);
+                all
+            }
+        });
+    }
+    Ok(combined.expect("a game day with tables has at least one"))
 }
 
 /// Waits for SIGINT or SIGTERM; names it.
