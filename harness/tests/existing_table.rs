@@ -86,14 +86,26 @@ fn scenarios_of(report: &Path) -> Vec<serde_json::Value> {
     doc["suites"][0]["scenarios"].as_array().unwrap().clone()
 }
 
-/// Every class the object lake's faults cover without Lake Formation, each present and passed.
-fn assert_every_class_passed(scenarios: &[serde_json::Value], out: &str) {
-    let mut classes: Vec<&str> = scenarios.iter().map(|s| s["fault_class"].as_str().unwrap()).collect();
-    classes.sort();
-    classes.dedup();
-    assert_eq!(classes, ["corrupt_parquet", "missing_partition", "null_flood", "schema_drift"], "{out}");
+/// Every fault class passed; `permission_drift` only where the run declared the table's grants
+/// (`--lf-policy`), reported skipped with the reason elsewhere.
+fn assert_every_class_passed(scenarios: &[serde_json::Value], out: &str, with_grants: bool) {
+    let mut passed: Vec<&str> =
+        scenarios.iter().filter(|s| s["status"] == "passed").map(|s| s["fault_class"].as_str().unwrap()).collect();
+    passed.sort();
+    passed.dedup();
+    let mut expected = vec!["corrupt_parquet", "missing_partition", "null_flood", "schema_drift"];
+    if with_grants {
+        expected.push("permission_drift");
+    }
+    expected.sort();
+    assert_eq!(passed, expected, "{out}");
     for s in scenarios {
-        assert_eq!(s["status"], "passed", "{}: {out}", s["name"]);
+        if s["fault_class"] == "permission_drift" && !with_grants {
+            assert_eq!(s["status"], "skipped", "{out}");
+            assert!(s["reason"].as_str().unwrap().contains("--lf-policy"), "{out}");
+        } else {
+            assert_eq!(s["status"], "passed", "{}: {out}", s["name"]);
+        }
     }
 }
 
@@ -115,7 +127,7 @@ fn every_fault_class_breaks_a_pyarrow_table_in_a_directory_and_it_comes_back_as_
     );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert_every_class_passed(&scenarios_of(&report), &out);
+    assert_every_class_passed(&scenarios_of(&report), &out, false);
 
     // Another reader sees the table exactly as it was, and the catalog entry is as found.
     assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before, "{out}");
@@ -251,6 +263,18 @@ async fn every_fault_class_on_s3_with_glue_in_a_versioned_bucket_and_an_unversio
         Some(endpoint),
     );
     assert!(o.status.success(), "{}", text(&o));
+    // The grants the table's healer keeps, held now, declared in a policy file.
+    let policy = local.path().join("grants.yaml");
+    std::fs::write(
+        &policy,
+        "grants:\n  - principal: arn:aws:iam::123456789012:role/lakehealer\n    resource: { table: { database: their_lake_db, name: sales } }\n    permissions: [SELECT, DESCRIBE, ALTER, INSERT, DELETE]\n",
+    )
+    .unwrap();
+    let lf = lakechaos_lake::LakeFormation::connect(&conn).await;
+    let declared = lakehealer::governance::Policy::load(&policy).unwrap();
+    for g in &declared.grants {
+        lf.grant(&g.principal, &g.resource, &g.permissions).await.unwrap();
+    }
     let glue = GlueCatalog::connect(&conn, "their_lake_db", address).await;
     let entry_before = glue.get_table(TABLE).await.unwrap().expect("registered");
     let before = pyarrow_digest("s3://their-lake/warehouse/sales", Some(endpoint));
@@ -269,6 +293,8 @@ async fn every_fault_class_on_s3_with_glue_in_a_versioned_bucket_and_an_unversio
             TABLE,
             "--endpoint-url",
             endpoint,
+            "--lf-policy",
+            policy.to_str().unwrap(),
             "--json",
             report.to_str().unwrap(),
         ],
@@ -276,8 +302,11 @@ async fn every_fault_class_on_s3_with_glue_in_a_versioned_bucket_and_an_unversio
     );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert_every_class_passed(&scenarios_of(&report), &out);
+    assert_every_class_passed(&scenarios_of(&report), &out, true);
     assert_eq!(pyarrow_digest("s3://their-lake/warehouse/sales", Some(endpoint)), before, "{out}");
+    for g in &declared.grants {
+        assert!(lf.missing(g).await.unwrap().is_empty(), "the declared grant is held again: {out}");
+    }
     assert_eq!(glue.get_table(TABLE).await.unwrap(), Some(entry_before), "the Glue entry is as found");
 
     // The unversioned bucket: registered, clean, and refused.
@@ -352,7 +381,7 @@ fn a_duckdb_table_with_one_file_per_partition_comes_back_as_duckdb_wrote_it() {
     );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("6 passed"), "{out}");
+    assert!(out.contains("6 passed, 0 failed, 1 skipped"), "{out}");
     assert_eq!(duckdb_digest(&dir.path().join("duck_orders")), before, "{out}");
 }
 
@@ -381,7 +410,7 @@ fn a_spark_table_comes_back_byte_for_byte_as_spark_checks_it() {
     );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("6 passed"), "{out}");
+    assert!(out.contains("6 passed, 0 failed, 1 skipped"), "{out}");
     assert_eq!(spark_digest(&dir.path().join("sp_orders")), before, "{out}");
 }
 
@@ -408,9 +437,9 @@ fn a_game_day_breaks_the_tables_it_names_and_puts_them_back() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     let scenarios = scenarios_of(&dir.path().join("reports/report.json"));
-    assert_eq!(scenarios.len(), 6, "{out}");
+    assert_eq!(scenarios.len(), 7, "{out}");
     assert!(scenarios.iter().all(|s| s["name"].as_str().unwrap().starts_with("sales:")), "{out}");
-    assert_every_class_passed(&scenarios, &out);
+    assert_every_class_passed(&scenarios, &out, false);
     assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before, "{out}");
 
     // The same guard as `run`: a radius the suite exceeds stops the game day before anything is written.

@@ -77,6 +77,11 @@ impl Backend for ExistingTableBackend<'_> {
         write("snapshot.json", serde_json::to_vec_pretty(&snapshot).at(Stage::Seed)?).at(Stage::Seed)?;
         let rows = golden.golden.total_rows();
         self.inner.adopt(opened, golden);
+        // The declared grants: the healer under test keeps them, the verification checks them,
+        // and a permission_drift fault revokes from them.
+        if self.table.grants_unavailable().is_none() {
+            self.inner.grants = self.table.declared_grants().at(Stage::Seed)?;
+        }
         self.snapshot = Some(snapshot);
         Ok(Seeded { rows })
     }

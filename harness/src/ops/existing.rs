@@ -84,7 +84,16 @@ pub async fn preflight(
     let (seeded, snapshot) = lakechaos_fixtures::snapshot_table(&lake, &table.table)
         .await
         .map_err(|e| Refusal::Scenarios(vec![format!("reading table {}: {e}", table.table)]))?;
-    let dirty = dirt(&lake, &seeded, &snapshot).await.map_err(|e| Refusal::Scenarios(vec![e]))?;
+    let grants = if table.grants_unavailable().is_none() { table.declared_grants()? } else { Vec::new() };
+    let mut dirty = dirt(&lake, &seeded, &snapshot).await.map_err(|e| Refusal::Scenarios(vec![e]))?;
+    if let Some(lf) = lake.grants.as_ref() {
+        for grant in &grants {
+            let missing = lf.missing(grant).await.map_err(|e| Refusal::Scenarios(vec![e.to_string()]))?;
+            if !missing.is_empty() {
+                dirty.push(format!("the declared grant {} lacks {}", grant.location(), missing.join(",")));
+            }
+        }
+    }
     if !dirty.is_empty() {
         return Err(Refusal::Dirty { table: table.table.clone(), problems: dirty });
     }
@@ -104,18 +113,15 @@ pub async fn preflight(
     let mut refused = Vec::new();
     let at = Target { lake: &lake, address: &table.address, catalog: &table.catalog };
     for s in scenarios {
-        if s.needs.contains(&Capability::LakeFormation) {
-            manifest.skipped.push((
-                s.name.clone(),
-                "existing-table mode never changes the Lake Formation grants of a table it did not create".into(),
-            ));
+        if let Some(why) = table.grants_unavailable().filter(|_| s.needs.contains(&Capability::LakeFormation)) {
+            manifest.skipped.push((s.name.clone(), why));
             continue;
         }
         if let Err(why) = check_columns(s, def) {
             refused.push(why);
             continue;
         }
-        match (Method { scenario: s, seed }).draft(&at, def, &[]).await {
+        match (Method { scenario: s, seed }).draft(&at, def, &grants).await {
             Ok(plan) => match table.radius.exceeded_by(&plan.ground_truth, rows) {
                 Some(why) => {
                     refused.push(format!("{}: fault ({}): refused: {why}", s.fault_location(), s.fault.class()))

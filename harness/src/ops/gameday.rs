@@ -65,6 +65,10 @@ struct TableFile {
     max_rows_fraction: Option<f64>,
     #[serde(default)]
     allow_unversioned: bool,
+    /// The Lake Formation grants the table's healer keeps, relative to the game-day file
+    /// (permission_drift scenarios need it).
+    #[serde(default)]
+    lf_policy: Option<PathBuf>,
 }
 
 fn default_target() -> String {
@@ -240,6 +244,7 @@ impl Gameday {
                 },
                 allow_unversioned: t.allow_unversioned,
                 aws_config: aws_config.clone(),
+                lf_policy: t.lf_policy.as_ref().map(|p| base.join(p)),
             };
             if table.target() == Target::Aws && aws_config.is_none() {
                 return Err(at("an s3:// table without endpoint_url is on AWS: the game day needs aws_config".into()));

@@ -79,6 +79,10 @@ pub struct ExistingTable {
     pub allow_unversioned: bool,
     /// The aws target's guard configuration, for a lake on real AWS.
     pub aws_config: Option<PathBuf>,
+    /// The Lake Formation grants the table's healer keeps (`lakehealer grants --policy`'s
+    /// file): given, `permission_drift` may revoke one of them (and the revert grants it back);
+    /// without it no grant is ever touched.
+    pub lf_policy: Option<PathBuf>,
 }
 
 /// Why an existing table may not be broken (nothing was written).
@@ -95,7 +99,7 @@ pub enum ExistingError {
     #[error("{address} is outside the guard's scope s3://{bucket}/{prefix} ({config}) (nothing was written)")]
     OutOfScope { address: String, bucket: String, prefix: String, config: String },
     #[error("{0} (nothing was written)")]
-    PostgresLayout(String),
+    Refused(String),
 }
 
 impl ExistingTable {
@@ -133,7 +137,7 @@ impl ExistingTable {
         {
             Some(column) => layout.partition_column = column,
             None => {
-                return Err(ExistingError::PostgresLayout(format!(
+                return Err(ExistingError::Refused(format!(
                     "{served} is not range-partitioned on one column (existing PostgreSQL tables are served \
                      from a table partitioned by day, with raw.{} as its source of truth)",
                     self.table
@@ -144,7 +148,7 @@ impl ExistingTable {
             .await
             .map_err(|e| err("reading the raw table", e))?;
         if raw.is_empty() {
-            return Err(ExistingError::PostgresLayout(format!(
+            return Err(ExistingError::Refused(format!(
                 "{} does not exist: it is the source of truth {served} is healed from",
                 layout.raw()
             )));
@@ -167,6 +171,28 @@ impl ExistingTable {
         conn
     }
 
+    /// Why `permission_drift` cannot run on this table, if it cannot: it needs the declared
+    /// policy and a Glue catalog (Lake Formation governs Glue tables).
+    pub fn grants_unavailable(&self) -> Option<String> {
+        match (&self.lf_policy, self.catalog.starts_with("glue:")) {
+            (Some(_), true) => None,
+            (Some(_), false) => Some("Lake Formation governs Glue tables; this table's catalog is not Glue".into()),
+            (None, _) => Some(
+                "existing-table mode changes no Lake Formation grant unless --lf-policy FILE declares the grants the table's healer keeps".into(),
+            ),
+        }
+    }
+
+    /// The declared grants (`--lf-policy`), if any.
+    pub fn declared_grants(&self) -> Result<Vec<lakechaos_lake::Grant>, ExistingError> {
+        match &self.lf_policy {
+            None => Ok(Vec::new()),
+            Some(path) => lakehealer::governance::Policy::load(path)
+                .map(|p| p.grants)
+                .map_err(|e| ExistingError::Refused(e.to_string())),
+        }
+    }
+
     /// Opens the lake.
     pub async fn open(&self) -> Result<Lake, ExistingError> {
         let conn = self.connection();
@@ -177,7 +203,7 @@ impl ExistingTable {
     /// the bucket versioned. Returns the opened lake, and the guarded run on AWS.
     pub async fn preflight(&self) -> Result<(Lake, Option<AwsRun>), ExistingError> {
         if self.is_postgres() {
-            return Err(ExistingError::PostgresLayout("a PostgreSQL table has no object lake".into()));
+            return Err(ExistingError::Refused("a PostgreSQL table has no object lake".into()));
         }
         let address = LakeAddress::parse(&self.address)?;
         let aws = match (&address, self.target()) {
@@ -261,6 +287,7 @@ mod tests {
             radius: BlastRadius::default(),
             allow_unversioned: false,
             aws_config: None,
+            lf_policy: None,
         };
         assert_eq!(t("/tmp/lake", None).target(), Target::Local);
         assert_eq!(t("s3://b/p", Some("http://127.0.0.1:5000")).target(), Target::Moto);

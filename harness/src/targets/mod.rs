@@ -219,10 +219,7 @@ impl TargetEnv {
             target,
             service: None,
             conn: matches!(target, Target::Moto | Target::Aws).then(|| table.connection()),
-            lacking: vec![(
-                Capability::LakeFormation,
-                "existing-table mode never changes the Lake Formation grants of a table it did not create".into(),
-            )],
+            lacking: table.grants_unavailable().map(|why| (Capability::LakeFormation, why)).into_iter().collect(),
             aws,
             events: EventRoute::S3,
             existing: Some(table),

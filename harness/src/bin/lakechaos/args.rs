@@ -204,6 +204,11 @@ pub struct ExistingArgs {
     /// Run scenarios that declare a fixture against the table anyway, with their fault alone.
     #[arg(long, requires = "lake")]
     pub ignore_fixture: bool,
+    /// The Lake Formation grants the table's healer keeps (the `lakehealer grants --policy`
+    /// file): permission_drift scenarios may then revoke one of them (and the revert grants it
+    /// back); without it, no grant is touched and they are skipped.
+    #[arg(long, value_name = "FILE", requires = "lake")]
+    pub lf_policy: Option<PathBuf>,
 }
 
 /// A share in [0, 1].
@@ -229,6 +234,7 @@ impl RunArgs {
             },
             allow_unversioned: e.allow_unversioned,
             aws_config: self.aws_config.clone(),
+            lf_policy: e.lf_policy.clone(),
         })
     }
 }
