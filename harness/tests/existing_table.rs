@@ -451,3 +451,101 @@ fn a_game_day_breaks_the_tables_it_names_and_puts_them_back() {
     assert!(out.contains("above --max-rows-fraction 0.001") && out.contains("nothing was written"), "{out}");
     assert_eq!(tree(&dir.path().join(TABLE)), untouched);
 }
+
+/// Someone else writes to the table while a scenario runs: the damaged file is overwritten by
+/// another writer, and a new file lands in a partition. The revert keeps a copy of the other
+/// writer's bytes before it restores the original, never deletes the new file, and the scenario
+/// says the table differs from its snapshot instead of claiming it was put back.
+#[test]
+fn another_writer_during_a_scenario_loses_nothing_and_the_difference_is_reported() {
+    let dir = pyarrow_lake();
+    let lake = dir.path().to_str().unwrap();
+    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
+    let scenarios = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scenarios.path().join("truncate.yaml"),
+        "name: truncate\nfault: { kind: corrupt_parquet, mode: truncate_tail, bytes: 300 }\nslo: { detect_within: 3s, repair_within: 4s }\nexpect: { outcome: detected }\n",
+    )
+    .unwrap();
+    let suite = scenarios.path().to_str().unwrap();
+    let o = lakechaos(&["run", suite, "--lake", lake, "--table", TABLE, "--dry-run"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let victim_key = plan["scenarios"][0]["ground_truth"]["files"][0].as_str().unwrap().to_string();
+    let victim = dir.path().join(&victim_key);
+    let original = std::fs::read(&victim).unwrap();
+
+    // Nobody heals (an external healer that never comes): the scenario waits out its SLO.
+    let work = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .args(["run", suite, "--lake", lake, "--table", TABLE, "--healer", "external"])
+        .args(["--workdir", work.path().to_str().unwrap()])
+        .current_dir(common::repo_root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read(&victim).unwrap_or_default() == original {
+        assert!(std::time::Instant::now() < deadline, "the fault was never injected");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The other writer: rewrites the damaged file with its own (valid) bytes, and adds a file.
+    let partition = victim.parent().unwrap();
+    let theirs = std::fs::read(partition.join(if victim_key.ends_with("part-0.parquet") {
+        "part-1.parquet"
+    } else {
+        "part-0.parquet"
+    }))
+    .unwrap();
+    std::fs::write(&victim, &theirs).unwrap();
+    let appended = partition.join("part-99.parquet");
+    std::fs::write(&appended, &theirs).unwrap();
+
+    let o = child.wait_with_output().unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("does not equal its snapshot after the revert") && out.contains("unexpected rows"), "{out}");
+    assert_eq!(std::fs::read(&victim).unwrap(), original, "the journal restored the original bytes");
+    assert_eq!(std::fs::read(&appended).unwrap(), theirs, "the other writer's new file is untouched");
+    let kept = dir.path().join("_lakechaos/kept/truncate").join(&victim_key);
+    assert_eq!(std::fs::read(&kept).unwrap_or_default(), theirs, "the other writer's bytes were kept: {out}");
+}
+
+/// `lakechaos run` killed (SIGKILL) while every scenario's damage is in a user's table: the
+/// journals in its work directory put the table back (`lakechaos revert --all`), as pyarrow
+/// reads it.
+#[test]
+fn a_killed_run_is_put_back_from_its_journals() {
+    let dir = pyarrow_lake();
+    let lake = dir.path().to_str().unwrap();
+    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
+    let before = pyarrow_digest(&format!("{lake}/{TABLE}"), None);
+    let scenarios = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scenarios.path().join("flood.yaml"),
+        "name: flood\nfault: { kind: null_flood, column: \"*\", fraction: 1.0 }\nslo: { detect_within: 20s, repair_within: 30s }\nexpect: { outcome: repaired }\n",
+    )
+    .unwrap();
+    let suite = scenarios.path().to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .args(["run", suite, "--lake", lake, "--table", TABLE, "--healer", "external"])
+        .args(["--workdir", work.path().to_str().unwrap()])
+        .current_dir(common::repo_root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once the damage is in: the table no longer reads as it was.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while pyarrow_digest(&format!("{lake}/{TABLE}"), None) == before {
+        assert!(std::time::Instant::now() < deadline, "the fault was never injected");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let o = lakechaos(&["revert", "--all", work.path().to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("reverted"), "{}", text(&o));
+    assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before);
+}
