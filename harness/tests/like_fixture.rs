@@ -89,6 +89,17 @@ fn the_default_suite_passes_on_a_fixture_shaped_like_a_pyarrow_table() {
         copied += 1;
     }
     assert!(copied >= 19, "the default suite has {copied} scenarios");
+    // And one profiled afresh from the table itself when it is seeded (`like:`).
+    std::fs::write(
+        suite.path().join("like-table.yaml"),
+        format!(
+            "name: like-table-null-flood\nfixture: {{ like: {lake_dir}/sales, days: 3, rows_per_day: 2000 }}\n\
+             fault: {{ kind: null_flood, column: {{ type: string }}, fraction: 0.8 }}\n\
+             slo: {{ detect_within: 2s, repair_within: 5s }}\nexpect: {{ outcome: repaired }}\n"
+        ),
+    )
+    .unwrap();
+    copied += 1;
 
     let report = suite.path().join("report.json");
     let o = lakechaos(&["run", suite.path().to_str().unwrap(), "--json", report.to_str().unwrap()]);
