@@ -121,6 +121,24 @@ fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenari
         Some(fixture) => {
             let spec = fixture_spec(file, fixture, opts)?;
             let (dataset, like) = fixture_source(file, fixture)?;
+            if let Some(Like::Profile(profile)) = &like {
+                // A profile says how wide its rows are; a hostile one must not exhaust memory.
+                let rows = spec.days as u64 * spec.rows_per_day as u64;
+                let estimate = rows * profile.row_bytes() * if spec.landing { 2 } else { 1 };
+                if estimate > opts.max_fixture_bytes {
+                    return Err(LoadError::at(
+                        file,
+                        fixture.referenced,
+                        format!(
+                            "fixture: {rows} rows of {} bytes (the profile's widest) would take about {} GiB, above \
+                             the limit of {} GiB (raise it with --max-fixture-gib)",
+                            profile.row_bytes(),
+                            estimate.div_ceil(1 << 30),
+                            opts.max_fixture_bytes >> 30
+                        ),
+                    ));
+                }
+            }
             (dataset, spec, fixture.value.versioning.unwrap_or(true), like)
         }
         // Existing-table mode: the table decides what there is; checked against it before injection.
@@ -462,6 +480,33 @@ expect: { outcome: repaired }
 
     fn err(text: &str) -> LoadError {
         parse_scenario(text, Path::new("s.yaml")).unwrap_err()
+    }
+
+    #[test]
+    fn profiles_are_read_beside_the_scenario_and_held_to_the_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = "table: t\npartitions: 1\nfiles: 1\nrows: 10\ncolumns:\n  - { name: note, type: string, nullable: true, max_null_fraction: 0.2, null_share: 0.1, distinct: 5, min_length: 1, max_length: 4000 }\n";
+        std::fs::write(dir.path().join("t.profile.yaml"), profile).unwrap();
+        let scenario = |fixture: &str| {
+            format!("name: p\nfixture: {fixture}\nfault: {{ kind: null_flood, column: {{ type: string }}, fraction: 0.5 }}\nslo: {{ detect_within: 1s, repair_within: 2s }}\nexpect: {{ outcome: repaired }}\n")
+        };
+        let file = dir.path().join("s.yaml");
+        let s = parse_scenario(&scenario("{ profile: t.profile.yaml, days: 2, rows_per_day: 100 }"), &file).unwrap();
+        assert!(matches!(&s.like, Some(Like::Profile(p)) if p.table == "t"), "{:?}", s.like);
+        assert_eq!(s.dataset, "t");
+        // Wide rows: within the orders estimate, beyond the profile's.
+        let e = parse_scenario(&scenario("{ profile: t.profile.yaml, days: 366, rows_per_day: 50000 }"), &file)
+            .unwrap_err();
+        assert!(e.message.contains("the profile's widest"), "{e}");
+        // A column the profile lacks, and a profile that is not one, are located.
+        let e = parse_scenario(&scenario("{ profile: t.profile.yaml }").replace("{ type: string }", "amount"), &file)
+            .unwrap_err();
+        assert!(e.message.contains("\"amount\" is not a column of the table"), "{e}");
+        std::fs::write(dir.path().join("bad.profile.yaml"), "table: t\ncolour: red\n").unwrap();
+        let e = parse_scenario(&scenario("{ profile: bad.profile.yaml }"), &file).unwrap_err();
+        assert!(e.message.contains("bad.profile.yaml:2:1") && e.message.contains("colour"), "{e}");
+        let e = parse_scenario(&scenario("{ dataset: orders, profile: t.profile.yaml }"), &file).unwrap_err();
+        assert!(e.message.contains("exclude each other"), "{e}");
     }
 
     #[test]
