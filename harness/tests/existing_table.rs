@@ -549,3 +549,62 @@ fn a_killed_run_is_put_back_from_its_journals() {
     assert!(text(&o).contains("reverted"), "{}", text(&o));
     assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before);
 }
+
+/// Two runs on one table at once: the second is refused (exit 2, nothing written) while the
+/// first holds its claim; the claim is gone when the first ends; a claim left by a killed run
+/// on this host does not block the next one.
+#[test]
+fn a_second_run_on_the_same_table_waits_its_turn() {
+    let dir = pyarrow_lake();
+    let lake = dir.path().to_str().unwrap();
+    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
+    let before = pyarrow_digest(&format!("{lake}/{TABLE}"), None);
+    let scenarios = tempfile::tempdir().unwrap();
+    std::fs::write(
+        scenarios.path().join("flood.yaml"),
+        "name: flood\nfault: { kind: null_flood, column: \"*\", fraction: 1.0 }\nslo: { detect_within: 2s, repair_within: 3s }\nexpect: { outcome: detected }\n",
+    )
+    .unwrap();
+    let suite = scenarios.path().to_str().unwrap();
+    let claim = dir.path().join("_lakechaos/claims/sales.json");
+    // Nobody heals: the first run holds the table for its SLO.
+    let first = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .args(["run", suite, "--lake", lake, "--table", TABLE, "--healer", "external"])
+        .current_dir(common::repo_root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !claim.exists() {
+        assert!(std::time::Instant::now() < deadline, "the first run never claimed the table");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let o = lakechaos(&["run", suite, "--lake", lake, "--table", TABLE], None);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("table sales is being broken by another lakechaos run"), "{out}");
+    // Nobody healed it (so the scenario fails), and it was put back all the same.
+    let o = first.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("0 passed, 1 failed, 0 skipped, 0 errors"), "{}", text(&o));
+    assert!(!claim.exists(), "the claim is released");
+    assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before);
+
+    // A claim left by a process of this host that is gone: taken over.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    std::fs::create_dir_all(claim.parent().unwrap()).unwrap();
+    std::fs::write(
+        &claim,
+        serde_json::json!({"run": "killed", "host": host.trim(), "pid": pid, "nonce": "x", "started_at": "then"})
+            .to_string(),
+    )
+    .unwrap();
+    let o = lakechaos(&["run", suite, "--lake", lake, "--table", TABLE], None);
+    assert_eq!(o.status.code(), Some(0), "the bundled healer detects it: {}", text(&o));
+    assert!(!claim.exists());
+    assert_eq!(pyarrow_digest(&format!("{lake}/{TABLE}"), None), before);
+}

@@ -112,6 +112,16 @@ async fn every_sql_fault_class_breaks_a_users_postgres_table_and_it_comes_back_a
     }
     assert_eq!(as_postgres_sees_it(&url).await, before, "{out}");
 
+    // Another session holding the table (a second lakechaos run): refused, nothing written.
+    let other = connect(&url, "another-run").await.unwrap();
+    other.query_one("SELECT pg_advisory_lock(hashtext('lakechaos:sales'))", &[]).await.unwrap();
+    let o = lakechaos(&["run", "scenarios-existing", "--lake", &url, "--table", "sales"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("table sales is being broken by another lakechaos run"), "{out}");
+    drop(other);
+    assert_eq!(as_postgres_sees_it(&url).await, before, "{out}");
+
     // Beyond the blast radius: refused, nothing written (no journal schema appears).
     let o =
         lakechaos(&["run", "scenarios-existing", "--lake", &url, "--table", "sales", "--max-rows-fraction", "0.01"]);

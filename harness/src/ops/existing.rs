@@ -78,9 +78,12 @@ pub async fn preflight(
         return Err(Refusal::Scenarios(mismatched));
     }
     if table.is_postgres() {
+        table.check_unclaimed().await?;
         return preflight_postgres(scenarios, table, seed).await;
     }
+    // The guard first (on AWS nothing is read before the account is checked), then the claim.
     let (lake, _aws) = table.preflight().await?;
+    table.check_unclaimed().await?;
     let (seeded, snapshot) = lakechaos_fixtures::snapshot_table(&lake, &table.table)
         .await
         .map_err(|e| Refusal::Scenarios(vec![format!("reading table {}: {e}", table.table)]))?;

@@ -131,16 +131,20 @@ pub async fn run_suite_until(
         }
     };
     tracing::info!(workdir = %workdir.display(), "running {} scenario(s)", scenarios.len());
-    let env = match &opts.existing {
-        Some(table) if table.is_postgres() => {
-            table.postgres().await?;
-            TargetEnv::for_existing(table.clone(), None)
-        }
+    let (env, claim) = match &opts.existing {
         Some(table) => {
-            let (_, aws) = table.preflight().await?;
-            TargetEnv::for_existing(table.clone(), aws)
+            let aws = if table.is_postgres() {
+                table.postgres().await?;
+                None
+            } else {
+                table.preflight().await?.1
+            };
+            // No other run may break the table while this one does.
+            let run = opts.target_options.run_id.clone().unwrap_or_else(crate::targets::aws_guard::default_run_id);
+            let claim = table.claim(&run).await?;
+            (TargetEnv::for_existing(table.clone(), aws), Some(claim))
         }
-        None => opts.target.start(&opts.target_options).await?,
+        None => (opts.target.start(&opts.target_options).await?, None),
     };
     // One table: its scenarios run one after another, each reverted before the next.
     if opts.jobs > 1 && opts.existing.is_none() {
@@ -166,6 +170,9 @@ pub async fn run_suite_until(
         }
         stopped = stop(&result).map(|why| format!("not run: the run stopped after {}: {why}", result.name));
         results.push(result);
+    }
+    if let Some(claim) = claim {
+        claim.release().await;
     }
     Ok(suite_report(opts, started_at, started, results))
 }

@@ -100,6 +100,8 @@ pub enum ExistingError {
     OutOfScope { address: String, bucket: String, prefix: String, config: String },
     #[error("{0} (nothing was written)")]
     Refused(String),
+    #[error(transparent)]
+    Claim(#[from] super::claim::ClaimError),
 }
 
 impl ExistingTable {
@@ -190,6 +192,32 @@ impl ExistingTable {
             Some(path) => lakehealer::governance::Policy::load(path)
                 .map(|p| p.grants)
                 .map_err(|e| ExistingError::Refused(e.to_string())),
+        }
+    }
+
+    /// Claims the table for run `run`: no other run may break it until the claim is released.
+    pub async fn claim(&self, run: &str) -> Result<super::claim::Claim, ExistingError> {
+        if self.is_postgres() {
+            return Ok(super::claim::claim_postgres(&self.address, &self.table).await?);
+        }
+        Ok(super::claim::claim_objects(&self.open().await?, &self.table, run).await?)
+    }
+
+    /// Refuses when another run holds the table (read-only; a PostgreSQL lock is taken and
+    /// given back at once).
+    pub async fn check_unclaimed(&self) -> Result<(), ExistingError> {
+        if self.is_postgres() {
+            return self.claim("check").await.map(drop);
+        }
+        let lake = self.open().await?;
+        match super::claim::holder(&lake, &self.table).await? {
+            None => Ok(()),
+            Some(r) => Err(super::claim::ClaimError::Busy {
+                table: self.table.clone(),
+                holder: format!("run {} on {} pid {}, since {}", r.run, r.host, r.pid, r.started_at),
+                key: super::claim::claim_key(&self.table),
+            }
+            .into()),
         }
     }
 

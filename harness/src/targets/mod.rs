@@ -3,6 +3,7 @@
 //! [`aws_guard`]: the guarded real account).
 
 pub mod aws_guard;
+pub mod claim;
 pub mod existing;
 pub mod provision;
 
