@@ -67,6 +67,45 @@ fn lakechaos(args: &[&str], endpoint: Option<&str>) -> Output {
     cmd.output().unwrap()
 }
 
+/// [`pyarrow_lake`] with `sales` registered by `lakehealer discover`.
+fn registered_lake() -> tempfile::TempDir {
+    let dir = pyarrow_lake();
+    let o = lakehealer(&["discover", "--lake", dir.path().to_str().unwrap(), "--table", TABLE], None);
+    assert!(o.status.success(), "{}", text(&o));
+    dir
+}
+
+/// A folder holding one scenario, `<name>.yaml`.
+fn one_scenario(name: &str, body: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(format!("{name}.yaml")), body).unwrap();
+    dir
+}
+
+/// `lakechaos run SUITE` on `sales` with nobody healing (an external healer that never comes):
+/// each scenario waits out its SLO. Output piped.
+fn spawn_unhealed(suite: &str, lake: &str, workdir: Option<&Path>) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lakechaos"));
+    cmd.args(["run", suite, "--lake", lake, "--table", TABLE, "--healer", "external"]);
+    if let Some(w) = workdir {
+        cmd.args(["--workdir", w.to_str().unwrap()]);
+    }
+    cmd.current_dir(common::repo_root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (up to 30 s) until `done` holds; `what` names it when it never does.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what} never happened");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Every file under `dir` with its size and modification time: what "nothing written" compares.
 fn tree(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     let mut files: Vec<_> = common::files_under(dir)
@@ -148,9 +187,8 @@ fn every_fault_class_breaks_a_pyarrow_table_in_a_directory_and_it_comes_back_as_
 
 #[test]
 fn refusals_exit_2_and_write_nothing() {
-    let dir = pyarrow_lake();
+    let dir = registered_lake();
     let lake = dir.path().to_str().unwrap();
-    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
     let scenarios = tempfile::tempdir().unwrap();
     let write = |name: &str, body: &str| {
         let path = scenarios.path().join(name);
@@ -416,9 +454,8 @@ fn a_spark_table_comes_back_byte_for_byte_as_spark_checks_it() {
 
 #[test]
 fn a_game_day_breaks_the_tables_it_names_and_puts_them_back() {
-    let dir = pyarrow_lake();
+    let dir = registered_lake();
     let lake = dir.path().to_str().unwrap();
-    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
     let before = pyarrow_digest(&format!("{lake}/{TABLE}"), None);
     let suite = common::repo_root().join("scenarios-existing");
     let config = dir.path().join("gameday.yaml");
@@ -458,15 +495,12 @@ fn a_game_day_breaks_the_tables_it_names_and_puts_them_back() {
 /// says the table differs from its snapshot instead of claiming it was put back.
 #[test]
 fn another_writer_during_a_scenario_loses_nothing_and_the_difference_is_reported() {
-    let dir = pyarrow_lake();
+    let dir = registered_lake();
     let lake = dir.path().to_str().unwrap();
-    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
-    let scenarios = tempfile::tempdir().unwrap();
-    std::fs::write(
-        scenarios.path().join("truncate.yaml"),
+    let scenarios = one_scenario(
+        "truncate",
         "name: truncate\nfault: { kind: corrupt_parquet, mode: truncate_tail, bytes: 300 }\nslo: { detect_within: 3s, repair_within: 4s }\nexpect: { outcome: detected }\n",
-    )
-    .unwrap();
+    );
     let suite = scenarios.path().to_str().unwrap();
     let o = lakechaos(&["run", suite, "--lake", lake, "--table", TABLE, "--dry-run"], None);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -475,21 +509,8 @@ fn another_writer_during_a_scenario_loses_nothing_and_the_difference_is_reported
     let victim = dir.path().join(&victim_key);
     let original = std::fs::read(&victim).unwrap();
 
-    // Nobody heals (an external healer that never comes): the scenario waits out its SLO.
-    let work = tempfile::tempdir().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
-        .args(["run", suite, "--lake", lake, "--table", TABLE, "--healer", "external"])
-        .args(["--workdir", work.path().to_str().unwrap()])
-        .current_dir(common::repo_root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::fs::read(&victim).unwrap_or_default() == original {
-        assert!(std::time::Instant::now() < deadline, "the fault was never injected");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let child = spawn_unhealed(suite, lake, None);
+    wait_until("the injection", || std::fs::read(&victim).unwrap_or_default() != original);
     // The other writer: rewrites the damaged file with its own (valid) bytes, and adds a file.
     let partition = victim.parent().unwrap();
     let theirs = std::fs::read(partition.join(if victim_key.ends_with("part-0.parquet") {
@@ -517,31 +538,18 @@ fn another_writer_during_a_scenario_loses_nothing_and_the_difference_is_reported
 /// reads it.
 #[test]
 fn a_killed_run_is_put_back_from_its_journals() {
-    let dir = pyarrow_lake();
+    let dir = registered_lake();
     let lake = dir.path().to_str().unwrap();
-    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
     let before = pyarrow_digest(&format!("{lake}/{TABLE}"), None);
-    let scenarios = tempfile::tempdir().unwrap();
-    std::fs::write(
-        scenarios.path().join("flood.yaml"),
+    let scenarios = one_scenario(
+        "flood",
         "name: flood\nfault: { kind: null_flood, column: \"*\", fraction: 1.0 }\nslo: { detect_within: 20s, repair_within: 30s }\nexpect: { outcome: repaired }\n",
-    )
-    .unwrap();
+    );
     let suite = scenarios.path().to_str().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
-        .args(["run", suite, "--lake", lake, "--table", TABLE, "--healer", "external"])
-        .args(["--workdir", work.path().to_str().unwrap()])
-        .current_dir(common::repo_root())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_unhealed(suite, lake, Some(work.path()));
     // Killed once the damage is in: the table no longer reads as it was.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while pyarrow_digest(&format!("{lake}/{TABLE}"), None) == before {
-        assert!(std::time::Instant::now() < deadline, "the fault was never injected");
-    }
+    wait_until("the injection", || pyarrow_digest(&format!("{lake}/{TABLE}"), None) != before);
     child.kill().unwrap();
     child.wait().unwrap();
     let o = lakechaos(&["revert", "--all", work.path().to_str().unwrap()], None);
@@ -555,31 +563,18 @@ fn a_killed_run_is_put_back_from_its_journals() {
 /// on this host does not block the next one.
 #[test]
 fn a_second_run_on_the_same_table_waits_its_turn() {
-    let dir = pyarrow_lake();
+    let dir = registered_lake();
     let lake = dir.path().to_str().unwrap();
-    assert!(lakehealer(&["discover", "--lake", lake, "--table", TABLE], None).status.success());
     let before = pyarrow_digest(&format!("{lake}/{TABLE}"), None);
-    let scenarios = tempfile::tempdir().unwrap();
-    std::fs::write(
-        scenarios.path().join("flood.yaml"),
+    let scenarios = one_scenario(
+        "flood",
         "name: flood\nfault: { kind: null_flood, column: \"*\", fraction: 1.0 }\nslo: { detect_within: 2s, repair_within: 3s }\nexpect: { outcome: detected }\n",
-    )
-    .unwrap();
+    );
     let suite = scenarios.path().to_str().unwrap();
     let claim = dir.path().join("_lakechaos/claims/sales.json");
     // Nobody heals: the first run holds the table for its SLO.
-    let first = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
-        .args(["run", suite, "--lake", lake, "--table", TABLE, "--healer", "external"])
-        .current_dir(common::repo_root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !claim.exists() {
-        assert!(std::time::Instant::now() < deadline, "the first run never claimed the table");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let first = spawn_unhealed(suite, lake, None);
+    wait_until("the first run's claim", || claim.exists());
     let o = lakechaos(&["run", suite, "--lake", lake, "--table", TABLE], None);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");

@@ -79,7 +79,8 @@ pub async fn holder(lake: &Lake, table: &str) -> Result<Option<ClaimRecord>, Cla
     })
 }
 
-fn busy(table: &str, r: &ClaimRecord) -> ClaimError {
+/// The refusal naming `r` as the holder of `table`.
+pub fn busy(table: &str, r: &ClaimRecord) -> ClaimError {
     ClaimError::Busy {
         table: table.to_string(),
         holder: format!("run {} on {} pid {}, since {}", r.run, r.host, r.pid, r.started_at),

@@ -212,12 +212,7 @@ impl ExistingTable {
         let lake = self.open().await?;
         match super::claim::holder(&lake, &self.table).await? {
             None => Ok(()),
-            Some(r) => Err(super::claim::ClaimError::Busy {
-                table: self.table.clone(),
-                holder: format!("run {} on {} pid {}, since {}", r.run, r.host, r.pid, r.started_at),
-                key: super::claim::claim_key(&self.table),
-            }
-            .into()),
+            Some(r) => Err(super::claim::busy(&self.table, &r).into()),
         }
     }
 
