@@ -4,7 +4,7 @@
 //! judged by the healer (every tier) and by pyarrow as a mainstream reader. The goal is that a
 //! variant pyarrow refuses never scans clean; every clean original must scan clean too.
 //! `LAKECHAOS_KEEP_VARIANTS=DIR` keeps the variants for a look (one folder per clean file), with
-//! the misses in `misses.txt`; otherwise each file's variants are removed once judged.
+//! the misses in `misses.txt`; otherwise no variant is written to disk.
 
 mod common;
 
@@ -87,28 +87,61 @@ fn damaged(bytes: &[u8], pos: usize, mask: u8) -> Vec<u8> {
     v
 }
 
-/// pyarrow's verdict (reads and validates, or not) on every file in `dir`, in one process.
-fn pyarrow_verdicts(dir: &Path) -> std::collections::HashMap<String, bool> {
-    let script = r#"
-import sys, os
+/// pyarrow as a judge in one long-lived process: each file's bytes go down a pipe (an 8-byte
+/// little-endian length, then the bytes) and one line comes back, `ok` or `fail`. Nothing touches
+/// the disk, so the corpus costs no space however many variants it holds.
+struct Pyarrow {
+    child: std::process::Child,
+    to_judge: std::process::ChildStdin,
+    verdicts: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Pyarrow {
+    fn start() -> Pyarrow {
+        let script = r#"
+import sys
+import pyarrow as pa
 import pyarrow.parquet as pq
-d = sys.argv[1]
-for name in sorted(os.listdir(d)):
-    if not name.endswith(".parquet"):
-        continue
+src, out = sys.stdin.buffer, sys.stdout
+while True:
+    head = src.read(8)
+    if len(head) < 8:
+        break
+    data = src.read(int.from_bytes(head, "little"))
     try:
-        t = pq.read_table(os.path.join(d, name))
+        t = pq.read_table(pa.BufferReader(data))
         t.validate(full=True)
-        print(name, "ok")
+        out.write("ok\n")
     except Exception:
-        print(name, "fail")
+        out.write("fail\n")
+    out.flush()
 "#;
-    let out = Command::new(writers_python()).arg("-c").arg(script).arg(dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(n, v)| (n.to_string(), v == "ok")))
-        .collect()
+        let mut child = Command::new(writers_python())
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let to_judge = child.stdin.take().unwrap();
+        let verdicts = std::io::BufReader::new(child.stdout.take().unwrap());
+        Pyarrow { child, to_judge, verdicts }
+    }
+
+    /// True when pyarrow reads and validates `bytes`.
+    fn reads(&mut self, bytes: &[u8]) -> bool {
+        use std::io::{BufRead, Write};
+        self.to_judge.write_all(&(bytes.len() as u64).to_le_bytes()).unwrap();
+        self.to_judge.write_all(bytes).unwrap();
+        self.to_judge.flush().unwrap();
+        let mut line = String::new();
+        self.verdicts.read_line(&mut line).unwrap();
+        match line.trim_end() {
+            "ok" => true,
+            "fail" => false,
+            other => panic!("pyarrow judge answered {other:?} (it exited?): {:?}", self.child.try_wait()),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,40 +179,36 @@ async fn damage_pyarrow_refuses_is_always_found_and_clean_files_pass() {
     let keep = std::env::var_os("LAKECHAOS_KEEP_VARIANTS").map(PathBuf::from);
     let (mut tried, mut refused_by_pyarrow, mut stricter) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
-    // One base at a time: its variants are written, judged by pyarrow and the healer, and
-    // removed before the next, so the disk holds one base's variants (all of them came to
-    // 1.6 GB, more than a small CI disk has free).
-    for (b, base) in bases.iter().enumerate() {
-        let variants_dir = match &keep {
-            Some(dir) => dir.join(&base.name),
-            None => dir.path().join(format!("variants-{b}")),
-        };
-        std::fs::create_dir_all(&variants_dir).unwrap();
-        let mut names = Vec::new();
+    // Variants live in memory one at a time (all of them would come to 1.6 GB on disk).
+    let mut pyarrow = Pyarrow::start();
+    for base in &bases {
+        let kept_dir = keep.as_ref().map(|dir| dir.join(&base.name));
+        if let Some(dir) = &kept_dir {
+            std::fs::create_dir_all(dir).unwrap();
+        }
         for pos in positions(base) {
             for mask in [0x01u8, 0x80, 0xff] {
                 let name = format!("{}-{pos}-{mask:02x}.parquet", base.name);
-                std::fs::write(variants_dir.join(&name), damaged(&base.bytes, pos, mask)).unwrap();
-                names.push((name, pos, mask));
-            }
-        }
-        let verdicts = pyarrow_verdicts(&variants_dir);
-        for (name, pos, mask) in &names {
-            let bytes = bytes::Bytes::from(damaged(&base.bytes, *pos, *mask));
-            let healer_finds = lakehealer::detect::check_bytes(&base.table, &base.name, bytes).await.unwrap().is_some();
-            let pyarrow_ok = verdicts.get(name).copied().unwrap_or_else(|| panic!("no pyarrow verdict for {name}"));
-            if !pyarrow_ok {
-                refused_by_pyarrow += 1;
-                if !healer_finds {
-                    misses.push(name.clone());
+                let variant = damaged(&base.bytes, pos, mask);
+                if let Some(dir) = &kept_dir {
+                    std::fs::write(dir.join(&name), &variant).unwrap();
                 }
-            } else if healer_finds {
-                stricter += 1;
+                let pyarrow_ok = pyarrow.reads(&variant);
+                let healer_finds =
+                    lakehealer::detect::check_bytes(&base.table, &base.name, bytes::Bytes::from(variant))
+                        .await
+                        .unwrap()
+                        .is_some();
+                tried += 1;
+                if !pyarrow_ok {
+                    refused_by_pyarrow += 1;
+                    if !healer_finds {
+                        misses.push(name);
+                    }
+                } else if healer_finds {
+                    stricter += 1;
+                }
             }
-        }
-        tried += names.len();
-        if keep.is_none() {
-            std::fs::remove_dir_all(&variants_dir).unwrap();
         }
     }
     eprintln!(
