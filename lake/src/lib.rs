@@ -13,6 +13,7 @@ pub mod eventbridge;
 pub mod file_catalog;
 pub mod glue_catalog;
 pub mod glue_quality;
+pub mod iceberg;
 pub mod hive_types;
 pub mod lakeformation;
 pub mod layout;
