@@ -82,12 +82,19 @@ impl IcebergTable {
         properties: HashMap<String, String>,
     ) -> Result<Prepared, IcebergError> {
         let location = self.root.location(table_key);
-        let result =
-            TableMetadataBuilder::new(schema, spec, SortOrder::unsorted_order(), location.clone(), FormatVersion::V2, properties)
-                .and_then(|b| b.build())
-                .map_err(failed("table metadata"))?;
+        let result = TableMetadataBuilder::new(
+            schema,
+            spec,
+            SortOrder::unsorted_order(),
+            location.clone(),
+            FormatVersion::V2,
+            properties,
+        )
+        .and_then(|b| b.build())
+        .map_err(failed("table metadata"))?;
         let after = next_metadata_location(&location, None, 0);
-        let bytes = Bytes::from(serde_json::to_vec(&result.metadata).map_err(|e| IcebergError::Unsupported(e.to_string()))?);
+        let bytes =
+            Bytes::from(serde_json::to_vec(&result.metadata).map_err(|e| IcebergError::Unsupported(e.to_string()))?);
         Ok(Prepared { objects: vec![(self.key(&after)?, bytes)], before: None, after, metadata: Some(result.metadata) })
     }
 
@@ -173,7 +180,8 @@ impl IcebergTable {
         if !rewritten.is_empty() {
             let location = format!("{table}/metadata/{}-m0.avro", uuid::Uuid::new_v4());
             let out = io.new_output(&location).map_err(failed("manifest"))?;
-            let mut writer = ManifestWriterBuilder::new(out, Some(snapshot_id), schema.clone(), spec.clone()).build_v2_data();
+            let mut writer =
+                ManifestWriterBuilder::new(out, Some(snapshot_id), schema.clone(), spec.clone()).build_v2_data();
             for (f, removed) in rewritten {
                 let df = f.data_file.clone();
                 if *removed {
@@ -184,13 +192,17 @@ impl IcebergTable {
                 .map_err(failed("manifest entry"))?;
             }
             manifests.push(writer.write_manifest_file().await.map_err(failed("manifest"))?);
-            objects.push((self.key(&location)?, io.new_input(&location).map_err(failed("manifest"))?.read().await.map_err(failed("manifest"))?));
+            objects.push((
+                self.key(&location)?,
+                io.new_input(&location).map_err(failed("manifest"))?.read().await.map_err(failed("manifest"))?,
+            ));
         }
         let (mut added_files, mut added_rows) = (0u64, 0u64);
         if !added.is_empty() {
             let location = format!("{table}/metadata/{}-m1.avro", uuid::Uuid::new_v4());
             let out = io.new_output(&location).map_err(failed("manifest"))?;
-            let mut writer = ManifestWriterBuilder::new(out, Some(snapshot_id), schema.clone(), spec.clone()).build_v2_data();
+            let mut writer =
+                ManifestWriterBuilder::new(out, Some(snapshot_id), schema.clone(), spec.clone()).build_v2_data();
             for (key, bytes, df) in added {
                 added_files += 1;
                 added_rows += df.record_count();
@@ -198,15 +210,24 @@ impl IcebergTable {
                 objects.insert(0, (key, bytes));
             }
             manifests.push(writer.write_manifest_file().await.map_err(failed("manifest"))?);
-            objects.push((self.key(&location)?, io.new_input(&location).map_err(failed("manifest"))?.read().await.map_err(failed("manifest"))?));
+            objects.push((
+                self.key(&location)?,
+                io.new_input(&location).map_err(failed("manifest"))?.read().await.map_err(failed("manifest"))?,
+            ));
         }
 
         let list_location = format!("{table}/metadata/snap-{snapshot_id}-1-{}.avro", uuid::Uuid::new_v4());
         let out = io.new_output(&list_location).map_err(failed("manifest list"))?;
-        let mut list = ManifestListWriter::v2(out.writer().await.map_err(failed("manifest list"))?, snapshot_id, parent, sequence);
+        let mut list =
+            ManifestListWriter::v2(out.writer().await.map_err(failed("manifest list"))?, snapshot_id, parent, sequence);
         list.add_manifests(manifests.into_iter()).map_err(failed("manifest list"))?;
         list.close().await.map_err(failed("manifest list"))?;
-        let list_bytes = io.new_input(&list_location).map_err(failed("manifest list"))?.read().await.map_err(failed("manifest list"))?;
+        let list_bytes = io
+            .new_input(&list_location)
+            .map_err(failed("manifest list"))?
+            .read()
+            .await
+            .map_err(failed("manifest list"))?;
         objects.push((self.key(&list_location)?, list_bytes));
 
         let summary = Summary {

@@ -41,8 +41,11 @@ pub fn iceberg_schema(arrow: &ArrowSchema) -> Result<Schema, IcebergError> {
     for (i, f) in arrow.fields().iter().enumerate() {
         let t = Type::Primitive(iceberg_type(f.data_type())?);
         let id = i as i32 + 1;
-        let field =
-            if f.is_nullable() { NestedField::optional(id, f.name(), t) } else { NestedField::required(id, f.name(), t) };
+        let field = if f.is_nullable() {
+            NestedField::optional(id, f.name(), t)
+        } else {
+            NestedField::required(id, f.name(), t)
+        };
         fields.push(Arc::new(field));
     }
     Schema::builder().with_fields(fields).build().map_err(|e| super::error::writing("schema", e))
@@ -104,16 +107,26 @@ pub fn write_data_file(
 ) -> Result<(Bytes, DataFile), IcebergError> {
     let mut fields = Vec::new();
     let mut ids = Vec::new();
-    for f in batch.schema().fields() {
-        let field = schema.field_by_name(f.name()).ok_or_else(|| {
-            IcebergError::Unsupported(format!("column {} is not in the table's schema", f.name()))
-        })?;
+    let mut columns = Vec::new();
+    for (f, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        // Iceberg has no dictionary type: the values' type is written (the encoding stays a
+        // Parquet matter), so no reader is told of a type the table does not have.
+        let (data_type, column) = match f.data_type() {
+            DataType::Dictionary(_, value) => {
+                (value.as_ref().clone(), arrow_cast::cast(column, value).map_err(crate::LakeError::from)?)
+            }
+            other => (other.clone(), column.clone()),
+        };
+        columns.push(column);
+        let field = schema
+            .field_by_name(f.name())
+            .ok_or_else(|| IcebergError::Unsupported(format!("column {} is not in the table's schema", f.name())))?;
         ids.push(field.id);
         let metadata = HashMap::from([(PARQUET_FIELD_ID_META_KEY.to_string(), field.id.to_string())]);
-        fields.push(Field::new(f.name(), f.data_type().clone(), f.is_nullable()).with_metadata(metadata));
+        fields.push(Field::new(f.name(), data_type, f.is_nullable()).with_metadata(metadata));
     }
     let arrow = Arc::new(ArrowSchema::new(fields));
-    let batch = RecordBatch::try_new(arrow.clone(), batch.columns().to_vec()).map_err(crate::LakeError::from)?;
+    let batch = RecordBatch::try_new(arrow.clone(), columns).map_err(crate::LakeError::from)?;
     let bytes = crate::parquet_io::write_parquet(arrow, &[batch.clone()], WriterProperties::builder().build())?;
     let rows = batch.num_rows() as u64;
     let mut value_counts = HashMap::new();

@@ -20,11 +20,13 @@ pub mod location;
 pub mod read;
 pub mod sql_catalog;
 
+/// The format library's metadata types (schemas, specs, snapshots, data file entries).
+pub use ::iceberg::spec;
 pub use catalog::{PointerCatalog, TableIdent};
 pub use commit::Prepared;
 pub use error::{IcebergError, Layer};
 pub use location::LakeRoot;
-pub use read::{Loaded, LiveFile};
+pub use read::{LiveFile, Loaded};
 pub use sql_catalog::SqlCatalog;
 
 use crate::ObjectStore;
@@ -93,7 +95,9 @@ pub async fn open_table(
     let (store, root): (Arc<dyn ObjectStore>, LakeRoot) = match crate::LakeAddress::parse(address)? {
         crate::LakeAddress::Dir(dir) => {
             if !dir.is_dir() {
-                return Err(crate::LakeError::Address(format!("lake directory {} does not exist", dir.display())).into());
+                return Err(
+                    crate::LakeError::Address(format!("lake directory {} does not exist", dir.display())).into()
+                );
             }
             let store = crate::LocalStore::open(&dir)?;
             let root = LakeRoot::dir(store.root());

@@ -40,11 +40,7 @@ impl LiveFile {
 }
 
 /// Parses with the format library, turning its panics on hostile input into errors.
-fn parse<T>(
-    layer: Layer,
-    location: &str,
-    f: impl FnOnce() -> Result<T, iceberg::Error>,
-) -> Result<T, IcebergError> {
+fn parse<T>(layer: Layer, location: &str, f: impl FnOnce() -> Result<T, iceberg::Error>) -> Result<T, IcebergError> {
     let corrupt = |reason: String| IcebergError::Corrupt { layer, location: location.to_string(), reason };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
@@ -83,7 +79,11 @@ impl IcebergTable {
     }
 
     /// A snapshot's manifest list.
-    pub async fn manifest_list(&self, md: &TableMetadata, snapshot: &SnapshotRef) -> Result<ManifestList, IcebergError> {
+    pub async fn manifest_list(
+        &self,
+        md: &TableMetadata,
+        snapshot: &SnapshotRef,
+    ) -> Result<ManifestList, IcebergError> {
         let location = snapshot.manifest_list();
         let bytes = self.read_file(Layer::ManifestList, location).await?;
         let version = md.format_version();
@@ -99,7 +99,11 @@ impl IcebergTable {
     /// The data files live in `snapshot` (the current one when `None`), from its manifests.
     /// Delete files are not read (lakechaos writes none; a table that has them is read as its
     /// data files).
-    pub async fn live_files(&self, md: &TableMetadata, snapshot: Option<&SnapshotRef>) -> Result<Vec<LiveFile>, IcebergError> {
+    pub async fn live_files(
+        &self,
+        md: &TableMetadata,
+        snapshot: Option<&SnapshotRef>,
+    ) -> Result<Vec<LiveFile>, IcebergError> {
         let Some(snapshot) = snapshot.or(md.current_snapshot()) else { return Ok(Vec::new()) };
         let list = self.manifest_list(md, snapshot).await?;
         let mut files = Vec::new();
@@ -128,11 +132,8 @@ impl IcebergTable {
 
 /// Parses a metadata file's JSON (gzip-compressed metadata is refused as unsupported).
 pub fn parse_metadata(location: &str, bytes: &[u8]) -> Result<TableMetadata, IcebergError> {
-    let corrupt = |reason: String| IcebergError::Corrupt {
-        layer: Layer::Metadata,
-        location: location.to_string(),
-        reason,
-    };
+    let corrupt =
+        |reason: String| IcebergError::Corrupt { layer: Layer::Metadata, location: location.to_string(), reason };
     let metadata: TableMetadata = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
     if metadata.format_version() == FormatVersion::V1 {
         return Err(corrupt("format version 1 tables are not supported (version 2 and 3 are)".into()));
