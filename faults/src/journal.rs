@@ -37,6 +37,12 @@ pub enum JournalEntry {
     Revoke {
         grant: Grant,
     },
+    /// An Iceberg table's catalog pointer moved; reverting points it back at `before`.
+    IcebergPointer {
+        table: String,
+        before: String,
+        after: String,
+    },
 }
 
 /// A fault's journal.
@@ -111,6 +117,11 @@ impl Journal {
                     JournalEntry::CatalogTable { before: before.clone(), after: after.clone() }
                 }
                 Change::Revoke { grant } => JournalEntry::Revoke { grant: grant.clone() },
+                Change::IcebergPointer { table, before, after } => JournalEntry::IcebergPointer {
+                    table: table.clone(),
+                    before: before.clone(),
+                    after: after.clone(),
+                },
             })
             .collect();
         Journal {
@@ -185,6 +196,17 @@ impl Journal {
                 JournalEntry::Revoke { grant } => {
                     crate::governance(lake)?.grant(&grant.principal, &grant.resource, &grant.permissions).await?;
                     report.grants_restored += 1;
+                }
+                JournalEntry::IcebergPointer { table, before, .. } => {
+                    // Back to `before` from wherever the pointer is now (the fault's target, or
+                    // wherever a healer moved it since): the journal's before-state is the truth.
+                    let table = crate::iceberg_pointer_table(lake, table)?;
+                    let lost = |e: lakechaos_lake::iceberg::IcebergError| FaultError::Lake(e.into());
+                    let now = table.pointer().await.map_err(lost)?;
+                    if now != *before {
+                        table.catalog.swap(&table.ident, &now, before).await.map_err(lost)?;
+                    }
+                    report.catalog_entries_restored += 1;
                 }
             }
         }

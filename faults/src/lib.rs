@@ -36,6 +36,9 @@ faults! {
     missing_partition::MissingPartition => MissingPartition, "missing_partition", reported as "missing_partition";
     /// A Lake Formation grant the lake's declared policy names, revoked.
     permission_drift::PermissionDrift => PermissionDrift, "permission_drift", reported as "missing_grant";
+    /// A file of an Iceberg table's tree missing or corrupt: the metadata file the catalog
+    /// points at, a manifest list, a manifest, or a live data file.
+    iceberg_files::IcebergFiles => IcebergFiles, "iceberg_files", reported as "iceberg_files";
 }
 
 use bytes::Bytes;
@@ -132,6 +135,8 @@ pub enum Change {
     CatalogTable { before: Box<TableDef>, after: Box<TableDef> },
     /// Permissions a principal holds are revoked (exactly `grant`'s, all of them held now).
     Revoke { grant: Grant },
+    /// An Iceberg table's catalog pointer moves (`table` is `NAMESPACE.TABLE`).
+    IcebergPointer { table: String, before: String, after: String },
 }
 
 /// A fault's complete plan: apply `changes` to inject it.
@@ -163,9 +168,20 @@ pub async fn apply(lake: &Lake, plan: &FaultPlan) -> Result<(), FaultError> {
             Change::Revoke { grant } => {
                 governance(lake)?.revoke(&grant.principal, &grant.resource, &grant.permissions).await?
             }
+            Change::IcebergPointer { table, before, after } => {
+                let table = iceberg_pointer_table(lake, table)?;
+                table.catalog.swap(&table.ident, before, after).await.map_err(|e| FaultError::Lake(e.into()))?
+            }
         }
     }
     Ok(())
+}
+
+/// The Iceberg table whose pointer a change moves.
+pub(crate) fn iceberg_pointer_table(lake: &Lake, table: &str) -> Result<lakechaos_lake::iceberg::IcebergTable, FaultError> {
+    lake.iceberg_table(table)
+        .ok_or_else(|| FaultError::NotApplicable(format!("{table}: the lake has no Iceberg catalog")))?
+        .map_err(|e| FaultError::NotApplicable(e.to_string()))
 }
 
 /// The lake's Lake Formation, for faults on grants.

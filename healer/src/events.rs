@@ -148,6 +148,11 @@ pub enum RepairAction {
     RematerializeModels,
     /// Granted again the Lake Formation permissions of a declared grant.
     Regrant,
+    /// Pointed an Iceberg table's catalog entry at an intact metadata file (the source).
+    RepointMetadata,
+    /// Committed an Iceberg snapshot without files that no source holds (`--allow-drop` only;
+    /// the files stay in storage).
+    DropFiles,
 }
 
 /// Where events go. Cheap to clone; called from the healer's task.

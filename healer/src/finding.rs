@@ -14,6 +14,9 @@ pub enum FindingKind {
     MissingGrant,
     /// A valid file holds fewer rows than its landing copy: rows silently gone.
     RowLoss,
+    /// A file of an Iceberg table's tree (the metadata file the catalog points at, a manifest
+    /// list, a manifest, a data file) is missing or does not parse.
+    IcebergFiles,
 }
 
 impl FindingKind {
@@ -26,6 +29,7 @@ impl FindingKind {
             FindingKind::MissingPartition => "missing_partition",
             FindingKind::MissingGrant => "missing_grant",
             FindingKind::RowLoss => "row_loss",
+            FindingKind::IcebergFiles => "iceberg_files",
         }
     }
 }
@@ -45,6 +49,9 @@ pub enum Tier {
     Pages,
     /// A targeted query of a database table (row and null counts per partition).
     Query,
+    /// Column statistics a table format keeps in its metadata (Iceberg manifests' null and
+    /// value counts), read without opening a data file.
+    Statistics,
 }
 
 /// Structured evidence, kept alongside the human-readable text so repairs can act on it.

@@ -23,6 +23,7 @@ mod error;
 pub mod events;
 pub mod finding;
 pub mod governance;
+pub mod iceberg;
 mod healer;
 pub mod inventory;
 pub mod lambda;

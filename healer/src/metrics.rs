@@ -172,6 +172,8 @@ impl RepairAction {
             RepairAction::RefillFromSource => "refill_from_source",
             RepairAction::RematerializeModels => "rematerialize_models",
             RepairAction::Regrant => "regrant",
+            RepairAction::RepointMetadata => "repoint_metadata",
+            RepairAction::DropFiles => "drop_files",
         }
     }
 }

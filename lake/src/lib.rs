@@ -54,12 +54,15 @@ pub struct Lake {
     /// Lake Formation, which governs who may read and write the catalog's tables: present for
     /// lakes whose catalog is Glue.
     pub grants: Option<LakeFormation>,
+    /// The Iceberg catalog, for lakes opened with one (`iceberg-sql:PATH`): its tables are
+    /// Iceberg tables ([`Lake::iceberg_table`]).
+    pub iceberg: Option<iceberg::IcebergCatalogRef>,
 }
 
 impl Lake {
     /// A lake from a store and a catalog, without Lake Formation.
     pub fn new(store: Arc<dyn ObjectStore>, catalog: Arc<dyn Catalog>) -> Lake {
-        Lake { store, catalog, grants: None }
+        Lake { store, catalog, grants: None, iceberg: None }
     }
 
     /// Opens a local directory lake: objects under `root`, the file catalog under

@@ -55,6 +55,9 @@ impl CatalogKind {
     /// Parses `file` or `glue:DATABASE`.
     pub fn parse(catalog: &str) -> Result<CatalogKind> {
         match catalog {
+            c if c.starts_with("iceberg-sql:") => {
+                Err(LakeError::Address(format!("catalog {c:?} is an Iceberg catalog: open the lake with Lake::open")))
+            }
             "file" => Ok(CatalogKind::File),
             c => match c.strip_prefix("glue:") {
                 Some(db) if !db.is_empty() => Ok(CatalogKind::Glue { database: db.to_string() }),
@@ -76,6 +79,9 @@ impl Lake {
     /// Opens the lake at `address` with `catalog` (`file` or `glue:DATABASE`). S3 lakes are
     /// reached through `conn` (credentials, region, endpoint); a directory must exist.
     pub async fn open(address: &str, catalog: &str, conn: &AwsConnection) -> Result<Lake> {
+        if let Some(kind) = crate::iceberg::IcebergCatalogKind::parse(catalog) {
+            return Lake::open_iceberg(address, kind?, conn).await;
+        }
         let catalog = CatalogKind::parse(catalog)?;
         match LakeAddress::parse(address)? {
             LakeAddress::S3 { bucket, prefix } => Ok(Lake::open_s3(conn, &bucket, &prefix, &catalog).await),
@@ -87,6 +93,23 @@ impl Lake {
             }
             LakeAddress::Dir(dir) => Lake::open_local(Path::new(&dir)),
         }
+    }
+
+    /// The lake at `address` whose tables are in an Iceberg catalog: the store as a file-catalog
+    /// lake has it, and the catalog's pointers.
+    async fn open_iceberg(address: &str, kind: crate::iceberg::IcebergCatalogKind, conn: &AwsConnection) -> Result<Lake> {
+        let root = match LakeAddress::parse(address)? {
+            LakeAddress::S3 { bucket, prefix } => crate::iceberg::LakeRoot::s3(&bucket, &prefix),
+            LakeAddress::Dir(dir) if dir.is_dir() => {
+                crate::iceberg::LakeRoot::dir(&dir.canonicalize().map_err(|e| LakeError::io(dir.display(), e))?)
+            }
+            LakeAddress::Dir(dir) => {
+                return Err(LakeError::Address(format!("lake directory {} does not exist", dir.display())))
+            }
+        };
+        let mut lake = Box::pin(Lake::open(address, "file", conn)).await?;
+        lake.iceberg = Some(crate::iceberg::IcebergCatalogRef { catalog: kind.open()?, root });
+        Ok(lake)
     }
 
     /// [`Lake::open`] with only an endpoint override for S3 (the usual AWS sources otherwise),
@@ -107,7 +130,7 @@ impl Lake {
             CatalogKind::Glue { database } => {
                 let root = LakeAddress::S3 { bucket: bucket.to_string(), prefix: prefix.to_string() }.url();
                 let glue: Arc<dyn Catalog> = Arc::new(GlueCatalog::connect(conn, database, &root).await);
-                Lake { store, catalog: glue, grants: Some(LakeFormation::connect(conn).await) }
+                Lake { store, catalog: glue, grants: Some(LakeFormation::connect(conn).await), iceberg: None }
             }
         }
     }

@@ -20,6 +20,7 @@ mod dbt_probe;
 mod dbt_worker;
 pub mod existing;
 mod existing_pg;
+pub mod iceberg;
 pub mod objects;
 pub mod postgres;
 
@@ -166,6 +167,9 @@ pub fn skip_reason(env: &TargetEnv, scenario: &Scenario) -> Option<String> {
     match env.target() {
         // On PostgreSQL a scenario's faults are SQL on tables, so object-store and catalog
         // needs do not apply; what decides is whether the fault has a meaning there.
+        Target::Postgres if scenario.needs.contains(&crate::scenario::Capability::Iceberg) => {
+            Some(format!("needs iceberg, which target postgres lacks: {}", crate::targets::ICEBERG_LOCAL_ONLY))
+        }
         Target::Postgres => postgres::skip_reason(scenario),
         target => env
             .missing(&scenario.needs)
@@ -180,6 +184,9 @@ pub fn for_target<'a>(env: &'a TargetEnv, scenario: &'a Scenario, params: Params
             return Box::new(existing_pg::ExistingPgBackend::new(table, scenario, params));
         }
         return Box::new(existing::ExistingTableBackend::new(env, table, scenario, params));
+    }
+    if scenario.needs.contains(&crate::scenario::Capability::Iceberg) {
+        return Box::new(iceberg::IcebergBackend::new(scenario, params));
     }
     match env.target() {
         Target::Postgres => Box::new(postgres::PostgresBackend::new(env, scenario, params)),

@@ -48,6 +48,9 @@ pub enum Capability {
     /// Lake Formation grants on the catalog's tables (moto; not LocalStack community, not a
     /// directory lake). Scenarios whose fault acts on grants need it.
     LakeFormation,
+    /// Apache Iceberg tables: the scenario's fixture is an Iceberg table in the SQL catalog
+    /// (the local target).
+    Iceberg,
 }
 
 impl Capability {
@@ -57,6 +60,7 @@ impl Capability {
             Capability::ObjectStore => "object-store",
             Capability::Catalog => "catalog",
             Capability::LakeFormation => "lake-formation",
+            Capability::Iceberg => "iceberg",
         }
     }
 }

@@ -187,9 +187,16 @@ impl Target {
                 .push((Capability::LakeFormation, "a directory lake has no Lake Formation (run it on moto)".into())),
             Target::Moto | Target::Postgres => {}
         }
+        if self != Target::Local {
+            env.lacking.push((Capability::Iceberg, ICEBERG_LOCAL_ONLY.into()));
+        }
         Ok(env)
     }
 }
+
+/// Why targets other than `local` lack Iceberg for now.
+pub const ICEBERG_LOCAL_ONLY: &str =
+    "Iceberg scenarios run on the local target (a directory lake with the SQL catalog on SQLite)";
 
 /// A bucket, queue or database name derived from a scenario name: lowercase, digits and `-`
 /// (or `_`), at most 63 characters.

@@ -123,5 +123,10 @@ pub async fn run(ctx: &RepairContext<'_>, finding: &Finding) -> Result<Outcome, 
             done: Vec::new(),
             reason: "a missing grant is restored by the governance pass, not the lake playbook".into(),
         }),
+        // Iceberg tables are mended by `iceberg::repair`, which reads the table's tree.
+        (FindingKind::IcebergFiles, _) => Ok(Outcome::Unrepairable {
+            done: Vec::new(),
+            reason: "an Iceberg table's files are repaired by the Iceberg healer, not the lake playbook".into(),
+        }),
     }
 }

@@ -43,7 +43,47 @@ pub struct IcebergTable {
     pub ident: TableIdent,
 }
 
+/// Table property naming the landing prefix that mirrors the table's files (relative to the
+/// table's location): the source a healer restores data files from when the store keeps no
+/// versions.
+pub const LANDING_PROPERTY: &str = "lakechaos.landing";
+
+/// Table property naming the schema id that is the table's contract (default: the current
+/// schema): a committed schema change that breaks it is drift.
+pub const CONTRACT_SCHEMA_PROPERTY: &str = "lakechaos.contract-schema-id";
+
 impl IcebergTable {
+    /// The schema the table's contract is: the one its property names, else the current one.
+    pub fn contract_schema(md: &spec::TableMetadata) -> &spec::SchemaRef {
+        md.properties()
+            .get(CONTRACT_SCHEMA_PROPERTY)
+            .and_then(|id| id.parse::<i32>().ok())
+            .and_then(|id| md.schema_by_id(id))
+            .unwrap_or_else(|| md.current_schema())
+    }
+
+    /// The table as the rest of lakechaos describes tables: named `NAMESPACE.TABLE`, located at
+    /// its data directory (where Iceberg writers lay out `name=value/` partition directories),
+    /// with its contract, its live partitions and its landing copy.
+    pub fn table_def(
+        &self,
+        md: &spec::TableMetadata,
+        partitions: std::collections::BTreeSet<String>,
+    ) -> Result<crate::TableDef, IcebergError> {
+        let location = self.key(&format!("{}/data", md.location().trim_end_matches('/')))?;
+        let partition_keys = md.default_partition_spec().fields().iter().map(|f| f.name.clone()).collect();
+        let landing = md.properties().get(LANDING_PROPERTY).map(|l| format!("{}/data", l.trim_end_matches('/')));
+        Ok(crate::TableDef {
+            name: self.ident.to_string(),
+            location,
+            partition_keys,
+            columns: data_file::contract_of(Self::contract_schema(md), md.properties()),
+            partitions,
+            landing,
+            declared: None,
+        })
+    }
+
     /// The table's current metadata location, as the catalog has it.
     pub async fn pointer(&self) -> Result<String, IcebergError> {
         self.catalog.pointer(&self.ident).await?.ok_or_else(|| IcebergError::NoSuchTable(self.ident.to_string()))
@@ -82,30 +122,34 @@ impl IcebergCatalogKind {
     }
 }
 
-/// Opens `table` (`NAMESPACE.TABLE`) of the lake at `address` with the Iceberg `catalog`.
-pub async fn open_table(
-    address: &str,
-    catalog: &str,
-    table: &str,
-    conn: &crate::AwsConnection,
-) -> Result<IcebergTable, IcebergError> {
-    let kind = IcebergCatalogKind::parse(catalog)
-        .ok_or_else(|| IcebergError::Unsupported(format!("catalog {catalog:?}: expected iceberg-sql:PATH")))??;
-    let ident = TableIdent::parse(table)?;
-    let (store, root): (Arc<dyn ObjectStore>, LakeRoot) = match crate::LakeAddress::parse(address)? {
-        crate::LakeAddress::Dir(dir) => {
-            if !dir.is_dir() {
-                return Err(
-                    crate::LakeError::Address(format!("lake directory {} does not exist", dir.display())).into()
-                );
-            }
-            let store = crate::LocalStore::open(&dir)?;
-            let root = LakeRoot::dir(store.root());
-            (Arc::new(store), root)
+/// An Iceberg catalog as a lake holds it: the catalog, and the lake's root as its locations
+/// spell it.
+#[derive(Clone, Debug)]
+pub struct IcebergCatalogRef {
+    pub catalog: Arc<dyn PointerCatalog>,
+    pub root: LakeRoot,
+}
+
+impl crate::Lake {
+    /// Table `name` (`NAMESPACE.TABLE`) of the lake's Iceberg catalog; `None` when the lake has
+    /// no Iceberg catalog. The table need not exist yet.
+    pub fn iceberg_table(&self, name: &str) -> Option<Result<IcebergTable, IcebergError>> {
+        let at = self.iceberg.as_ref()?;
+        Some(TableIdent::parse(name).map(|ident| IcebergTable {
+            store: self.store.clone(),
+            root: at.root.clone(),
+            catalog: at.catalog.clone(),
+            ident,
+        }))
+    }
+}
+
+impl From<IcebergError> for crate::LakeError {
+    fn from(e: IcebergError) -> crate::LakeError {
+        match e {
+            IcebergError::Lake(e) => e,
+            IcebergError::Catalog { .. } | IcebergError::Unsupported(_) => crate::LakeError::Address(e.to_string()),
+            e => crate::LakeError::Catalog(e.to_string()),
         }
-        crate::LakeAddress::S3 { bucket, prefix } => {
-            (Arc::new(crate::S3Store::connect(conn, &bucket, &prefix).await), LakeRoot::s3(&bucket, &prefix))
-        }
-    };
-    Ok(IcebergTable { store, root, catalog: kind.open()?, ident })
+    }
 }

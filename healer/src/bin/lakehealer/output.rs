@@ -75,6 +75,8 @@ pub fn printer(format: Format) -> lakehealer::EventSink {
                     RepairAction::RefillFromSource => format!("refilled {location} from {source}"),
                     RepairAction::RematerializeModels => format!("rebuilt {location} ({source})"),
                     RepairAction::Regrant => format!("granted {location} again ({source})"),
+                    RepairAction::RepointMetadata => format!("pointed {location} at {source}"),
+                    RepairAction::DropFiles => format!("committed {location} without {source}"),
                 };
                 println!("REPAIR   {incident} {what}");
             }

@@ -1,0 +1,270 @@
+//! Detection on an Iceberg table, tiered so that cost grows with files, not bytes:
+//! 1. **listing** — the catalog's pointer, the metadata file, the current snapshot's manifest
+//!    list and manifests parse, and every live data file exists with the size its manifest
+//!    records (no data file opened);
+//! 2. **statistics** — null counts per column from the manifests against the contract's
+//!    allowance (a flood seen without reading data);
+//! 3. **footer** and 4. **pages** — each data file through the file healer's checks, once per
+//!    version of it (verdicts are kept by version token).
+//!
+//! A layer that cannot be read hides what is under it: a missing manifest list is one finding,
+//! not one per data file.
+
+use crate::finding::{Evidence, Finding, FindingKind, Tier};
+use crate::{Depth, HealerError};
+use lakechaos_lake::iceberg::spec::TableMetadata;
+use lakechaos_lake::iceberg::{IcebergError, IcebergTable, Layer, LiveFile, Loaded};
+use lakechaos_lake::TableDef;
+use std::collections::{BTreeSet, HashMap};
+
+/// What a finding was judged on, so a repair acts only on that.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Judged {
+    /// The catalog's pointer, as read.
+    Pointer { current: String },
+    /// An object of the tree (`token` is its version token; `None` when it was missing).
+    Object { key: String, layer: Layer, token: Option<String>, location: String },
+}
+
+/// A finding, with what a repair needs.
+#[derive(Clone, Debug)]
+pub struct IcebergFinding {
+    pub finding: Finding,
+    pub judged: Judged,
+    /// For data files: the live file as its manifest lists it.
+    pub live: Option<LiveFile>,
+}
+
+/// One detection pass.
+#[derive(Debug, Default)]
+pub struct Detection {
+    pub findings: Vec<IcebergFinding>,
+    /// The metadata read (when it could be).
+    pub base: Option<Loaded>,
+    /// The table as the file checks see it (when the metadata could be read).
+    pub table: Option<TableDef>,
+    pub files_checked: usize,
+    pub footers_read: usize,
+    pub pages_decoded: usize,
+    pub bytes_read: u64,
+}
+
+/// Verdicts of the footer and pages tiers, by (key, version token): unchanged files are not
+/// read again.
+pub type Verdicts = HashMap<(String, String), Option<Finding>>;
+
+/// How the pointer of `table` is named as a location: `catalog:NAMESPACE.TABLE`.
+pub fn pointer_location(table: &IcebergTable) -> String {
+    format!("catalog:{}", table.ident)
+}
+
+fn tree_finding(table: &IcebergTable, location: String, message: String) -> Finding {
+    Finding {
+        kind: FindingKind::IcebergFiles,
+        table: table.ident.to_string(),
+        location,
+        tier: Tier::Listing,
+        evidence: Evidence::Unreadable { reason: message.clone() },
+        message,
+    }
+}
+
+/// A layer's missing or corrupt file as a finding; other errors stop the pass.
+fn layer_finding(table: &IcebergTable, e: IcebergError) -> Result<IcebergFinding, HealerError> {
+    let (Some(layer), Some(location)) = (e.layer(), e.location().map(str::to_string)) else {
+        return Err(HealerError::Lake(e.into()));
+    };
+    let key = table.key(&location).map_err(|e| HealerError::Lake(e.into()))?;
+    Ok(IcebergFinding {
+        finding: tree_finding(table, key.clone(), e.to_string()),
+        judged: Judged::Object { key, layer, token: None, location },
+        live: None,
+    })
+}
+
+/// Detects damage in `table` down to `depth`.
+pub async fn detect(table: &IcebergTable, depth: Depth, verdicts: &mut Verdicts) -> Result<Detection, HealerError> {
+    let mut d = Detection::default();
+    let lake_err = |e: IcebergError| HealerError::Lake(e.into());
+    let current = table.pointer().await.map_err(lake_err)?;
+    let base = match table.metadata_at(&current).await {
+        Ok(base) => base,
+        Err(e @ (IcebergError::Missing { .. } | IcebergError::Corrupt { .. })) => {
+            d.findings.push(IcebergFinding {
+                finding: tree_finding(table, pointer_location(table), format!("the catalog points at a {e}")),
+                judged: Judged::Pointer { current },
+                live: None,
+            });
+            return Ok(d);
+        }
+        Err(e) => return Err(lake_err(e)),
+    };
+    let live = match live_files(table, &base.metadata, &mut d).await? {
+        Some(live) => live,
+        None => {
+            d.base = Some(base);
+            return Ok(d);
+        }
+    };
+    let partitions: BTreeSet<String> = live.iter().map(|f| f.partition.clone()).collect();
+    let def = table.table_def(&base.metadata, partitions).map_err(lake_err)?;
+
+    for f in &live {
+        d.files_checked += 1;
+        let key = match table.key(f.location()) {
+            Ok(k) => k,
+            Err(e) => {
+                let message = format!("data file {}: {e}", f.location());
+                d.findings.push(data_finding(table, f, String::new(), None, message, FindingKind::IcebergFiles));
+                continue;
+            }
+        };
+        // Tier 1: the file is there, at the size its manifest records.
+        let Some(meta) = table.store.head(&key).await? else {
+            let message = format!("data file {} is missing (its manifest lists it)", f.location());
+            d.findings.push(data_finding(table, f, key, None, message, FindingKind::IcebergFiles));
+            continue;
+        };
+        if meta.size != f.data_file.file_size_in_bytes() {
+            let message = format!(
+                "data file {} is {} bytes; its manifest records {}",
+                f.location(),
+                meta.size,
+                f.data_file.file_size_in_bytes()
+            );
+            d.findings.push(data_finding(
+                table,
+                f,
+                key,
+                Some(meta.version_token),
+                message,
+                FindingKind::CorruptParquet,
+            ));
+            continue;
+        }
+        // Tier 2: the manifest's null counts against the contract.
+        if let Some(finding) = null_flood(table, &def, &base.metadata, f, &key) {
+            d.findings.push(IcebergFinding {
+                finding,
+                judged: Judged::Object {
+                    key: key.clone(),
+                    layer: Layer::DataFile,
+                    token: Some(meta.version_token.clone()),
+                    location: f.location().to_string(),
+                },
+                live: Some(f.clone()),
+            });
+            continue;
+        }
+        if depth < Depth::Footer {
+            continue;
+        }
+        // Tiers 3 and 4: the file itself, once per version.
+        let id = (key.clone(), meta.version_token.clone());
+        if !verdicts.contains_key(&id) {
+            let bytes = table.store.get(&key).await?;
+            d.bytes_read += bytes.len() as u64;
+            d.footers_read += 1;
+            d.pages_decoded += usize::from(depth >= Depth::Pages);
+            let verdict = crate::detect::check_bytes(&def, &key, bytes).await?;
+            verdicts.insert(id.clone(), verdict);
+        }
+        if let Some(finding) = verdicts[&id].clone() {
+            d.findings.push(IcebergFinding {
+                finding,
+                judged: Judged::Object {
+                    key,
+                    layer: Layer::DataFile,
+                    token: Some(meta.version_token),
+                    location: f.location().to_string(),
+                },
+                live: Some(f.clone()),
+            });
+        }
+    }
+    let live_keys: BTreeSet<String> = live.iter().filter_map(|f| table.key(f.location()).ok()).collect();
+    verdicts.retain(|(k, _), _| live_keys.contains(k));
+    d.base = Some(base);
+    d.table = Some(def);
+    Ok(d)
+}
+
+/// The current snapshot's live files, or `None` with the unreadable layers' findings in `d`.
+async fn live_files(
+    table: &IcebergTable,
+    md: &TableMetadata,
+    d: &mut Detection,
+) -> Result<Option<Vec<LiveFile>>, HealerError> {
+    let Some(snapshot) = md.current_snapshot() else { return Ok(Some(Vec::new())) };
+    let list = match table.manifest_list(md, snapshot).await {
+        Ok(l) => l,
+        Err(e) => {
+            d.findings.push(layer_finding(table, e)?);
+            return Ok(None);
+        }
+    };
+    // Each manifest on its own: one missing manifest does not hide the others' files.
+    let mut broken = false;
+    for mf in list.entries() {
+        if let Err(e) = table.manifest(mf).await {
+            d.findings.push(layer_finding(table, e)?);
+            broken = true;
+        }
+    }
+    if broken {
+        return Ok(None);
+    }
+    match table.live_files(md, Some(snapshot)).await {
+        Ok(files) => Ok(Some(files)),
+        Err(e) => {
+            d.findings.push(layer_finding(table, e)?);
+            Ok(None)
+        }
+    }
+}
+
+fn data_finding(
+    table: &IcebergTable,
+    f: &LiveFile,
+    key: String,
+    token: Option<String>,
+    message: String,
+    kind: FindingKind,
+) -> IcebergFinding {
+    let mut finding = tree_finding(table, key.clone(), message);
+    finding.kind = kind;
+    IcebergFinding {
+        finding,
+        judged: Judged::Object { key, layer: Layer::DataFile, token, location: f.location().to_string() },
+        live: Some(f.clone()),
+    }
+}
+
+/// A data file whose manifest statistics show more nulls than the contract allows.
+fn null_flood(table: &IcebergTable, def: &TableDef, md: &TableMetadata, f: &LiveFile, key: &str) -> Option<Finding> {
+    let rows = f.data_file.record_count();
+    if rows == 0 {
+        return None;
+    }
+    let schema = IcebergTable::contract_schema(md);
+    let mut over = Vec::new();
+    for c in &def.columns {
+        let Some(field) = schema.field_by_name(&c.name) else { continue };
+        let Some(nulls) = f.data_file.null_value_counts().get(&field.id) else { continue };
+        if (*nulls as f64) > c.max_null_fraction * rows as f64 + 1e-9 {
+            over.push((c.name.clone(), *nulls, rows, c.max_null_fraction));
+        }
+    }
+    if over.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = over.iter().map(|(c, n, r, a)| format!("{c}: {n} of {r} null (allowed {a})")).collect();
+    Some(Finding {
+        kind: FindingKind::NullFlood,
+        table: table.ident.to_string(),
+        location: key.to_string(),
+        tier: Tier::Statistics,
+        message: format!("manifest statistics of {}: {}", f.location(), shown.join(", ")),
+        evidence: Evidence::Nulls { columns: over },
+    })
+}

@@ -1,0 +1,237 @@
+//! Repairs of an Iceberg table, each from a named source and each acting only on what the pass
+//! judged (the pointer moves only from the location that was read; an object is replaced only
+//! if it is still the version that was judged):
+//! - the catalog pointing at a missing or corrupt metadata file → the newest metadata file of
+//!   the table's metadata directory whose whole tree is intact;
+//! - a manifest list or manifest missing or corrupt → its newest earlier object version that
+//!   parses (stores with versions; elsewhere there is no source);
+//! - a data file missing or damaged → the file healer's restore (an earlier object version,
+//!   else the landing copy), the damaged bytes kept in quarantine first;
+//! - with `allow_drop` only, a data file no source holds → a snapshot without it (its rows are
+//!   reported as dropped; the file stays in storage).
+
+use super::detect::{pointer_location, IcebergFinding, Judged};
+use crate::events::RepairAction;
+use crate::finding::FindingKind;
+use crate::repair::{quarantine, restore, Outcome, RepairContext, Step};
+use crate::HealerError;
+use lakechaos_lake::iceberg::spec::{FormatVersion, Manifest, ManifestList};
+use lakechaos_lake::iceberg::{IcebergError, IcebergTable, Layer, Loaded};
+use lakechaos_lake::{Lake, LakeError, TableDef};
+use std::collections::BTreeSet;
+
+/// What a repair may use.
+pub struct IcebergRepair<'a> {
+    pub lake: &'a Lake,
+    pub table: &'a IcebergTable,
+    /// The metadata the pass read, and the table as the file checks saw it (both absent when
+    /// the metadata file itself is the damage).
+    pub base: Option<&'a Loaded>,
+    pub def: Option<&'a TableDef>,
+    pub quarantine_prefix: &'a str,
+    pub allow_drop: bool,
+}
+
+fn lake_err(e: IcebergError) -> HealerError {
+    HealerError::Lake(e.into())
+}
+
+impl IcebergRepair<'_> {
+    /// Runs the playbook for one finding.
+    pub async fn run(&self, f: &IcebergFinding) -> Result<Outcome, HealerError> {
+        match &f.judged {
+            Judged::Pointer { current } => self.repoint(current).await,
+            Judged::Object { key, layer: layer @ (Layer::ManifestList | Layer::Manifest), token, .. } => {
+                self.restore_metadata_file(f, key, *layer, token.as_deref()).await
+            }
+            Judged::Object { key, layer: Layer::DataFile, token, location } => {
+                self.restore_data_file(f, key, token.as_deref(), location).await
+            }
+            Judged::Object { key, .. } => {
+                Ok(Outcome::Unrepairable { done: Vec::new(), reason: format!("no repair for {key}") })
+            }
+        }
+    }
+
+    /// Points the catalog at the newest metadata file whose tree is whole.
+    async fn repoint(&self, current: &str) -> Result<Outcome, HealerError> {
+        let dir = current.rsplit_once('/').map(|(d, _)| d).unwrap_or(current);
+        let probe = self.table.key(&format!("{dir}/x")).map_err(lake_err)?;
+        let prefix = probe.strip_suffix('x').unwrap_or(&probe).to_string();
+        let current_key = self.table.key(current).ok();
+        let mut candidates: Vec<(u64, String)> = Vec::new();
+        for obj in self.lake.store.list(&prefix).await? {
+            let name = obj.key.rsplit('/').next().unwrap_or_default();
+            if !name.ends_with(".metadata.json") || Some(&obj.key) == current_key.as_ref() {
+                continue;
+            }
+            let version = name.split('-').next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            candidates.push((version, obj.key));
+        }
+        candidates.sort_by(|a, b| b.cmp(a));
+        let mut refused = Vec::new();
+        for (_, key) in candidates {
+            let location = self.table.root.location(&key);
+            match self.whole_tree(&location).await? {
+                Ok(()) => {
+                    // Only from the pointer this pass read: a concurrent commit or healer wins.
+                    self.table.catalog.swap(&self.table.ident, current, &location).await.map_err(lake_err)?;
+                    return Ok(Outcome::Repaired(vec![Step {
+                        action: RepairAction::RepointMetadata,
+                        location: pointer_location(self.table),
+                        source: location,
+                    }]));
+                }
+                Err(why) => refused.push(why),
+            }
+        }
+        Ok(Outcome::Unrepairable {
+            done: Vec::new(),
+            reason: format!("no intact metadata file in {dir} to point at ({})", refused.join("; ")),
+        })
+    }
+
+    /// Whether the metadata file at `location` and everything its current snapshot references
+    /// can be read (data files: present at their recorded size).
+    async fn whole_tree(&self, location: &str) -> Result<Result<(), String>, HealerError> {
+        let loaded = match self.table.metadata_at(location).await {
+            Ok(l) => l,
+            Err(e @ (IcebergError::Missing { .. } | IcebergError::Corrupt { .. })) => return Ok(Err(e.to_string())),
+            Err(e) => return Err(lake_err(e)),
+        };
+        let live = match self.table.live_files(&loaded.metadata, None).await {
+            Ok(l) => l,
+            Err(e @ (IcebergError::Missing { .. } | IcebergError::Corrupt { .. })) => {
+                return Ok(Err(format!("{location}: {e}")))
+            }
+            Err(e) => return Err(lake_err(e)),
+        };
+        for f in &live {
+            let key = match self.table.key(f.location()) {
+                Ok(k) => k,
+                Err(e) => return Ok(Err(e.to_string())),
+            };
+            match self.lake.store.head(&key).await? {
+                Some(m) if m.size == f.data_file.file_size_in_bytes() => {}
+                _ => return Ok(Err(format!("{location}: data file {} is missing or resized", f.location()))),
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Restores a manifest list or manifest from its newest earlier version that parses.
+    async fn restore_metadata_file(
+        &self,
+        f: &IcebergFinding,
+        key: &str,
+        layer: Layer,
+        token: Option<&str>,
+    ) -> Result<Outcome, HealerError> {
+        let store = self.lake.store.as_ref();
+        if !store.supports_versions() {
+            return Ok(Outcome::Unrepairable {
+                done: Vec::new(),
+                reason: format!("{} keeps no object versions and no other copy of {key} exists", store.describe()),
+            });
+        }
+        let version = self.base.map(|b| b.metadata.format_version()).unwrap_or(FormatVersion::V2);
+        let mut checked = 0;
+        for v in store.list_versions(key).await?.iter().filter(|v| !v.is_delete_marker) {
+            checked += 1;
+            let data = store.get_version(key, &v.version_id).await?;
+            let parses = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match layer {
+                Layer::ManifestList => ManifestList::parse_with_version(&data, version).is_ok(),
+                _ => Manifest::parse_avro(&data).is_ok(),
+            }))
+            .unwrap_or(false);
+            if !parses {
+                continue;
+            }
+            let mut done = Vec::new();
+            match token {
+                Some(judged) => {
+                    // The damaged bytes are kept before they are replaced, and only that version is.
+                    done.push(
+                        quarantine::quarantine(&self.ctx(Some(judged)), key, &f.finding, quarantine::Then::Keep)
+                            .await?,
+                    );
+                    store.put_if_version(key, data, judged).await?;
+                }
+                None => {
+                    if store.head(key).await?.is_some() {
+                        return Err(LakeError::Changed(key.to_string()).into());
+                    }
+                    store.put(key, data).await?;
+                }
+            }
+            done.push(Step {
+                action: RepairAction::RestoreFromVersion,
+                location: key.to_string(),
+                source: format!("{key} version {}", v.version_id),
+            });
+            return Ok(Outcome::Repaired(done));
+        }
+        Ok(Outcome::Unrepairable {
+            done: Vec::new(),
+            reason: format!("none of {checked} stored version(s) of {key} parses as a {}", layer.name()),
+        })
+    }
+
+    fn ctx<'b>(&'b self, judged: Option<&'b str>) -> RepairContext<'b> {
+        RepairContext {
+            lake: self.lake,
+            table: self.def.expect("data file findings come with the table"),
+            quarantine_prefix: self.quarantine_prefix,
+            quarantine_store: None,
+            judged,
+        }
+    }
+
+    /// Restores a data file (missing, or damaged) from the file healer's sources.
+    async fn restore_data_file(
+        &self,
+        f: &IcebergFinding,
+        key: &str,
+        token: Option<&str>,
+        location: &str,
+    ) -> Result<Outcome, HealerError> {
+        if key.is_empty() || self.def.is_none() {
+            return Ok(Outcome::Unrepairable { done: Vec::new(), reason: f.finding.message.clone() });
+        }
+        let ctx = self.ctx(token);
+        let restored = if f.finding.kind == FindingKind::IcebergFiles && token.is_none() {
+            restore::restore(&ctx, key).await?.map(|step| vec![step])
+        } else {
+            restore::restore_replacing(&ctx, key, &f.finding).await?
+        };
+        match restored {
+            Ok(steps) => Ok(Outcome::Repaired(steps)),
+            Err(no_source) if self.allow_drop => self.drop_file(f, location, &no_source.0).await,
+            Err(no_source) => Ok(Outcome::Unrepairable { done: Vec::new(), reason: no_source.0 }),
+        }
+    }
+
+    /// Commits a snapshot without the file (`--allow-drop`): the table reads again, without its
+    /// rows, which are reported; the file stays in storage.
+    async fn drop_file(&self, f: &IcebergFinding, location: &str, why: &str) -> Result<Outcome, HealerError> {
+        let Some(base) = self.base else {
+            return Ok(Outcome::Unrepairable { done: Vec::new(), reason: why.to_string() });
+        };
+        // Only from the metadata this pass read.
+        if self.table.pointer().await.map_err(lake_err)? != base.location {
+            return Err(LakeError::Changed(pointer_location(self.table)).into());
+        }
+        let rows = f.live.as_ref().map(|l| l.data_file.record_count()).unwrap_or(0);
+        let remove = BTreeSet::from([location.to_string()]);
+        let commit = self.table.prepare_rewrite(base, &remove, Vec::new()).await.map_err(lake_err)?;
+        self.table.commit(&commit).await.map_err(lake_err)?;
+        Ok(Outcome::Unrepairable {
+            done: vec![Step {
+                action: RepairAction::DropFiles,
+                location: pointer_location(self.table),
+                source: location.to_string(),
+            }],
+            reason: format!("dropped {rows} rows: {location} is not in the new snapshot ({why})"),
+        })
+    }
+}
