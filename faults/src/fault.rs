@@ -67,6 +67,11 @@ pub trait Fault: Send + Sync {
         false
     }
 
+    /// Whether the fault acts only on Iceberg tables (their tree of metadata files).
+    fn needs_iceberg(&self) -> bool {
+        false
+    }
+
     /// Plans the damage against an object lake; nothing is changed.
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError>;
 

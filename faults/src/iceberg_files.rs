@@ -85,6 +85,10 @@ impl Fault for IcebergFiles {
         Ok(())
     }
 
+    fn needs_iceberg(&self) -> bool {
+        true
+    }
+
     fn postgres_skip_reason(&self) -> Option<String> {
         Some("iceberg_files breaks Iceberg tables; PostgreSQL tables have none".into())
     }

@@ -16,7 +16,7 @@ use std::path::Path;
 fn all_modes() -> Vec<FaultSpec> {
     FaultSpec::examples(&Selection { partitions: 2, files: 1 })
         .into_iter()
-        .filter(|s| !s.fault().needs_lake_formation())
+        .filter(|s| !s.fault().needs_lake_formation() && !s.fault().needs_iceberg())
         .collect()
 }
 

@@ -181,6 +181,10 @@ fn resolve(raw: ScenarioFile, file: &Path, opts: &LoadOptions) -> Result<Scenari
     if fault.fault().needs_lake_formation() && !needs.contains(&Capability::LakeFormation) {
         needs.push(Capability::LakeFormation);
     }
+    // So does a fault on an Iceberg table's tree need an Iceberg table.
+    if fault.fault().needs_iceberg() && !needs.contains(&Capability::Iceberg) {
+        needs.push(Capability::Iceberg);
+    }
     Ok(Scenario {
         name: raw.name.value,
         description: raw.description.unwrap_or_default(),

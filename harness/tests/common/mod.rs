@@ -20,8 +20,10 @@ pub fn small_spec() -> OrdersSpec {
 /// One fault per mode that acts on data or catalog (grant faults need Lake Formation: see
 /// `governance_moto.rs`), plus a flood of a nullable column (told from its normal nulls).
 pub fn every_mode() -> Vec<FaultSpec> {
-    let mut specs: Vec<FaultSpec> =
-        FaultSpec::examples(&Selection::default()).into_iter().filter(|s| !s.fault().needs_lake_formation()).collect();
+    let mut specs: Vec<FaultSpec> = FaultSpec::examples(&Selection::default())
+        .into_iter()
+        .filter(|s| !s.fault().needs_lake_formation() && !s.fault().needs_iceberg())
+        .collect();
     specs.push(FaultSpec::NullFlood(NullFlood {
         column: Some("coupon_code".into()),
         fraction: 0.6,

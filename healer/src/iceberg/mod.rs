@@ -86,6 +86,25 @@ impl IcebergHealer {
         &self.table
     }
 
+    /// What a heal pass would do now, changing nothing: each finding with its planned repair.
+    pub async fn plan(&self) -> Result<Vec<(Finding, String)>, HealerError> {
+        let mut state = self.state.lock().await;
+        let found = detect::detect(&self.table, self.config.depth, &mut state.verdicts).await?;
+        let repair = repair::IcebergRepair {
+            lake: &self.lake,
+            table: &self.table,
+            base: found.base.as_ref(),
+            def: found.table.as_ref(),
+            quarantine_prefix: &self.config.quarantine_prefix,
+            allow_drop: self.config.allow_drop,
+        };
+        let mut out = Vec::new();
+        for f in &found.findings {
+            out.push((f.finding.clone(), repair.plan(f).await?));
+        }
+        Ok(out)
+    }
+
     /// Detects only: no incidents, no repairs, no events.
     pub async fn scan(&self) -> Result<Vec<Finding>, HealerError> {
         let mut state = self.state.lock().await;

@@ -53,8 +53,61 @@ impl IcebergRepair<'_> {
         }
     }
 
-    /// Points the catalog at the newest metadata file whose tree is whole.
-    async fn repoint(&self, current: &str) -> Result<Outcome, HealerError> {
+    /// What [`IcebergRepair::run`] would do for a finding, found by reading only: for
+    /// `lakehealer heal --dry-run`.
+    pub async fn plan(&self, f: &IcebergFinding) -> Result<String, HealerError> {
+        Ok(match &f.judged {
+            Judged::Pointer { current } => match self.newest_whole(current).await? {
+                Ok(to) => format!("point {} at {to} (now {current})", pointer_location(self.table)),
+                Err(why) => format!("unrepairable: {why}"),
+            },
+            Judged::Object { key, layer: Layer::ManifestList | Layer::Manifest, .. } => {
+                let store = self.lake.store.as_ref();
+                if !store.supports_versions() {
+                    format!(
+                        "unrepairable: {} keeps no object versions and no other copy of {key} exists",
+                        store.describe()
+                    )
+                } else {
+                    let n = store.list_versions(key).await?.iter().filter(|v| !v.is_delete_marker).count();
+                    format!("restore {key} from the newest of its {n} stored version(s) that parses (the damaged bytes kept in quarantine)")
+                }
+            }
+            Judged::Object { key, location, .. } => {
+                let landing = self
+                    .def
+                    .and_then(|d| Some((d.landing.as_ref()?, d)))
+                    .and_then(|(l, d)| lakechaos_lake::layout::rebase(key, &d.location, l));
+                let versions = if self.lake.store.supports_versions() {
+                    self.lake.store.list_versions(key).await?.iter().filter(|v| !v.is_delete_marker).count()
+                } else {
+                    0
+                };
+                let landing_present = match &landing {
+                    Some(l) => self.lake.store.head(l).await?.is_some(),
+                    None => false,
+                };
+                let mut sources = Vec::new();
+                if versions > 0 {
+                    sources.push(format!("{versions} stored version(s)"));
+                }
+                if let (Some(l), true) = (&landing, landing_present) {
+                    sources.push(format!("the landing copy {l}"));
+                }
+                match (sources.is_empty(), self.allow_drop) {
+                    (false, _) => format!("restore {key} from the first clean of: {} (the damaged bytes kept in quarantine)", sources.join(", ")),
+                    (true, true) => format!(
+                        "no source for {key}: commit a snapshot without {location}, dropping {} rows (--allow-drop)",
+                        f.live.as_ref().map(|l| l.data_file.record_count()).unwrap_or(0)
+                    ),
+                    (true, false) => format!("unrepairable: no stored version and no landing copy of {key} (--allow-drop would drop its rows)"),
+                }
+            }
+        })
+    }
+
+    /// The newest metadata file next to `current` whose tree is whole, or why there is none.
+    async fn newest_whole(&self, current: &str) -> Result<Result<String, String>, HealerError> {
         let dir = current.rsplit_once('/').map(|(d, _)| d).unwrap_or(current);
         let probe = self.table.key(&format!("{dir}/x")).map_err(lake_err)?;
         let prefix = probe.strip_suffix('x').unwrap_or(&probe).to_string();
@@ -73,22 +126,27 @@ impl IcebergRepair<'_> {
         for (_, key) in candidates {
             let location = self.table.root.location(&key);
             match self.whole_tree(&location).await? {
-                Ok(()) => {
-                    // Only from the pointer this pass read: a concurrent commit or healer wins.
-                    self.table.catalog.swap(&self.table.ident, current, &location).await.map_err(lake_err)?;
-                    return Ok(Outcome::Repaired(vec![Step {
-                        action: RepairAction::RepointMetadata,
-                        location: pointer_location(self.table),
-                        source: location,
-                    }]));
-                }
+                Ok(()) => return Ok(Ok(location)),
                 Err(why) => refused.push(why),
             }
         }
-        Ok(Outcome::Unrepairable {
-            done: Vec::new(),
-            reason: format!("no intact metadata file in {dir} to point at ({})", refused.join("; ")),
-        })
+        Ok(Err(format!("no intact metadata file in {dir} to point at ({})", refused.join("; "))))
+    }
+
+    /// Points the catalog at the newest metadata file whose tree is whole.
+    async fn repoint(&self, current: &str) -> Result<Outcome, HealerError> {
+        match self.newest_whole(current).await? {
+            Ok(location) => {
+                // Only from the pointer this pass read: a concurrent commit or healer wins.
+                self.table.catalog.swap(&self.table.ident, current, &location).await.map_err(lake_err)?;
+                Ok(Outcome::Repaired(vec![Step {
+                    action: RepairAction::RepointMetadata,
+                    location: pointer_location(self.table),
+                    source: location,
+                }]))
+            }
+            Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
+        }
     }
 
     /// Whether the metadata file at `location` and everything its current snapshot references

@@ -17,8 +17,10 @@ pub struct Location {
     /// healed from the same table in the `raw` schema).
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX|postgresql://…")]
     pub lake: String,
-    /// Table catalog: `file` (JSON documents under _catalog/ in the lake) or `glue:DATABASE`.
-    #[arg(long, value_name = "file|glue:DATABASE", default_value = "file")]
+    /// Table catalog: `file` (JSON documents under _catalog/ in the lake), `glue:DATABASE`, or
+    /// `iceberg-sql:CATALOG.db` (Iceberg tables in the SQL catalog on SQLite; then `--table
+    /// NAMESPACE.TABLE`).
+    #[arg(long, value_name = "file|glue:DATABASE|iceberg-sql:CATALOG.db", default_value = "file")]
     pub catalog: String,
     /// Endpoint of an S3/Glue-compatible service (an emulator such as moto).
     #[arg(long, value_name = "URL")]
@@ -79,9 +81,51 @@ pub struct LakeArgs {
     /// running is left to finish) and report its state.
     #[arg(long, value_name = "NAME")]
     pub start_crawler: Option<String>,
+    /// Iceberg tables: when a data file has no source, commit a snapshot without it (its rows
+    /// are reported as dropped; the file stays in storage). Without it such a file is reported
+    /// unrepairable.
+    #[arg(long)]
+    pub allow_drop: bool,
+    /// `heal`: print what would be repaired and how, and change nothing (Iceberg tables).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 impl LakeArgs {
+    /// Whether the catalog is an Iceberg catalog (`iceberg-sql:PATH`).
+    pub fn iceberg(&self) -> bool {
+        lakechaos_lake::iceberg::IcebergCatalogKind::parse(&self.location.catalog).is_some()
+    }
+
+    /// The Iceberg healer of the one `--table NAMESPACE.TABLE`.
+    pub async fn iceberg_healer(
+        &self,
+        mode: Mode,
+        poll_every: Duration,
+        sink: lakehealer::EventSink,
+    ) -> Result<lakehealer::iceberg::IcebergHealer, lakehealer::cli::CliError> {
+        let [table] = self.tables.as_slice() else {
+            return Err("an Iceberg catalog is healed one --table NAMESPACE.TABLE at a time".into());
+        };
+        let lake = lakechaos_lake::Lake::open_at(
+            &self.location.lake,
+            &self.location.catalog,
+            self.location.endpoint_url.as_deref(),
+        )
+        .await?;
+        let config = lakehealer::iceberg::IcebergHealerConfig {
+            mode,
+            depth: self.depth,
+            poll_every,
+            allow_drop: self.allow_drop,
+            ..Default::default()
+        };
+        let healer = lakehealer::iceberg::IcebergHealer::new(lake, table, config, sink)?;
+        // A table the catalog does not have is a usage error, said before any pass.
+        healer.table().pointer().await.map_err(|e| lakehealer::HealerError::Lake(e.into()))?;
+        Ok(healer)
+    }
+
     /// The PostgreSQL URL, when the lake is a PostgreSQL database.
     pub fn postgres(&self) -> Option<&str> {
         let lake = self.location.lake.as_str();

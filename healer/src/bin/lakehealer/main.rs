@@ -156,6 +156,57 @@ async fn run(cli: Cli) -> CliResult {
             }
             Ok(0)
         }
+        Command::Scan(args) if args.iceberg() => {
+            let healer = args.iceberg_healer(Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard()).await?;
+            let findings = healer.scan().await?;
+            print_findings(args.format, &findings)?;
+            Ok(if findings.is_empty() { 0 } else { 1 })
+        }
+        Command::Heal(args) if args.iceberg() && args.dry_run => {
+            let healer = args.iceberg_healer(Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard()).await?;
+            let plan = healer.plan().await?;
+            match args.format {
+                Format::Json => {
+                    let steps: Vec<_> =
+                        plan.iter().map(|(f, repair)| serde_json::json!({ "finding": f, "repair": repair })).collect();
+                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "plan": steps }))?);
+                }
+                Format::Text => {
+                    for (f, repair) in &plan {
+                        println!("{:<17} {}\n    would: {repair}", f.kind.as_str(), f.location);
+                    }
+                    println!("{} finding(s); dry run: nothing was changed", plan.len());
+                }
+            }
+            Ok(if plan.is_empty() { 0 } else { 1 })
+        }
+        Command::Heal(args) if args.iceberg() => {
+            let (sink, publisher) = args.sink().await;
+            let healer = args.iceberg_healer(Mode::Heal, Duration::from_secs(1), sink).await?;
+            // A repair can uncover more (a repointed table is read anew): pass until clean.
+            for _ in 0..5 {
+                if healer.pass(Trigger::of(TriggerKind::Scan)).await?.findings.is_empty() {
+                    break;
+                }
+            }
+            let left = healer.scan().await?;
+            drop(healer);
+            flush(publisher).await;
+            if args.format == Format::Text {
+                println!("{} finding(s) left", left.len());
+            }
+            Ok(if left.is_empty() { 0 } else { 1 })
+        }
+        Command::Watch { args, reconcile_every, detect_only, metrics_listen, .. } if args.iceberg() => {
+            let mode = if detect_only { Mode::DetectOnly } else { Mode::Heal };
+            let stop_rx = stop_on_signal();
+            let metrics = metrics_endpoint(metrics_listen, stop_rx.clone()).await?;
+            let sink = fanout(vec![printer(args.format), metrics]);
+            let poll = reconcile_every.min(Duration::from_millis(500));
+            let healer = Arc::new(args.iceberg_healer(mode, poll, sink).await?);
+            lakehealer::iceberg::watch(healer, stop_rx).await?;
+            Ok(0)
+        }
         Command::Scan(args) if args.postgres().is_some() => {
             let url = args.postgres().expect("guarded");
             let healer =

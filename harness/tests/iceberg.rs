@@ -1,0 +1,187 @@
+//! Iceberg tables: the healer on a table pyiceberg wrote (not lakechaos), the dead-commit
+//! repair there, the no-source cases left unrepairable (and `--allow-drop`), and every Iceberg
+//! scenario's table read back by pyiceberg and compared with golden by the harness.
+
+mod common;
+
+use lakechaos_faults::iceberg_files::{IcebergFiles, IcebergFilesMode};
+use lakechaos_faults::{apply, FaultContext, FaultSpec, Journal};
+use lakechaos_fixtures::digest::digest_parquet;
+use lakechaos_fixtures::GoldenRecord;
+use lakechaos_lake::Lake;
+use rand::SeedableRng;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn writers_python() -> PathBuf {
+    let p = common::repo_root().join(".venv-writers/bin/python");
+    assert!(p.exists(), "{} is missing: run scripts/setup (it installs pyiceberg)", p.display());
+    p
+}
+
+fn pyiceberg(args: &[&str]) -> serde_json::Value {
+    let script = common::repo_root().join("harness/tests/writers/iceberg_table.py");
+    let o = Command::new(writers_python()).arg(script).args(args).output().unwrap();
+    assert!(o.status.success(), "pyiceberg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn lakehealer(dir: &Path, args: &[&str]) -> Output {
+    let catalog = format!("iceberg-sql:{}", dir.join("catalog.db").display());
+    let lake = dir.join("lake");
+    Command::new(common::lakehealer_bin())
+        .args(args)
+        .args(["--lake", lake.to_str().unwrap(), "--catalog", &catalog, "--table", "shop.sales"])
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+async fn open(dir: &Path) -> Lake {
+    let catalog = format!("iceberg-sql:{}", dir.join("catalog.db").display());
+    Lake::open(dir.join("lake").to_str().unwrap(), &catalog, &Default::default()).await.unwrap()
+}
+
+/// Plans and applies one `iceberg_files` fault on the pyiceberg table; returns its journal.
+async fn inject(dir: &Path, mode: IcebergFilesMode, seed: u64) -> Journal {
+    let lake = open(dir).await;
+    let table = lake.iceberg_table("shop.sales").unwrap().unwrap();
+    let base = table.current().await.unwrap();
+    let live = table.live_files(&base.metadata, None).await.unwrap();
+    let def = table.table_def(&base.metadata, live.iter().map(|f| f.partition.clone()).collect()).unwrap();
+    let spec = FaultSpec::IcebergFiles(IcebergFiles { mode });
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let plan = spec.plan(&mut FaultContext { lake: &lake, table: &def, rng: &mut rng, grants: &[] }).await.unwrap();
+    let journal = Journal::from_plan("test", seed, dir.join("lake").to_str().unwrap(), &plan);
+    apply(&lake, &plan).await.unwrap();
+    journal
+}
+
+/// The catalog's pointer for shop.sales, read from the SQLite file.
+async fn pointer(dir: &Path) -> String {
+    use lakechaos_lake::iceberg::{PointerCatalog, SqlCatalog, TableIdent};
+    let catalog = SqlCatalog::open(&dir.join("catalog.db"), false).unwrap();
+    catalog.pointer(&TableIdent::parse("shop.sales").unwrap()).await.unwrap().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pyiceberg_table_is_checked_and_its_dead_commit_repaired_and_read_back_by_pyiceberg() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let written = pyiceberg(&["write", dir.to_str().unwrap()]);
+    assert_eq!(written["snapshots"], 3);
+    let before =
+        pyiceberg(&["dump", dir.to_str().unwrap(), "shop.sales", dir.join("before.parquet").to_str().unwrap()]);
+    assert_eq!(before["rows"], 1500);
+
+    let clean = lakehealer(dir, &["scan"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+
+    // A commit that died halfway: the catalog points at a cut-off metadata file.
+    let good = pointer(dir).await;
+    inject(dir, IcebergFilesMode::CorruptMetadata, 3).await;
+    let dead = pointer(dir).await;
+    assert_ne!(dead, good);
+    let scan = lakehealer(dir, &["scan", "--format", "json"]);
+    assert_eq!(scan.status.code(), Some(1), "{}", text(&scan));
+    let found: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
+    assert_eq!(found["findings"][0]["kind"], "iceberg_files");
+    assert_eq!(found["findings"][0]["location"], "catalog:shop.sales");
+
+    // The dry run names the repair and changes nothing.
+    let dry = lakehealer(dir, &["heal", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(1), "{}", text(&dry));
+    assert!(text(&dry).contains(&format!("point catalog:shop.sales at {good}")), "{}", text(&dry));
+    assert_eq!(pointer(dir).await, dead, "a dry run moved the pointer");
+
+    let heal = lakehealer(dir, &["heal"]);
+    assert_eq!(heal.status.code(), Some(0), "{}", text(&heal));
+    assert_eq!(pointer(dir).await, good);
+    let after = pyiceberg(&["dump", dir.to_str().unwrap(), "shop.sales", dir.join("after.parquet").to_str().unwrap()]);
+    assert_eq!(after["digest"], before["digest"], "pyiceberg reads other rows after the repair");
+    // The dead commit's file is left where it was (never deleted).
+    assert!(dead.starts_with("file://") && Path::new(&dead["file://".len()..]).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_source_the_healer_changes_nothing_and_drops_rows_only_when_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    pyiceberg(&["write", dir.to_str().unwrap()]);
+    let d = dir.to_str().unwrap();
+
+    // A missing manifest: no versions locally, no other copy. Unrepairable, nothing written.
+    let journal = inject(dir, IcebergFilesMode::MissingManifest, 5).await;
+    let files_before = common::files_under(dir);
+    let heal = lakehealer(dir, &["heal"]);
+    assert_eq!(heal.status.code(), Some(1), "{}", text(&heal));
+    assert!(text(&heal).contains("UNREPAIRABLE"), "{}", text(&heal));
+    assert_eq!(common::files_under(dir), files_before, "an unrepairable heal wrote or removed files");
+    journal.revert(&open(dir).await).await.unwrap();
+    assert_eq!(lakehealer(dir, &["scan"]).status.code(), Some(0));
+
+    // A live data file deleted, no landing copy: unrepairable; --allow-drop commits a snapshot
+    // without it, reports the rows, and pyiceberg reads the rest.
+    let journal = inject(dir, IcebergFilesMode::MissingDataFile, 7).await;
+    let lost = journal.ground_truth.rows_affected;
+    assert!(lost > 0);
+    let heal = lakehealer(dir, &["heal"]);
+    assert_eq!(heal.status.code(), Some(1), "{}", text(&heal));
+    let dry = lakehealer(dir, &["heal", "--dry-run", "--allow-drop"]);
+    assert!(text(&dry).contains(&format!("dropping {lost} rows")), "{}", text(&dry));
+    let drop = lakehealer(dir, &["heal", "--allow-drop"]);
+    assert!(text(&drop).contains(&format!("dropped {lost} rows")), "{}", text(&drop));
+    assert_eq!(drop.status.code(), Some(0), "the table reads again: {}", text(&drop));
+    let read = pyiceberg(&["dump", d, "shop.sales", dir.join("dropped.parquet").to_str().unwrap()]);
+    assert_eq!(read["rows"].as_u64().unwrap(), 1500 - lost);
+}
+
+#[test]
+fn every_iceberg_scenario_leaves_a_table_pyiceberg_reads_as_golden() {
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("report.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .current_dir(common::repo_root())
+        .args(["run", "scenarios/iceberg", "--target", "local", "--seed", "21"])
+        .args(["--workdir", work.path().to_str().unwrap(), "--json", report.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let scenarios = doc["suites"][0]["scenarios"].as_array().unwrap();
+    let outcomes: BTreeSet<String> =
+        scenarios.iter().map(|s| s["outcome"].as_str().unwrap_or_default().to_string()).collect();
+    assert!(scenarios.len() >= 12, "{} scenarios", scenarios.len());
+    for s in scenarios {
+        let name = s["name"].as_str().unwrap();
+        let dir = work.path().join(name);
+        let record: GoldenRecord = serde_json::from_slice(&std::fs::read(dir.join("golden.json")).unwrap()).unwrap();
+        let out = dir.join("pyiceberg.parquet");
+        let script = common::repo_root().join("harness/tests/writers/iceberg_table.py");
+        let read = Command::new(writers_python())
+            .arg(&script)
+            .args(["dump", dir.to_str().unwrap(), "lakechaos.orders", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{name}: pyiceberg: {}", String::from_utf8_lossy(&read.stderr));
+        let digest = digest_parquet(std::fs::read(&out).unwrap().into(), &record.manifest.contract)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut served = digest.row_hashes;
+        let mut golden: Vec<u64> = record.row_hashes.values().flatten().copied().collect();
+        served.sort_unstable();
+        golden.sort_unstable();
+        assert_eq!(
+            served.len(),
+            golden.len(),
+            "{name}: pyiceberg reads {} rows, golden has {}",
+            served.len(),
+            golden.len()
+        );
+        assert!(served == golden, "{name}: pyiceberg reads other rows than golden");
+    }
+    eprintln!("outcomes: {outcomes:?}");
+}
