@@ -8,7 +8,7 @@ use crate::{
     InvalidParameter,
 };
 use bytes::Bytes;
-use lakechaos_lake::iceberg::{IcebergTable, Layer, Loaded};
+use lakechaos_lake::iceberg::{IcebergTable, Layer, Loaded, Prepared};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,28 @@ pub struct IcebergFiles {
     /// `missing_metadata`, `corrupt_metadata`, `missing_manifest_list`, `corrupt_manifest_list`,
     /// `missing_manifest`, `corrupt_manifest` or `missing_data_file`.
     pub mode: IcebergFilesMode,
+}
+
+/// The Iceberg table of a fault context whose lake has an Iceberg catalog (`None` for other
+/// lakes): faults that have a meaning on both plan the Iceberg way there, as commits.
+pub(crate) fn iceberg_of(ctx: &FaultContext<'_>) -> Option<Result<IcebergTable, FaultError>> {
+    ctx.lake.iceberg.as_ref()?;
+    Some(iceberg_table(ctx))
+}
+
+/// The changes a prepared commit makes: every object it writes (each new: commits never
+/// overwrite) and the pointer's move, in that order.
+pub(crate) fn commit_changes(table: &IcebergTable, prepared: Prepared) -> Result<Vec<Change>, FaultError> {
+    let before = prepared
+        .before
+        .ok_or_else(|| FaultError::NotApplicable(format!("{}: a commit that creates the table", table.ident)))?;
+    let mut changes: Vec<Change> = prepared
+        .objects
+        .into_iter()
+        .map(|(key, bytes)| Change::Object { key, before: None, after: Some(bytes) })
+        .collect();
+    changes.push(Change::IcebergPointer { table: table.ident.to_string(), before, after: prepared.after });
+    Ok(changes)
 }
 
 /// The Iceberg table a fault context is about, or why there is none.
@@ -121,9 +143,6 @@ impl Fault for IcebergFiles {
                 if self.mode == IcebergFilesMode::CorruptMetadata {
                     let current = table.read_file(Layer::Metadata, &base.location).await.map_err(iceberg_err)?;
                     let key = table.key(&after).map_err(iceberg_err)?;
-                    // Named among the files so the harness checks the dead commit's bytes are
-                    // kept; the damage's location is the catalog entry.
-                    truth.files.push(key.clone());
                     changes.push(Change::Object { key, before: None, after: Some(cut(&current, ctx.rng)) });
                 }
                 changes.push(Change::IcebergPointer {

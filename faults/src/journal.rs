@@ -117,11 +117,9 @@ impl Journal {
                     JournalEntry::CatalogTable { before: before.clone(), after: after.clone() }
                 }
                 Change::Revoke { grant } => JournalEntry::Revoke { grant: grant.clone() },
-                Change::IcebergPointer { table, before, after } => JournalEntry::IcebergPointer {
-                    table: table.clone(),
-                    before: before.clone(),
-                    after: after.clone(),
-                },
+                Change::IcebergPointer { table, before, after } => {
+                    JournalEntry::IcebergPointer { table: table.clone(), before: before.clone(), after: after.clone() }
+                }
             })
             .collect();
         Journal {

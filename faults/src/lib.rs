@@ -178,7 +178,10 @@ pub async fn apply(lake: &Lake, plan: &FaultPlan) -> Result<(), FaultError> {
 }
 
 /// The Iceberg table whose pointer a change moves.
-pub(crate) fn iceberg_pointer_table(lake: &Lake, table: &str) -> Result<lakechaos_lake::iceberg::IcebergTable, FaultError> {
+pub(crate) fn iceberg_pointer_table(
+    lake: &Lake,
+    table: &str,
+) -> Result<lakechaos_lake::iceberg::IcebergTable, FaultError> {
     lake.iceberg_table(table)
         .ok_or_else(|| FaultError::NotApplicable(format!("{table}: the lake has no Iceberg catalog")))?
         .map_err(|e| FaultError::NotApplicable(e.to_string()))

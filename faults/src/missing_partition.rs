@@ -1,12 +1,12 @@
 //! Missing partition: a day's data never arrives, is deleted, or vanishes from the catalog.
 
-use crate::select::{choose_partitions, files_of};
 use crate::pg::{PgFaultPlan, PgTable};
 use crate::select::Selection;
+use crate::select::{choose_partitions, files_of};
 use crate::{Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth, InvalidParameter};
-use rand_chacha::ChaCha8Rng;
 use lakechaos_lake::layout::partition_prefix;
 use lakechaos_lake::parquet_io::footer_of;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// What goes missing.
@@ -58,6 +58,9 @@ impl Fault for MissingPartition {
     }
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+        if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+            return self.plan_iceberg(ctx, table?).await;
+        }
         self.plan_files(ctx).await
     }
 
@@ -119,6 +122,42 @@ impl MissingPartition {
     }
 }
 
+/// On an Iceberg table: a commit that deletes the partitions' files from the table (a
+/// snapshot without them; the files stay in storage, as Iceberg leaves them until expiry).
+/// Every mode means this: an Iceberg table has no partition registry apart from its files.
+impl MissingPartition {
+    async fn plan_iceberg(
+        &self,
+        ctx: &mut FaultContext<'_>,
+        table: lakechaos_lake::iceberg::IcebergTable,
+    ) -> Result<FaultPlan, FaultError> {
+        use crate::iceberg_files::{commit_changes, iceberg_err};
+        let chosen = choose_partitions(ctx, self.partitions)?;
+        let base = table.current().await.map_err(iceberg_err)?;
+        let live = table.live_files(&base.metadata, None).await.map_err(iceberg_err)?;
+        let gone: Vec<_> = live.iter().filter(|f| chosen.contains(&f.partition)).collect();
+        let remove: std::collections::BTreeSet<String> = gone.iter().map(|f| f.location().to_string()).collect();
+        let rows = gone.iter().map(|f| f.data_file.record_count()).sum();
+        let files = gone.iter().filter_map(|f| table.key(f.location()).ok()).collect();
+        let prepared = table.prepare_rewrite(&base, &remove, Vec::new()).await.map_err(iceberg_err)?;
+        Ok(FaultPlan {
+            changes: commit_changes(&table, prepared)?,
+            ground_truth: GroundTruth {
+                kind: FaultClass::MissingPartition,
+                mode: crate::snake_name(&self.mode),
+                table: ctx.table.name.clone(),
+                partitions: chosen.iter().map(|p| partition_prefix(&ctx.table.location, p)).collect(),
+                files,
+                columns: Vec::new(),
+                catalog: Vec::new(),
+                grants: Vec::new(),
+                rows_affected: rows,
+                detail: format!("a snapshot deletes {} partition(s): {}", chosen.len(), chosen.join(", ")),
+            },
+        })
+    }
+}
+
 /// On PostgreSQL: the day's rows deleted (`files`), its partition detached (`catalog`) or
 /// dropped (`both`).
 impl MissingPartition {
@@ -131,7 +170,8 @@ impl MissingPartition {
         p.count = format!("SELECT count(*) FROM {served} WHERE {}", in_days(l, &days));
         match self.mode {
             MissingMode::Files | MissingMode::Both => {
-                p.snapshot.push(format!("CREATE TABLE {journal} AS SELECT * FROM {served} WHERE {}", in_days(l, &days)));
+                p.snapshot
+                    .push(format!("CREATE TABLE {journal} AS SELECT * FROM {served} WHERE {}", in_days(l, &days)));
                 let refill = format!("INSERT INTO {served} SELECT * FROM {journal}");
                 if self.mode == MissingMode::Files {
                     p.inject = vec![format!("DELETE FROM {served} WHERE {}", in_days(l, &days))];

@@ -60,6 +60,9 @@ impl Fault for NullFlood {
     }
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
+        if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+            return self.plan_iceberg(ctx, table?).await;
+        }
         self.plan_files(ctx).await
     }
 
@@ -127,6 +130,68 @@ impl NullFlood {
         let mut columns = batch.columns().to_vec();
         columns[i] = flooded;
         Ok((RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?, nulled))
+    }
+}
+
+/// On an Iceberg table: a bad append. The chosen files' rows, flooded, are written as new data
+/// files in the same partitions and committed as a new snapshot; the files already there stay
+/// as they were.
+impl NullFlood {
+    async fn plan_iceberg(
+        &self,
+        ctx: &mut FaultContext<'_>,
+        table: lakechaos_lake::iceberg::IcebergTable,
+    ) -> Result<FaultPlan, FaultError> {
+        use crate::iceberg_files::{commit_changes, iceberg_err};
+        let column =
+            self.column.as_ref().unwrap_or(&ColumnChoice::Any).resolve(&ctx.table.columns, |_| true, ctx.rng)?;
+        let files = choose_files(ctx, &self.select).await?;
+        let base = table.current().await.map_err(iceberg_err)?;
+        let live = table.live_files(&base.metadata, None).await.map_err(iceberg_err)?;
+        let (mut added, mut keys, mut rows) = (Vec::new(), Vec::new(), 0u64);
+        for f in &files {
+            let location = table.root.location(&f.meta.key);
+            let listed = live.iter().find(|l| l.location() == location).ok_or_else(|| {
+                FaultError::NotApplicable(format!("{} is not live in the current snapshot", f.meta.key))
+            })?;
+            let decoded = decode(&f.meta.key, &ctx.lake.store.get(&f.meta.key).await?)?;
+            let (flooded, _) = self.flood(&decoded.batch, &column, ctx)?;
+            let name: u64 = ctx.rng.random();
+            let key = format!("{}/{}/append-{name:016x}.parquet", ctx.table.location, f.partition);
+            let (bytes, entry) = lakechaos_lake::iceberg::data_file::write_data_file(
+                base.metadata.current_schema(),
+                base.metadata.default_partition_spec_id(),
+                &flooded,
+                listed.data_file.partition().clone(),
+                &table.root.location(&key),
+            )
+            .map_err(iceberg_err)?;
+            rows += flooded.num_rows() as u64;
+            keys.push(key.clone());
+            added.push((key, bytes, entry));
+        }
+        let prepared = table.prepare_append(&base, added).await.map_err(iceberg_err)?;
+        let mut partitions: Vec<String> =
+            files.iter().map(|f| lakechaos_lake::layout::partition_prefix(&ctx.table.location, &f.partition)).collect();
+        partitions.dedup();
+        Ok(FaultPlan {
+            changes: commit_changes(&table, prepared)?,
+            ground_truth: GroundTruth {
+                kind: FaultClass::NullFlood,
+                mode: "fraction".into(),
+                table: ctx.table.name.clone(),
+                partitions,
+                files: keys,
+                columns: vec![column.clone()],
+                catalog: Vec::new(),
+                grants: Vec::new(),
+                rows_affected: rows,
+                detail: format!(
+                    "a snapshot appends {rows} row(s) whose {column} is {:.0}% null",
+                    self.fraction * 100.0
+                ),
+            },
+        })
     }
 }
 

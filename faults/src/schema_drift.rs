@@ -117,6 +117,9 @@ impl Fault for SchemaDrift {
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let column = self.column_to_drift(ctx)?;
+        if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+            return self.plan_iceberg(ctx, table?, column).await;
+        }
         match self.scope {
             DriftScope::Files => self.plan_files(ctx, column).await,
             DriftScope::Catalog => self.plan_catalog(ctx, column).await,
@@ -230,6 +233,86 @@ impl SchemaDrift {
         Ok(FaultPlan {
             changes: vec![Change::CatalogTable { before: Box::new(before), after: Box::new(after) }],
             ground_truth,
+        })
+    }
+
+    /// On an Iceberg table: a committed schema change (a new current schema); data files stay.
+    /// Retyping follows Iceberg's own promotions (int to long, float to double, a wider
+    /// decimal); a column with none cannot be retyped.
+    async fn plan_iceberg(
+        &self,
+        ctx: &mut FaultContext<'_>,
+        table: lakechaos_lake::iceberg::IcebergTable,
+        column: String,
+    ) -> Result<FaultPlan, FaultError> {
+        use crate::iceberg_files::{commit_changes, iceberg_err};
+        use lakechaos_lake::iceberg::spec::{NestedField, PrimitiveType, Schema as IcebergSchema, Type};
+        let base = table.current().await.map_err(iceberg_err)?;
+        let md = &base.metadata;
+        let current = md.current_schema();
+        let mut fields: Vec<NestedField> = current.as_struct().fields().iter().map(|f| f.as_ref().clone()).collect();
+        let position = fields.iter().position(|f| f.name == column);
+        let detail = match (self.mode, position) {
+            (DriftMode::AddColumn, _) => {
+                fields.push(NestedField::optional(
+                    md.last_column_id() + 1,
+                    &column,
+                    Type::Primitive(PrimitiveType::String),
+                ));
+                format!("a schema change adds column {column}")
+            }
+            (_, None) => {
+                return Err(FaultError::NotApplicable(format!("column {column} is not in the current schema")))
+            }
+            (DriftMode::DropColumn, Some(i)) => {
+                fields.remove(i);
+                format!("a schema change drops column {column}")
+            }
+            (DriftMode::RenameColumn, Some(i)) => {
+                let to = self.new_name.clone().unwrap_or_else(|| format!("{column}_v2"));
+                fields[i].name = to.clone();
+                format!("a schema change renames column {column} to {to}")
+            }
+            (DriftMode::ChangeType, Some(i)) => {
+                let wider = match fields[i].field_type.as_ref() {
+                    Type::Primitive(PrimitiveType::Int) => PrimitiveType::Long,
+                    Type::Primitive(PrimitiveType::Float) => PrimitiveType::Double,
+                    Type::Primitive(PrimitiveType::Decimal { precision, scale }) if *precision < 38 => {
+                        PrimitiveType::Decimal { precision: 38, scale: *scale }
+                    }
+                    other => {
+                        return Err(FaultError::NotApplicable(format!(
+                            "column {column} is {other}; Iceberg retypes only int, float and decimal (to long, double, a wider decimal)"
+                        )))
+                    }
+                };
+                let from = fields[i].field_type.to_string();
+                fields[i].field_type = Box::new(Type::Primitive(wider.clone()));
+                format!("a schema change retypes column {column} from {from} to {wider}")
+            }
+        };
+        let schema = IcebergSchema::builder()
+            .with_fields(fields.into_iter().map(std::sync::Arc::new))
+            .with_identifier_field_ids(current.identifier_field_ids())
+            .build()
+            .map_err(|e| FaultError::NotApplicable(format!("schema change: {e}")))?;
+        let prepared = table.prepare_metadata(&base, |b| b.add_current_schema(schema)).map_err(iceberg_err)?;
+        let rows =
+            table.live_files(md, None).await.map_err(iceberg_err)?.iter().map(|f| f.data_file.record_count()).sum();
+        Ok(FaultPlan {
+            changes: commit_changes(&table, prepared)?,
+            ground_truth: GroundTruth {
+                kind: FaultClass::SchemaDrift,
+                mode: crate::snake_name(&self.mode),
+                table: ctx.table.name.clone(),
+                partitions: Vec::new(),
+                files: Vec::new(),
+                columns: vec![column],
+                catalog: vec![catalog_location(&ctx.table.name)],
+                grants: Vec::new(),
+                rows_affected: rows,
+                detail,
+            },
         })
     }
 

@@ -153,6 +153,14 @@ pub enum RepairAction {
     /// Committed an Iceberg snapshot without files that no source holds (`--allow-drop` only;
     /// the files stay in storage).
     DropFiles,
+    /// Made an Iceberg table's contract schema current again with a schema commit.
+    RevertSchema,
+    /// Listed again, in a new Iceberg snapshot, data files a commit removed (still in storage).
+    RelistFiles,
+    /// Pointed an Iceberg table's branch back at the parent of its latest commit.
+    RollbackCommit,
+    /// Committed an Iceberg snapshot without exactly the files an earlier commit added.
+    RevertCommit,
 }
 
 /// Where events go. Cheap to clone; called from the healer's task.

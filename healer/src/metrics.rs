@@ -174,6 +174,10 @@ impl RepairAction {
             RepairAction::Regrant => "regrant",
             RepairAction::RepointMetadata => "repoint_metadata",
             RepairAction::DropFiles => "drop_files",
+            RepairAction::RevertSchema => "revert_schema",
+            RepairAction::RelistFiles => "relist_files",
+            RepairAction::RollbackCommit => "rollback_commit",
+            RepairAction::RevertCommit => "revert_commit",
         }
     }
 }

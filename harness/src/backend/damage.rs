@@ -17,8 +17,8 @@ pub struct QuarantineAt<'a> {
     pub prefix: &'a str,
 }
 
-/// How many of the objects the journal says the fault wrote are still in `lake` (at the ground
-/// truth's files) or in `quarantine`.
+/// How many of the objects the journal says the fault wrote are still in `lake` (where it wrote
+/// them, or at the ground truth's files) or in `quarantine`.
 pub async fn damage_kept(
     journal: &Journal,
     truth: &GroundTruth,
@@ -51,7 +51,14 @@ pub async fn damage_kept(
             present.insert(digest);
         }
     }
-    for key in &truth.files {
+    // In place: where the fault wrote each object (a commit's new files as much as a damaged
+    // file), and the files the ground truth names.
+    let written = journal.changes.iter().filter_map(|c| match c {
+        JournalEntry::Object { key, after_sha256: Some(_), .. } => Some(key),
+        _ => None,
+    });
+    let places: std::collections::BTreeSet<&String> = written.chain(truth.files.iter()).collect();
+    for key in places {
         if let Ok(data) = lake.get(key).await {
             present.insert(hex(&data));
         }

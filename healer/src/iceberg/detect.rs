@@ -24,6 +24,10 @@ pub enum Judged {
     Pointer { current: String },
     /// An object of the tree (`token` is its version token; `None` when it was missing).
     Object { key: String, layer: Layer, token: Option<String>, location: String },
+    /// The current schema is not the contract's (`current` is the metadata location read).
+    Schema { current: String, contract_id: i32, current_id: i32 },
+    /// A partition the landing copy has and the current snapshot does not.
+    Partition { partition: String },
 }
 
 /// A finding, with what a repair needs.
@@ -107,7 +111,13 @@ pub async fn detect(table: &IcebergTable, depth: Depth, verdicts: &mut Verdicts)
         }
     };
     let partitions: BTreeSet<String> = live.iter().map(|f| f.partition.clone()).collect();
-    let def = table.table_def(&base.metadata, partitions).map_err(lake_err)?;
+    let def = table.table_def(&base.metadata, partitions.clone()).map_err(lake_err)?;
+    if let Some(f) = schema_drift(table, &base) {
+        d.findings.push(f);
+    }
+    for f in missing_partitions(table, &def, &partitions).await? {
+        d.findings.push(f);
+    }
 
     for f in &live {
         d.files_checked += 1;
@@ -238,6 +248,83 @@ fn data_finding(
         judged: Judged::Object { key, layer: Layer::DataFile, token, location: f.location().to_string() },
         live: Some(f.clone()),
     }
+}
+
+/// The current schema against the contract's: a committed change readers see.
+fn schema_drift(table: &IcebergTable, base: &Loaded) -> Option<IcebergFinding> {
+    use lakechaos_lake::iceberg::data_file::contract_of;
+    let md = &base.metadata;
+    let contract_schema = IcebergTable::contract_schema(md);
+    let props = md.properties();
+    let (want, have) = (contract_of(contract_schema, props), contract_of(md.current_schema(), props));
+    if want == have {
+        return None;
+    }
+    let name = |c: &lakechaos_lake::ColumnDef| format!("{} {}", c.name, c.data_type);
+    let missing: Vec<String> = want.iter().filter(|c| !have.contains(c)).map(name).collect();
+    let extra: Vec<String> = have.iter().filter(|c| !want.contains(c)).map(name).collect();
+    let differences =
+        format!("schema {} lacks [{}], has [{}] instead", md.current_schema_id(), missing.join(", "), extra.join(", "));
+    Some(IcebergFinding {
+        finding: Finding {
+            kind: FindingKind::SchemaDrift,
+            table: table.ident.to_string(),
+            location: pointer_location(table),
+            tier: Tier::Listing,
+            message: format!(
+                "the current schema is not the contract (schema {}): {differences}",
+                contract_schema.schema_id()
+            ),
+            evidence: Evidence::CatalogSchema { differences },
+        },
+        judged: Judged::Schema {
+            current: base.location.clone(),
+            contract_id: contract_schema.schema_id(),
+            current_id: md.current_schema_id(),
+        },
+        live: None,
+    })
+}
+
+/// Partitions the landing copy holds that the current snapshot lacks.
+async fn missing_partitions(
+    table: &IcebergTable,
+    def: &TableDef,
+    live: &BTreeSet<String>,
+) -> Result<Vec<IcebergFinding>, HealerError> {
+    let Some(landing) = &def.landing else { return Ok(Vec::new()) };
+    let prefix = format!("{}/", landing.trim_end_matches('/'));
+    let mut expected: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for obj in table.store.list(&prefix).await? {
+        let Some((partition, file)) = obj.key[prefix.len()..].rsplit_once('/') else { continue };
+        if file.ends_with(".parquet") {
+            expected.entry(partition.to_string()).or_default().push(file.to_string());
+        }
+    }
+    Ok(expected
+        .into_iter()
+        .filter(|(p, _)| !live.contains(p))
+        .map(|(partition, missing_files)| {
+            let location = format!("{}/{partition}", def.location);
+            IcebergFinding {
+                finding: Finding {
+                    kind: FindingKind::MissingPartition,
+                    table: table.ident.to_string(),
+                    message: format!("partition {partition} is in the landing copy but not in the current snapshot"),
+                    location,
+                    tier: Tier::Listing,
+                    evidence: Evidence::Partition {
+                        partition: partition.clone(),
+                        registered: false,
+                        missing_files,
+                        has_data: false,
+                    },
+                },
+                judged: Judged::Partition { partition },
+                live: None,
+            }
+        })
+        .collect())
 }
 
 /// A data file whose manifest statistics show more nulls than the contract allows.

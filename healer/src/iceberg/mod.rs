@@ -38,7 +38,7 @@ impl Default for IcebergHealerConfig {
             mode: Mode::Heal,
             depth: Depth::Pages,
             quarantine_prefix: lakechaos_lake::layout::QUARANTINE_PREFIX.to_string(),
-            poll_every: Duration::from_millis(50),
+            poll_every: Duration::from_millis(25),
             allow_drop: false,
         }
     }
@@ -159,6 +159,15 @@ impl IcebergHealer {
                     Outcome::Repaired(steps) => (steps, None),
                     Outcome::Unrepairable { done, reason } => (done, Some(reason)),
                 };
+                // A repair that commits moves the pointer: what else this pass judged was
+                // judged on the old metadata, so the next pass judges it again.
+                let committed = steps.iter().any(|s| {
+                    use crate::events::RepairAction::*;
+                    matches!(
+                        s.action,
+                        RepointMetadata | DropFiles | RevertSchema | RelistFiles | RollbackCommit | RevertCommit
+                    )
+                });
                 for step in steps {
                     tracing::info!(location = %step.location, action = ?step.action, source = %step.source, "repaired");
                     (self.sink)(HealerEvent::Repair {
@@ -183,9 +192,7 @@ impl IcebergHealer {
                         }
                     }
                 }
-                // Several findings of one damage (a repointed table is read anew): one
-                // repair per pass changes the table; the next pass judges what is left.
-                if report.repaired > 0 && matches!(f.judged, detect::Judged::Pointer { .. }) {
+                if committed {
                     break;
                 }
             }

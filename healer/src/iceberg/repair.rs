@@ -50,7 +50,159 @@ impl IcebergRepair<'_> {
             Judged::Object { key, .. } => {
                 Ok(Outcome::Unrepairable { done: Vec::new(), reason: format!("no repair for {key}") })
             }
+            Judged::Schema { current, contract_id, current_id } => {
+                self.revert_schema(current, *contract_id, *current_id).await
+            }
+            Judged::Partition { partition } => self.relist_partition(partition).await,
         }
+    }
+
+    /// Makes the contract schema current again, when no live data was written with the
+    /// schema that replaced it (those rows could not be read back through the contract).
+    async fn revert_schema(&self, current: &str, contract_id: i32, current_id: i32) -> Result<Outcome, HealerError> {
+        let Some(base) = self.base.filter(|b| b.location == current) else {
+            return Err(LakeError::Changed(pointer_location(self.table)).into());
+        };
+        match self.written_with(base, current_id).await? {
+            Some(snapshot) => Ok(Outcome::Unrepairable {
+                done: Vec::new(),
+                reason: format!(
+                    "snapshot {snapshot} wrote data with schema {current_id}; reverting it would hide those rows"
+                ),
+            }),
+            None => {
+                let commit =
+                    self.table.prepare_metadata(base, |b| b.set_current_schema(contract_id)).map_err(lake_err)?;
+                self.table.commit(&commit).await.map_err(lake_err)?;
+                Ok(Outcome::Repaired(vec![Step {
+                    action: RepairAction::RevertSchema,
+                    location: pointer_location(self.table),
+                    source: format!("schema {contract_id}"),
+                }]))
+            }
+        }
+    }
+
+    /// A live data file's snapshot that was written with schema `schema_id`, if any.
+    async fn written_with(&self, base: &Loaded, schema_id: i32) -> Result<Option<i64>, HealerError> {
+        let live = self.table.live_files(&base.metadata, None).await.map_err(lake_err)?;
+        Ok(live
+            .iter()
+            .map(|f| f.snapshot_id)
+            .find(|s| base.metadata.snapshot_by_id(*s).and_then(|s| s.schema_id()) == Some(schema_id)))
+    }
+
+    /// Lists a partition's files again from the newest earlier snapshot that had them, when
+    /// every one is still in storage at its recorded size.
+    async fn relist_partition(&self, partition: &str) -> Result<Outcome, HealerError> {
+        match self.partition_source(partition).await? {
+            Err(reason) => Ok(Outcome::Unrepairable { done: Vec::new(), reason }),
+            Ok((snapshot, files)) => {
+                let base = self.base.expect("partition findings come with the metadata");
+                let n = files.len();
+                let commit = self.table.prepare_add_existing(base, files).await.map_err(lake_err)?;
+                // Only from the metadata this pass read.
+                self.table.commit(&commit).await.map_err(lake_err)?;
+                Ok(Outcome::Repaired(vec![Step {
+                    action: RepairAction::RelistFiles,
+                    location: self.def.map(|d| format!("{}/{partition}", d.location)).unwrap_or_default(),
+                    source: format!("{n} file(s) as snapshot {snapshot} listed them"),
+                }]))
+            }
+        }
+    }
+
+    /// The newest ancestor snapshot listing files of `partition`, all still whole in storage.
+    async fn partition_source(
+        &self,
+        partition: &str,
+    ) -> Result<Result<(i64, Vec<lakechaos_lake::iceberg::spec::DataFile>), String>, HealerError> {
+        let Some(base) = self.base else { return Ok(Err("the table's metadata cannot be read".into())) };
+        let md = &base.metadata;
+        let mut at = md.current_snapshot().and_then(|s| s.parent_snapshot_id());
+        while let Some(id) = at {
+            let Some(snapshot) = md.snapshot_by_id(id) else { break };
+            let files = match self.table.live_files(md, Some(snapshot)).await {
+                Ok(f) => f,
+                Err(e @ (IcebergError::Missing { .. } | IcebergError::Corrupt { .. })) => {
+                    return Ok(Err(format!("snapshot {id}: {e}")))
+                }
+                Err(e) => return Err(lake_err(e)),
+            };
+            let had: Vec<_> = files.into_iter().filter(|f| f.partition == partition).collect();
+            if !had.is_empty() {
+                for f in &had {
+                    let whole = match self.table.key(f.location()) {
+                        Ok(key) => self
+                            .lake
+                            .store
+                            .head(&key)
+                            .await?
+                            .is_some_and(|m| m.size == f.data_file.file_size_in_bytes()),
+                        Err(_) => false,
+                    };
+                    if !whole {
+                        return Ok(Err(format!("{} (listed by snapshot {id}) is gone or resized", f.location())));
+                    }
+                }
+                return Ok(Ok((id, had.into_iter().map(|f| f.data_file).collect())));
+            }
+            at = snapshot.parent_snapshot_id();
+        }
+        Ok(Err(format!("no earlier snapshot lists files of {partition}")))
+    }
+
+    /// Undoes the append that brought a data file with wrong content, when no source holds it:
+    /// the branch goes back to the commit's parent when it is the latest, else a new snapshot
+    /// removes exactly the files it added. Its rows were never the table's: nothing committed
+    /// before it is lost.
+    async fn undo_append(&self, f: &IcebergFinding, why: &str) -> Result<Outcome, HealerError> {
+        let (Some(base), Some(live)) = (self.base, f.live.as_ref()) else {
+            return Ok(Outcome::Unrepairable { done: Vec::new(), reason: why.to_string() });
+        };
+        let md = &base.metadata;
+        let Some(snapshot) = md.snapshot_by_id(live.snapshot_id) else {
+            return Ok(Outcome::Unrepairable { done: Vec::new(), reason: format!("{why}; its snapshot is expired") });
+        };
+        if snapshot.summary().operation != lakechaos_lake::iceberg::spec::Operation::Append {
+            return Ok(Outcome::Unrepairable {
+                done: Vec::new(),
+                reason: format!("{why}; snapshot {} that wrote it is not an append", snapshot.snapshot_id()),
+            });
+        }
+        if self.table.pointer().await.map_err(lake_err)? != base.location {
+            return Err(LakeError::Changed(pointer_location(self.table)).into());
+        }
+        let (commit, step) =
+            match (md.current_snapshot_id() == Some(snapshot.snapshot_id()), snapshot.parent_snapshot_id()) {
+                (true, Some(parent)) => (
+                    self.table.prepare_set_current(base, parent).map_err(lake_err)?,
+                    Step {
+                        action: RepairAction::RollbackCommit,
+                        location: pointer_location(self.table),
+                        source: format!("snapshot {} undone, back to {parent}", snapshot.snapshot_id()),
+                    },
+                ),
+                _ => {
+                    let all = self.table.live_files(md, None).await.map_err(lake_err)?;
+                    let added: BTreeSet<String> = all
+                        .iter()
+                        .filter(|x| x.snapshot_id == snapshot.snapshot_id())
+                        .map(|x| x.location().to_string())
+                        .collect();
+                    let n = added.len();
+                    (
+                        self.table.prepare_rewrite(base, &added, Vec::new()).await.map_err(lake_err)?,
+                        Step {
+                            action: RepairAction::RevertCommit,
+                            location: pointer_location(self.table),
+                            source: format!("the {n} file(s) snapshot {} added", snapshot.snapshot_id()),
+                        },
+                    )
+                }
+            };
+        self.table.commit(&commit).await.map_err(lake_err)?;
+        Ok(Outcome::Repaired(vec![step]))
     }
 
     /// What [`IcebergRepair::run`] would do for a finding, found by reading only: for
@@ -73,6 +225,17 @@ impl IcebergRepair<'_> {
                     format!("restore {key} from the newest of its {n} stored version(s) that parses (the damaged bytes kept in quarantine)")
                 }
             }
+            Judged::Schema { contract_id, current_id, .. } => match self.base {
+                Some(base) => match self.written_with(base, *current_id).await? {
+                    Some(s) => format!("unrepairable: snapshot {s} wrote data with schema {current_id}"),
+                    None => format!("commit schema {contract_id} as current again (no live data was written with schema {current_id})"),
+                },
+                None => "unrepairable: the table's metadata cannot be read".into(),
+            },
+            Judged::Partition { partition } => match self.partition_source(partition).await? {
+                Ok((snapshot, files)) => format!("list the {} file(s) of {partition} again, as snapshot {snapshot} listed them", files.len()),
+                Err(why) => format!("unrepairable: {why}"),
+            },
             Judged::Object { key, location, .. } => {
                 let landing = self
                     .def
@@ -262,8 +425,11 @@ impl IcebergRepair<'_> {
         } else {
             restore::restore_replacing(&ctx, key, &f.finding).await?
         };
+        let wrong_content =
+            matches!(f.finding.kind, FindingKind::NullFlood | FindingKind::SchemaDrift | FindingKind::RowLoss);
         match restored {
             Ok(steps) => Ok(Outcome::Repaired(steps)),
+            Err(no_source) if wrong_content => self.undo_append(f, &no_source.0).await,
             Err(no_source) if self.allow_drop => self.drop_file(f, location, &no_source.0).await,
             Err(no_source) => Ok(Outcome::Unrepairable { done: Vec::new(), reason: no_source.0 }),
         }

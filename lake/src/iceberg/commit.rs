@@ -129,7 +129,18 @@ impl IcebergTable {
             Some(s) => self.manifest_list(md, s).await?.consume_entries().into_iter().collect(),
             None => Vec::new(),
         };
-        self.prepare_snapshot(base, carried, &[], files, Operation::Append).await
+        self.prepare_snapshot(base, carried, &[], files, Vec::new(), Operation::Append).await
+    }
+
+    /// Appends data files that are already in storage (their entries as an earlier snapshot
+    /// listed them), writing no data: what a commit removed, listed again.
+    pub async fn prepare_add_existing(&self, base: &Loaded, files: Vec<DataFile>) -> Result<Prepared, IcebergError> {
+        let md = &base.metadata;
+        let carried = match md.current_snapshot() {
+            Some(s) => self.manifest_list(md, s).await?.consume_entries().into_iter().collect(),
+            None => Vec::new(),
+        };
+        self.prepare_snapshot(base, carried, &[], Vec::new(), files, Operation::Append).await
     }
 
     /// A new snapshot without the live data files at `remove` (their entries marked deleted),
@@ -147,17 +158,19 @@ impl IcebergTable {
             return Err(IcebergError::Unsupported(format!("not live in the current snapshot: {missing:?}")));
         }
         let operation = if add.is_empty() { Operation::Delete } else { Operation::Overwrite };
-        self.prepare_snapshot(base, Vec::new(), &live_with(live, remove), add, operation).await
+        self.prepare_snapshot(base, Vec::new(), &live_with(live, remove), add, Vec::new(), operation).await
     }
 
     /// A new snapshot of `carried` manifests, one manifest of `rewritten` entries (kept as
-    /// existing or marked deleted), and one of `added` files.
+    /// existing or marked deleted), and one of `added` files (written) and `relisted` ones
+    /// (already in storage).
     async fn prepare_snapshot(
         &self,
         base: &Loaded,
         carried: Vec<ManifestFile>,
         rewritten: &[(LiveFile, bool)],
         added: Vec<NewDataFile>,
+        relisted: Vec<DataFile>,
         operation: Operation,
     ) -> Result<Prepared, IcebergError> {
         let md = &base.metadata;
@@ -198,7 +211,7 @@ impl IcebergTable {
             ));
         }
         let (mut added_files, mut added_rows) = (0u64, 0u64);
-        if !added.is_empty() {
+        if !added.is_empty() || !relisted.is_empty() {
             let location = format!("{table}/metadata/{}-m1.avro", uuid::Uuid::new_v4());
             let out = io.new_output(&location).map_err(failed("manifest"))?;
             let mut writer =
@@ -208,6 +221,11 @@ impl IcebergTable {
                 added_rows += df.record_count();
                 writer.add_file(df, sequence).map_err(failed("manifest entry"))?;
                 objects.insert(0, (key, bytes));
+            }
+            for df in relisted {
+                added_files += 1;
+                added_rows += df.record_count();
+                writer.add_file(df, sequence).map_err(failed("manifest entry"))?;
             }
             manifests.push(writer.write_manifest_file().await.map_err(failed("manifest"))?);
             objects.push((

@@ -77,6 +77,10 @@ pub fn printer(format: Format) -> lakehealer::EventSink {
                     RepairAction::Regrant => format!("granted {location} again ({source})"),
                     RepairAction::RepointMetadata => format!("pointed {location} at {source}"),
                     RepairAction::DropFiles => format!("committed {location} without {source}"),
+                    RepairAction::RevertSchema => format!("made {source} current again in {location}"),
+                    RepairAction::RelistFiles => format!("listed {location} again ({source})"),
+                    RepairAction::RollbackCommit => format!("rolled {location} back ({source})"),
+                    RepairAction::RevertCommit => format!("reverted a commit of {location} ({source})"),
                 };
                 println!("REPAIR   {incident} {what}");
             }
