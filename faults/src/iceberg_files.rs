@@ -45,6 +45,8 @@ pub struct IcebergFiles {
 /// lakes): faults that have a meaning on both plan the Iceberg way there, as commits.
 pub(crate) fn iceberg_of(ctx: &FaultContext<'_>) -> Option<Result<IcebergTable, FaultError>> {
     ctx.lake.iceberg.as_ref()?;
+    // A Glue lake has both kinds of table; only an Iceberg table is named NAMESPACE.TABLE.
+    lakechaos_lake::iceberg::TableIdent::parse(&ctx.table.name).ok()?;
     Some(iceberg_table(ctx))
 }
 

@@ -97,7 +97,11 @@ impl Lake {
 
     /// The lake at `address` whose tables are in an Iceberg catalog: the store as a file-catalog
     /// lake has it, and the catalog's pointers.
-    async fn open_iceberg(address: &str, kind: crate::iceberg::IcebergCatalogKind, conn: &AwsConnection) -> Result<Lake> {
+    async fn open_iceberg(
+        address: &str,
+        kind: crate::iceberg::IcebergCatalogKind,
+        conn: &AwsConnection,
+    ) -> Result<Lake> {
         let root = match LakeAddress::parse(address)? {
             LakeAddress::S3 { bucket, prefix } => crate::iceberg::LakeRoot::s3(&bucket, &prefix),
             LakeAddress::Dir(dir) if dir.is_dir() => {
@@ -130,7 +134,13 @@ impl Lake {
             CatalogKind::Glue { database } => {
                 let root = LakeAddress::S3 { bucket: bucket.to_string(), prefix: prefix.to_string() }.url();
                 let glue: Arc<dyn Catalog> = Arc::new(GlueCatalog::connect(conn, database, &root).await);
-                Lake { store, catalog: glue, grants: Some(LakeFormation::connect(conn).await), iceberg: None }
+                // A Glue database also holds Iceberg tables (`table_type=ICEBERG`), named
+                // `DATABASE.TABLE` (`Lake::iceberg_table`).
+                let iceberg = crate::iceberg::IcebergCatalogRef {
+                    catalog: Arc::new(crate::iceberg::GluePointers::connect(conn, database).await),
+                    root: crate::iceberg::LakeRoot::s3(bucket, prefix),
+                };
+                Lake { store, catalog: glue, grants: Some(LakeFormation::connect(conn).await), iceberg: Some(iceberg) }
             }
         }
     }

@@ -1,5 +1,6 @@
-//! The Iceberg backend: an Iceberg table in a directory lake with the SQL catalog on SQLite,
-//! seeded as the `orders` fixture with one snapshot per day. Faults plan against the table's
+//! The Iceberg backend: an Iceberg table in a directory lake with the SQL catalog on SQLite
+//! (`local`), or in a bucket with a Glue database (`moto`), seeded as the `orders` fixture with
+//! one snapshot per day. Faults plan against the table's
 //! current snapshot (its tree and its data files), the healer under test is the Iceberg healer,
 //! and verification reads the table through its current snapshot against golden.
 
@@ -8,6 +9,7 @@ use super::{Backend, DamageKept, HealerSettings, HealerUnderTest, Params, Planne
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::method::{self, FileRecords, Method, Records};
 use crate::scenario::Scenario;
+use crate::targets::{Target, TargetEnv};
 use lakechaos_fixtures::{seed_iceberg, IcebergVerifier, Verification};
 use lakechaos_lake::iceberg::{IcebergTable, SqlCatalog};
 use lakechaos_lake::layout::QUARANTINE_PREFIX;
@@ -31,6 +33,7 @@ struct IcebergLake {
 }
 
 pub struct IcebergBackend<'a> {
+    env: &'a TargetEnv,
     scenario: &'a Scenario,
     params: Params,
     lake: Option<IcebergLake>,
@@ -39,8 +42,8 @@ pub struct IcebergBackend<'a> {
 }
 
 impl<'a> IcebergBackend<'a> {
-    pub fn new(scenario: &'a Scenario, params: Params) -> IcebergBackend<'a> {
-        IcebergBackend { scenario, params, lake: None, verifier: None, planned: None }
+    pub fn new(env: &'a TargetEnv, scenario: &'a Scenario, params: Params) -> IcebergBackend<'a> {
+        IcebergBackend { env, scenario, params, lake: None, verifier: None, planned: None }
     }
 
     fn method(&self) -> Method<'a> {
@@ -65,6 +68,28 @@ impl<'a> IcebergBackend<'a> {
 impl Backend for IcebergBackend<'_> {
     async fn provision(&mut self) -> Result<(), ScenarioError> {
         super::fresh_dir(&self.params.dir)?;
+        if self.env.target() != Target::Local {
+            // A bucket (versioned as the scenario says) and a Glue database; the table is
+            // `DATABASE.orders` there.
+            let p = self
+                .env
+                .provision(&self.scenario.name, &self.params.dir, self.scenario.versioning)
+                .await
+                .at(Stage::Provision)?;
+            let database = p.catalog.strip_prefix("glue:").unwrap_or_default().to_string();
+            if database.is_empty() {
+                return Err(ScenarioError::new(Stage::Provision, "Iceberg tables need a Glue catalog on this target"));
+            }
+            let name = format!("{database}.{}", self.scenario.dataset);
+            let table = p
+                .lake
+                .iceberg_table(&name)
+                .expect("a Glue lake has Iceberg tables")
+                .map_err(|e| e.to_string())
+                .at(Stage::Provision)?;
+            self.lake = Some(IcebergLake { lake: p.lake, table, address: p.address, catalog: p.catalog });
+            return Ok(());
+        }
         let dir = self.params.dir.join("lake");
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display())).at(Stage::Provision)?;
         let address = dir.canonicalize().unwrap_or(dir).display().to_string();
@@ -94,7 +119,7 @@ impl Backend for IcebergBackend<'_> {
             ));
         }
         let l = self.lake();
-        let key = format!("warehouse/{}/{}", l.table.ident.namespace, l.table.ident.name);
+        let key = format!("warehouse/{}", l.table.ident.name);
         let seeded = seed_iceberg(&l.table, &key, &s.fixture, s.stream_seed(self.params.seed, "fixture"))
             .await
             .at(Stage::Seed)?;

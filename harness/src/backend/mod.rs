@@ -186,7 +186,7 @@ pub fn for_target<'a>(env: &'a TargetEnv, scenario: &'a Scenario, params: Params
         return Box::new(existing::ExistingTableBackend::new(env, table, scenario, params));
     }
     if scenario.needs.contains(&crate::scenario::Capability::Iceberg) {
-        return Box::new(iceberg::IcebergBackend::new(scenario, params));
+        return Box::new(iceberg::IcebergBackend::new(env, scenario, params));
     }
     match env.target() {
         Target::Postgres => Box::new(postgres::PostgresBackend::new(env, scenario, params)),

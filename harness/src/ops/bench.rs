@@ -14,6 +14,9 @@ pub const AIM_DETECT_MS: f64 = 250.0;
 pub const AIM_DETECT_PAGES_MS: f64 = 1000.0;
 /// Aim for a single-file repair (p95).
 pub const AIM_REPAIR_MS: f64 = 1000.0;
+/// Aim for detecting damage to an Iceberg table's metadata, or a flood its manifests' column
+/// statistics show, without opening a data file (p95).
+pub const AIM_DETECT_ICEBERG_METADATA_MS: f64 = 100.0;
 /// Aim for the whole default suite's wall time.
 pub const AIM_SUITE_MS: f64 = 15_000.0;
 
@@ -68,12 +71,27 @@ pub struct BenchReport {
     pub dbt_build: Option<Percentiles>,
 }
 
-/// The class a result is reported under: page corruption separately, since it has its own aim.
-fn class_of(class: &str, mode: &str) -> String {
-    if mode == "bit_flip_page" {
-        "corrupt_parquet (pages)".into()
+/// The class a result is reported under: page corruption separately, since it has its own aim;
+/// on Iceberg tables, damage to the metadata tree and floods seen in the manifests' statistics
+/// separately too (their own aim), and every other class marked as Iceberg.
+fn class_of(class: &str, mode: &str, iceberg: bool) -> String {
+    let plain = if mode == "bit_flip_page" { "corrupt_parquet (pages)".to_string() } else { class.to_string() };
+    match (iceberg, class, mode) {
+        (false, ..) => plain,
+        (true, "iceberg_files", m) if m != "missing_data_file" => "iceberg metadata".into(),
+        (true, "null_flood", _) => "iceberg statistics".into(),
+        (true, ..) => format!("iceberg {plain}"),
+    }
+}
+
+/// A class's detection aim.
+fn detect_aim(class: &str) -> f64 {
+    if class.contains("pages") {
+        AIM_DETECT_PAGES_MS
+    } else if class == "iceberg metadata" || class == "iceberg statistics" {
+        AIM_DETECT_ICEBERG_METADATA_MS
     } else {
-        class.into()
+        AIM_DETECT_MS
     }
 }
 
@@ -96,9 +114,14 @@ pub async fn bench(
     let mut triggers: BTreeMap<String, usize> = BTreeMap::new();
     let mut from_event = Vec::new();
     let mut dbt_builds = Vec::new();
+    let iceberg: std::collections::BTreeSet<&str> = scenarios
+        .iter()
+        .filter(|s| s.needs.contains(&crate::scenario::Capability::Iceberg))
+        .map(|s| s.name.as_str())
+        .collect();
     for s in &suites {
         for r in &s.scenarios {
-            let class = class_of(&r.fault_class, &r.fault_mode);
+            let class = class_of(&r.fault_class, &r.fault_mode, iceberg.contains(r.name.as_str()));
             detect.entry(class.clone()).or_default().extend(r.time_to_detect_ms);
             repair.entry(class.clone()).or_default().extend(r.time_to_repair_ms);
             if r.status == Status::Skipped {
@@ -131,7 +154,7 @@ pub async fn bench(
             class: c.clone(),
             detect: percentiles(detect[c].clone()),
             repair: percentiles(repair.get(c).cloned().unwrap_or_default()),
-            detect_aim_ms: if c.contains("pages") { AIM_DETECT_PAGES_MS } else { AIM_DETECT_MS },
+            detect_aim_ms: detect_aim(c),
             failures: failures.get(c).copied().unwrap_or(0),
         })
         .collect();

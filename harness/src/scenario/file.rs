@@ -48,9 +48,11 @@ pub enum Capability {
     /// Lake Formation grants on the catalog's tables (moto; not LocalStack community, not a
     /// directory lake). Scenarios whose fault acts on grants need it.
     LakeFormation,
-    /// Apache Iceberg tables: the scenario's fixture is an Iceberg table in the SQL catalog
-    /// (the local target).
+    /// Apache Iceberg tables: the scenario's fixture is an Iceberg table (the SQL catalog on
+    /// SQLite on the local target, Glue on moto).
     Iceberg,
+    /// Storage that keeps earlier object versions (versioned S3 buckets; not a directory).
+    ObjectVersions,
 }
 
 impl Capability {
@@ -61,6 +63,7 @@ impl Capability {
             Capability::Catalog => "catalog",
             Capability::LakeFormation => "lake-formation",
             Capability::Iceberg => "iceberg",
+            Capability::ObjectVersions => "object-versions",
         }
     }
 }

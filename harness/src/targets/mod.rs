@@ -187,16 +187,19 @@ impl Target {
                 .push((Capability::LakeFormation, "a directory lake has no Lake Formation (run it on moto)".into())),
             Target::Moto | Target::Postgres => {}
         }
-        if self != Target::Local {
+        if !matches!(self, Target::Local | Target::Moto) {
             env.lacking.push((Capability::Iceberg, ICEBERG_LOCAL_ONLY.into()));
+        }
+        if self == Target::Local {
+            env.lacking.push((Capability::ObjectVersions, "a directory keeps no object versions".into()));
         }
         Ok(env)
     }
 }
 
-/// Why targets other than `local` lack Iceberg for now.
-pub const ICEBERG_LOCAL_ONLY: &str =
-    "Iceberg scenarios run on the local target (a directory lake with the SQL catalog on SQLite)";
+/// Why targets other than `local` and `moto` lack Iceberg for now.
+pub const ICEBERG_LOCAL_ONLY: &str = "Iceberg scenarios run on the local target (the SQL catalog on SQLite) and on \
+     moto (Glue); LocalStack community has no Glue, and the aws target has not run them yet";
 
 /// A bucket, queue or database name derived from a scenario name: lowercase, digits and `-`
 /// (or `_`), at most 63 characters.

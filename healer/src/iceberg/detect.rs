@@ -73,15 +73,20 @@ fn tree_finding(table: &IcebergTable, location: String, message: String) -> Find
     }
 }
 
-/// A layer's missing or corrupt file as a finding; other errors stop the pass.
-fn layer_finding(table: &IcebergTable, e: IcebergError) -> Result<IcebergFinding, HealerError> {
+/// A layer's missing or corrupt file as a finding (a corrupt one with the version judged);
+/// other errors stop the pass.
+async fn layer_finding(table: &IcebergTable, e: IcebergError) -> Result<IcebergFinding, HealerError> {
     let (Some(layer), Some(location)) = (e.layer(), e.location().map(str::to_string)) else {
         return Err(HealerError::Lake(e.into()));
     };
     let key = table.key(&location).map_err(|e| HealerError::Lake(e.into()))?;
+    let token = match e {
+        IcebergError::Corrupt { .. } => table.store.head(&key).await?.map(|m| m.version_token),
+        _ => None,
+    };
     Ok(IcebergFinding {
         finding: tree_finding(table, key.clone(), e.to_string()),
-        judged: Judged::Object { key, layer, token: None, location },
+        judged: Judged::Object { key, layer, token, location },
         live: None,
     })
 }
@@ -209,7 +214,7 @@ async fn live_files(
     let list = match table.manifest_list(md, snapshot).await {
         Ok(l) => l,
         Err(e) => {
-            d.findings.push(layer_finding(table, e)?);
+            d.findings.push(layer_finding(table, e).await?);
             return Ok(None);
         }
     };
@@ -217,7 +222,7 @@ async fn live_files(
     let mut broken = false;
     for mf in list.entries() {
         if let Err(e) = table.manifest(mf).await {
-            d.findings.push(layer_finding(table, e)?);
+            d.findings.push(layer_finding(table, e).await?);
             broken = true;
         }
     }
@@ -227,7 +232,7 @@ async fn live_files(
     match table.live_files(md, Some(snapshot)).await {
         Ok(files) => Ok(Some(files)),
         Err(e) => {
-            d.findings.push(layer_finding(table, e)?);
+            d.findings.push(layer_finding(table, e).await?);
             Ok(None)
         }
     }

@@ -90,11 +90,12 @@ impl IcebergHealer {
     pub async fn plan(&self) -> Result<Vec<(Finding, String)>, HealerError> {
         let mut state = self.state.lock().await;
         let found = detect::detect(&self.table, self.config.depth, &mut state.verdicts).await?;
+        let def = self.def_of(&found);
         let repair = repair::IcebergRepair {
             lake: &self.lake,
             table: &self.table,
             base: found.base.as_ref(),
-            def: found.table.as_ref(),
+            def: def.as_ref(),
             quarantine_prefix: &self.config.quarantine_prefix,
             allow_drop: self.config.allow_drop,
         };
@@ -103,6 +104,15 @@ impl IcebergHealer {
             out.push((f.finding.clone(), repair.plan(f).await?));
         }
         Ok(out)
+    }
+
+    /// The table as repairs see it: as detection read it, or, when a manifest could not be read,
+    /// from the metadata alone (no partitions known), so a damaged copy can still be quarantined.
+    fn def_of(&self, found: &detect::Detection) -> Option<lakechaos_lake::TableDef> {
+        found.table.clone().or_else(|| {
+            let base = found.base.as_ref()?;
+            self.table.table_def(&base.metadata, Default::default()).ok()
+        })
     }
 
     /// Detects only: no incidents, no repairs, no events.
@@ -146,11 +156,12 @@ impl IcebergHealer {
         }
 
         if self.config.mode == Mode::Heal {
+            let def = self.def_of(&found);
             let repair = repair::IcebergRepair {
                 lake: &self.lake,
                 table: &self.table,
                 base: found.base.as_ref(),
-                def: found.table.as_ref(),
+                def: def.as_ref(),
                 quarantine_prefix: &self.config.quarantine_prefix,
                 allow_drop: self.config.allow_drop,
             };

@@ -372,10 +372,13 @@ impl IcebergRepair<'_> {
             match token {
                 Some(judged) => {
                     // The damaged bytes are kept before they are replaced, and only that version is.
-                    done.push(
-                        quarantine::quarantine(&self.ctx(Some(judged)), key, &f.finding, quarantine::Then::Keep)
-                            .await?,
-                    );
+                    let Some(ctx) = self.ctx(Some(judged)) else {
+                        return Ok(Outcome::Unrepairable {
+                            done,
+                            reason: "the table's metadata cannot be read".into(),
+                        });
+                    };
+                    done.push(quarantine::quarantine(&ctx, key, &f.finding, quarantine::Then::Keep).await?);
                     store.put_if_version(key, data, judged).await?;
                 }
                 None => {
@@ -398,14 +401,15 @@ impl IcebergRepair<'_> {
         })
     }
 
-    fn ctx<'b>(&'b self, judged: Option<&'b str>) -> RepairContext<'b> {
-        RepairContext {
+    /// The file playbook's context; `None` when the table's metadata could not be read.
+    fn ctx<'b>(&'b self, judged: Option<&'b str>) -> Option<RepairContext<'b>> {
+        Some(RepairContext {
             lake: self.lake,
-            table: self.def.expect("data file findings come with the table"),
+            table: self.def?,
             quarantine_prefix: self.quarantine_prefix,
             quarantine_store: None,
             judged,
-        }
+        })
     }
 
     /// Restores a data file (missing, or damaged) from the file healer's sources.
@@ -416,10 +420,9 @@ impl IcebergRepair<'_> {
         token: Option<&str>,
         location: &str,
     ) -> Result<Outcome, HealerError> {
-        if key.is_empty() || self.def.is_none() {
+        let (false, Some(ctx)) = (key.is_empty(), self.ctx(token)) else {
             return Ok(Outcome::Unrepairable { done: Vec::new(), reason: f.finding.message.clone() });
-        }
-        let ctx = self.ctx(token);
+        };
         let restored = if f.finding.kind == FindingKind::IcebergFiles && token.is_none() {
             restore::restore(&ctx, key).await?.map(|step| vec![step])
         } else {

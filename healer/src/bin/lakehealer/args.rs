@@ -92,9 +92,12 @@ pub struct LakeArgs {
 }
 
 impl LakeArgs {
-    /// Whether the catalog is an Iceberg catalog (`iceberg-sql:PATH`).
+    /// Whether the table is an Iceberg table: the catalog is an Iceberg catalog
+    /// (`iceberg-sql:PATH`), or a Glue catalog and `--table DATABASE.TABLE` names one.
     pub fn iceberg(&self) -> bool {
-        lakechaos_lake::iceberg::IcebergCatalogKind::parse(&self.location.catalog).is_some()
+        let glue_iceberg = self.location.catalog.starts_with("glue:")
+            && matches!(self.tables.as_slice(), [t] if t.contains('.'));
+        lakechaos_lake::iceberg::IcebergCatalogKind::parse(&self.location.catalog).is_some() || glue_iceberg
     }
 
     /// The Iceberg healer of the one `--table NAMESPACE.TABLE`.
