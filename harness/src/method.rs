@@ -113,6 +113,16 @@ impl Method<'_> {
                 ),
             ));
         }
+        if s.needs.contains(&crate::scenario::Capability::Iceberg) {
+            // Its fixture is an Iceberg table, which only `lakechaos run`'s Iceberg backend seeds.
+            return Err(ScenarioError::new(
+                Stage::Seed,
+                format!(
+                    "{}: an Iceberg scenario runs through `lakechaos run` (it seeds an Iceberg table)",
+                    s.fixture_location()
+                ),
+            ));
+        }
         let seed = s.stream_seed(self.seed, "fixture");
         let seeded = match &s.like {
             None => seed_lake(lake, &s.dataset, &s.fixture, seed).await.at(Stage::Seed)?,

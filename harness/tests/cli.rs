@@ -38,7 +38,7 @@ fn run_writes_one_junit_testcase_per_scenario_and_exits_0() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let xml = std::fs::read_to_string(&junit).unwrap();
-    let files = std::fs::read_dir(common::scenarios_dir()).unwrap().count();
+    let files = common::scenario_file_count();
     assert_eq!(xml.matches("<testcase ").count(), files, "{xml}");
     assert!(xml.contains(r#"<testsuite name="local""#));
     assert!(!xml.contains("<failure"));
@@ -49,11 +49,15 @@ fn run_writes_one_junit_testcase_per_scenario_and_exits_0() {
             "property {p}"
         );
     }
-    // Scenarios on Lake Formation grants are skipped on a directory lake, with the reason.
+    // Scenarios on Lake Formation grants, and restores from object versions, are skipped on a
+    // directory lake, with the reason.
     let needs_lf = lakechaos::load_paths(&[common::scenarios_dir()])
         .unwrap()
         .iter()
-        .filter(|s| s.needs.contains(&lakechaos::scenario::Capability::LakeFormation))
+        .filter(|s| {
+            use lakechaos::scenario::Capability::{LakeFormation, ObjectVersions};
+            s.needs.contains(&LakeFormation) || s.needs.contains(&ObjectVersions)
+        })
         .count();
     assert!(needs_lf >= 1);
     assert_eq!(xml.matches("<skipped").count(), needs_lf, "{xml}");

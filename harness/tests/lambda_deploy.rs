@@ -90,7 +90,7 @@ async fn deploy_creates_both_functions_then_updates_them_in_place() {
     let chaos_entries = entries(&chaos_zip);
     assert_eq!(chaos_entries[0].2, std::fs::read(&chaos_bin).unwrap(), "the chaos zip holds lakechaos-chaos-lambda");
     let packed: Vec<&str> = chaos_entries[1..].iter().map(|e| e.0.as_str()).collect();
-    let scenario_count = std::fs::read_dir(common::scenarios_dir()).unwrap().count();
+    let scenario_count = common::scenario_file_count();
     assert_eq!(packed.len(), scenario_count, "{packed:?}");
     assert!(
         packed.contains(&"scenarios/null-flood-customer-id.yaml") && chaos_entries[1..].iter().all(|e| e.1 == 0o644)
@@ -156,7 +156,11 @@ async fn deploy_creates_both_functions_then_updates_them_in_place() {
         &["deploy", "--name", "lakehouse-ci", "--bin-dir", &bin_dir, "--out", out_dir, "--code-bucket", "lambda-code"],
     );
     assert!(staged.status.success(), "{}", text(&staged));
-    assert!(text(&staged).contains("staged at s3://lambda-code/lakechaos-deploy/lakehouse-ci-healer/"), "{}", text(&staged));
+    assert!(
+        text(&staged).contains("staged at s3://lambda-code/lakechaos-deploy/lakehouse-ci-healer/"),
+        "{}",
+        text(&staged)
+    );
     let staged_keys: Vec<String> =
         lakechaos_lake::ObjectStore::list(&code_bucket, "").await.unwrap().into_iter().map(|o| o.key).collect();
     assert_eq!(staged_keys.len(), 2, "{staged_keys:?}");

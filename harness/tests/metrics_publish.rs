@@ -172,7 +172,7 @@ async fn a_suite_run_lands_in_a_real_prometheus_and_every_panel_answers() {
     .await;
     let queryable_after = run_ended.elapsed();
     eprintln!("run end to queryable in Prometheus: {:.2} s", queryable_after.as_secs_f64());
-    let files = std::fs::read_dir(common::scenarios_dir()).unwrap().count();
+    let files = common::scenario_file_count();
     assert_eq!(count as usize, files, "every scenario of the folder");
     for outcome in ["passed", "failed", "skipped", "error"] {
         let expected = scenarios.iter().filter(|s| s["status"] == outcome).count() as f64;

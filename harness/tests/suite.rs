@@ -9,10 +9,7 @@ use lakechaos::{run_paths, RunOptions, Status};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_heals_on_the_local_target() {
     let suite = run_paths(&[common::scenarios_dir()], &RunOptions::default()).await.unwrap();
-    let files = common::files_under(&common::scenarios_dir())
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml") && !p.to_string_lossy().ends_with(".profile.yaml"))
-        .count();
+    let files = common::scenario_file_count();
     assert_eq!(suite.scenarios.len(), files, "one result per scenario file, subfolders included");
     assert!(files >= 30);
     suite.assert_all_passed();

@@ -13,6 +13,15 @@ pub fn scenarios_dir() -> PathBuf {
 }
 
 /// A fixture small enough for many cases, with several row groups per file.
+/// How many scenario files `scenarios/` holds, its subfolders (`iceberg/`) included.
+#[allow(dead_code)]
+pub fn scenario_file_count() -> usize {
+    files_under(&scenarios_dir())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml") && !p.to_string_lossy().ends_with(".profile.yaml"))
+        .count()
+}
+
 pub fn small_spec() -> OrdersSpec {
     OrdersSpec { days: 3, rows_per_day: 400, files_per_day: 2, rows_per_row_group: 100, ..OrdersSpec::default() }
 }

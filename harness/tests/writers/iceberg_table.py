@@ -5,6 +5,11 @@ usage:
   iceberg_table.py write DIR
       creates DIR/catalog.db and table shop.sales under DIR/lake (identity-partitioned by day),
       with three appends (three snapshots of 500 rows each); prints {"rows": N, ...}
+  iceberg_table.py write-glue ENDPOINT BUCKET
+      the same table in pyiceberg's Glue catalog (database shop) at s3://BUCKET/warehouse/sales,
+      Glue and S3 served by an emulator at ENDPOINT (moto)
+  iceberg_table.py dump-glue ENDPOINT TABLE OUT.parquet
+      as dump, from the Glue catalog at ENDPOINT
   iceberg_table.py dump DIR TABLE OUT.parquet
       reads TABLE's current snapshot with pyiceberg and writes its rows to OUT.parquet; prints
       {"rows": N, "digest": HEX} (a hash of every row, sorted)
@@ -31,9 +36,33 @@ def catalog(d):
     return SqlCatalog("default", uri=f"sqlite:///{d}/catalog.db", warehouse=f"file://{d}/lake")
 
 
+def glue_catalog(endpoint, bucket=None):
+    from pyiceberg.catalog.glue import GlueCatalog
+
+    props = {
+        # fsspec/s3fs rather than pyarrow's S3 client, whose multipart uploads moto's answers
+        # confuse.
+        "py-io-impl": "pyiceberg.io.fsspec.FsspecFileIO",
+        "glue.endpoint": endpoint,
+        "glue.region": "us-east-1",
+        "glue.access-key-id": "testing",
+        "glue.secret-access-key": "testing",
+        "s3.endpoint": endpoint,
+        "s3.region": "us-east-1",
+        "s3.access-key-id": "testing",
+        "s3.secret-access-key": "testing",
+    }
+    if bucket:
+        props["warehouse"] = f"s3://{bucket}/warehouse"
+    return GlueCatalog("glue", **props)
+
+
 def write(d):
     os.makedirs(os.path.join(d, "lake"), exist_ok=True)
-    cat = catalog(d)
+    fill(catalog(d), None)
+
+
+def fill(cat, location):
     cat.create_namespace("shop")
     schema = Schema(
         NestedField(1, "id", LongType(), required=True),
@@ -42,7 +71,10 @@ def write(d):
         NestedField(4, "note", StringType(), required=False),
     )
     spec = PartitionSpec(PartitionField(source_id=2, field_id=1000, transform=IdentityTransform(), name="day"))
-    table = cat.create_table("shop.sales", schema=schema, partition_spec=spec)
+    if location:
+        table = cat.create_table("shop.sales", schema=schema, partition_spec=spec, location=location)
+    else:
+        table = cat.create_table("shop.sales", schema=schema, partition_spec=spec)
     arrow_schema = pa.schema(
         [
             pa.field("id", pa.int64(), nullable=False),
@@ -69,7 +101,11 @@ def write(d):
 
 
 def dump(d, name, out):
-    table = catalog(d).load_table(name)
+    dump_from(catalog(d), name, out)
+
+
+def dump_from(cat, name, out):
+    table = cat.load_table(name)
     rows = table.scan().to_arrow()
     pq.write_table(rows, out)
     digest = hashlib.sha256()
@@ -82,7 +118,11 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "write":
         write(sys.argv[2])
+    elif cmd == "write-glue":
+        fill(glue_catalog(sys.argv[2], sys.argv[3]), f"s3://{sys.argv[3]}/warehouse/sales")
     elif cmd == "dump":
         dump(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "dump-glue":
+        dump_from(glue_catalog(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:
         sys.exit(f"unknown command {cmd!r}")

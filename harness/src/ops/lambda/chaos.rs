@@ -242,6 +242,16 @@ fn find(config: &ChaosConfig, names: &[String]) -> Result<Vec<Scenario>, ChaosEr
                 .find(|s| &s.name == name)
                 .cloned()
                 .ok_or_else(|| ChaosError::UnknownScenario { name: name.clone(), known: known.clone() })
+                .and_then(|s| {
+                    // Game-day lakes are Parquet lakes with the file catalog.
+                    if s.needs.contains(&crate::scenario::Capability::Iceberg) {
+                        Err(ChaosError::Config(format!(
+                            "scenario {name} needs an Iceberg table; game days seed Parquet lakes"
+                        )))
+                    } else {
+                        Ok(s)
+                    }
+                })
         })
         .collect()
 }
