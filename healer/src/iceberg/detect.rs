@@ -12,7 +12,7 @@
 
 use crate::finding::{Evidence, Finding, FindingKind, Tier};
 use crate::{Depth, HealerError};
-use lakechaos_lake::iceberg::spec::TableMetadata;
+use lakechaos_lake::iceberg::spec::{Datum, Literal, Manifest, ManifestFile, ManifestStatus, TableMetadata};
 use lakechaos_lake::iceberg::{IcebergError, IcebergTable, Layer, LiveFile, Loaded};
 use lakechaos_lake::TableDef;
 use std::collections::{BTreeSet, HashMap};
@@ -75,11 +75,14 @@ fn tree_finding(table: &IcebergTable, location: String, message: String) -> Find
 
 /// A layer's missing or corrupt file as a finding (a corrupt one with the version judged);
 /// other errors stop the pass.
-async fn layer_finding(table: &IcebergTable, e: IcebergError) -> Result<IcebergFinding, HealerError> {
+async fn layer_finding(table: &IcebergTable, current: &str, e: IcebergError) -> Result<IcebergFinding, HealerError> {
     let (Some(layer), Some(location)) = (e.layer(), e.location().map(str::to_string)) else {
         return Err(HealerError::Lake(e.into()));
     };
-    let key = table.key(&location).map_err(|e| HealerError::Lake(e.into()))?;
+    let Ok(key) = table.key(&location) else {
+        // The metadata points outside the lake: the metadata file itself is what is wrong.
+        return Ok(pointer_finding(table, current, format!("the current metadata references a {e}")));
+    };
     let token = match e {
         IcebergError::Corrupt { .. } => table.store.head(&key).await?.map(|m| m.version_token),
         _ => None,
@@ -91,6 +94,15 @@ async fn layer_finding(table: &IcebergTable, e: IcebergError) -> Result<IcebergF
     })
 }
 
+/// The catalog's pointer judged wrong: the metadata it points at cannot be used.
+fn pointer_finding(table: &IcebergTable, current: &str, message: String) -> IcebergFinding {
+    IcebergFinding {
+        finding: tree_finding(table, pointer_location(table), message),
+        judged: Judged::Pointer { current: current.to_string() },
+        live: None,
+    }
+}
+
 /// Detects damage in `table` down to `depth`.
 pub async fn detect(table: &IcebergTable, depth: Depth, verdicts: &mut Verdicts) -> Result<Detection, HealerError> {
     let mut d = Detection::default();
@@ -99,16 +111,12 @@ pub async fn detect(table: &IcebergTable, depth: Depth, verdicts: &mut Verdicts)
     let base = match table.metadata_at(&current).await {
         Ok(base) => base,
         Err(e @ (IcebergError::Missing { .. } | IcebergError::Corrupt { .. })) => {
-            d.findings.push(IcebergFinding {
-                finding: tree_finding(table, pointer_location(table), format!("the catalog points at a {e}")),
-                judged: Judged::Pointer { current },
-                live: None,
-            });
+            d.findings.push(pointer_finding(table, &current, format!("the catalog points at a {e}")));
             return Ok(d);
         }
         Err(e) => return Err(lake_err(e)),
     };
-    let live = match live_files(table, &base.metadata, &mut d).await? {
+    let live = match live_files(table, &current, &base.metadata, &mut d).await? {
         Some(live) => live,
         None => {
             d.base = Some(base);
@@ -116,7 +124,14 @@ pub async fn detect(table: &IcebergTable, depth: Depth, verdicts: &mut Verdicts)
         }
     };
     let partitions: BTreeSet<String> = live.iter().map(|f| f.partition.clone()).collect();
-    let def = table.table_def(&base.metadata, partitions.clone()).map_err(lake_err)?;
+    let def = match table.table_def(&base.metadata, partitions.clone()) {
+        Ok(def) => def,
+        Err(e) => {
+            d.findings.push(pointer_finding(table, &current, format!("the current metadata is unusable: {e}")));
+            d.base = Some(base);
+            return Ok(d);
+        }
+    };
     if let Some(f) = schema_drift(table, &base) {
         d.findings.push(f);
     }
@@ -207,6 +222,7 @@ pub async fn detect(table: &IcebergTable, depth: Depth, verdicts: &mut Verdicts)
 /// The current snapshot's live files, or `None` with the unreadable layers' findings in `d`.
 async fn live_files(
     table: &IcebergTable,
+    current: &str,
     md: &TableMetadata,
     d: &mut Detection,
 ) -> Result<Option<Vec<LiveFile>>, HealerError> {
@@ -214,16 +230,31 @@ async fn live_files(
     let list = match table.manifest_list(md, snapshot).await {
         Ok(l) => l,
         Err(e) => {
-            d.findings.push(layer_finding(table, e).await?);
+            d.findings.push(layer_finding(table, current, e).await?);
             return Ok(None);
         }
     };
     // Each manifest on its own: one missing manifest does not hide the others' files.
     let mut broken = false;
     for mf in list.entries() {
-        if let Err(e) = table.manifest(mf).await {
-            d.findings.push(layer_finding(table, e).await?);
-            broken = true;
+        match table.manifest(mf).await {
+            Err(e) => {
+                d.findings.push(layer_finding(table, current, e).await?);
+                broken = true;
+            }
+            // A manifest that parses but disagrees with what its manifest list recorded of it
+            // (entry counts, rows, partition bounds) was changed after it was written.
+            Ok(manifest) => {
+                if let Some(why) = disagreement(mf, &manifest) {
+                    let e = IcebergError::Corrupt {
+                        layer: Layer::Manifest,
+                        location: mf.manifest_path.clone(),
+                        reason: format!("it disagrees with its manifest list: {why}"),
+                    };
+                    d.findings.push(layer_finding(table, current, e).await?);
+                    broken = true;
+                }
+            }
         }
     }
     if broken {
@@ -232,10 +263,70 @@ async fn live_files(
     match table.live_files(md, Some(snapshot)).await {
         Ok(files) => Ok(Some(files)),
         Err(e) => {
-            d.findings.push(layer_finding(table, e).await?);
+            d.findings.push(layer_finding(table, current, e).await?);
             Ok(None)
         }
     }
+}
+
+/// How a manifest differs from what its manifest list says of it, if it does: entry counts by
+/// status, rows, and each partition value within the list's bounds for its field.
+fn disagreement(mf: &ManifestFile, manifest: &Manifest) -> Option<String> {
+    let (mut added, mut existing, mut deleted) = (0u64, 0u64, 0u64);
+    let (mut added_rows, mut existing_rows) = (0u64, 0u64);
+    for e in manifest.entries() {
+        match e.status() {
+            ManifestStatus::Added => {
+                added += 1;
+                added_rows += e.record_count();
+            }
+            ManifestStatus::Existing => {
+                existing += 1;
+                existing_rows += e.record_count();
+            }
+            ManifestStatus::Deleted => deleted += 1,
+        }
+    }
+    let recorded = [
+        ("added files", mf.added_files_count.map(u64::from), added),
+        ("existing files", mf.existing_files_count.map(u64::from), existing),
+        ("deleted files", mf.deleted_files_count.map(u64::from), deleted),
+        ("added rows", mf.added_rows_count, added_rows),
+        ("existing rows", mf.existing_rows_count, existing_rows),
+    ];
+    for (what, listed, counted) in recorded {
+        if listed.is_some_and(|l| l != counted) {
+            return Some(format!(
+                "{what}: the list records {}, the manifest has {counted}",
+                listed.unwrap_or_default()
+            ));
+        }
+    }
+    let summaries = mf.partitions.as_ref()?;
+    let metadata = manifest.metadata();
+    let types = metadata.partition_spec().partition_type(metadata.schema()).ok()?;
+    for e in manifest.entries().iter().filter(|e| e.is_alive()) {
+        for (i, value) in e.data_file().partition().fields().iter().enumerate() {
+            let (Some(Literal::Primitive(v)), Some(summary), Some(field)) =
+                (value, summaries.get(i), types.fields().get(i))
+            else {
+                continue;
+            };
+            let Some(t) = field.field_type.as_primitive_type() else { continue };
+            let lower = summary.lower_bound.as_deref().and_then(|b| Datum::try_from_bytes(b, t.clone()).ok());
+            let upper = summary.upper_bound.as_deref().and_then(|b| Datum::try_from_bytes(b, t.clone()).ok());
+            let below = lower.is_some_and(|l| v < l.literal());
+            let above = upper.is_some_and(|u| v > u.literal());
+            if below || above {
+                return Some(format!(
+                    "{}'s partition {} is outside the bounds the list records",
+                    e.file_path(),
+                    field.name
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn data_finding(

@@ -52,7 +52,12 @@ fn parse<T>(layer: Layer, location: &str, f: impl FnOnce() -> Result<T, iceberg:
 impl IcebergTable {
     /// The bytes at a location, `Missing` for `layer` when absent.
     pub async fn read_file(&self, layer: Layer, location: &str) -> Result<Bytes, IcebergError> {
-        let key = self.key(location)?;
+        // A reference outside the lake is a corrupt reference: the file that made it is wrong.
+        let key = self.key(location).map_err(|e| IcebergError::Corrupt {
+            layer,
+            location: location.to_string(),
+            reason: e.to_string(),
+        })?;
         match self.store.get(&key).await {
             Ok(bytes) => Ok(bytes),
             Err(LakeError::NotFound(_)) => Err(IcebergError::Missing { layer, location: location.to_string() }),
