@@ -91,19 +91,28 @@ impl IcebergHealer {
         let mut state = self.state.lock().await;
         let found = detect::detect(&self.table, self.config.depth, &mut state.verdicts).await?;
         let def = self.def_of(&found);
-        let repair = repair::IcebergRepair {
-            lake: &self.lake,
-            table: &self.table,
-            base: found.base.as_ref(),
-            def: def.as_ref(),
-            quarantine_prefix: &self.config.quarantine_prefix,
-            allow_drop: self.config.allow_drop,
-        };
+        let repair = self.repairs(&found, def.as_ref());
         let mut out = Vec::new();
         for f in &found.findings {
             out.push((f.finding.clone(), repair.plan(f).await?));
         }
         Ok(out)
+    }
+
+    /// The playbook for what `found` judged.
+    fn repairs<'a>(
+        &'a self,
+        found: &'a detect::Detection,
+        def: Option<&'a lakechaos_lake::TableDef>,
+    ) -> repair::IcebergRepair<'a> {
+        repair::IcebergRepair {
+            lake: &self.lake,
+            table: &self.table,
+            base: found.base.as_ref(),
+            def,
+            quarantine_prefix: &self.config.quarantine_prefix,
+            allow_drop: self.config.allow_drop,
+        }
     }
 
     /// The table as repairs see it: as detection read it, or, when a manifest could not be read,
@@ -157,14 +166,7 @@ impl IcebergHealer {
 
         if self.config.mode == Mode::Heal {
             let def = self.def_of(&found);
-            let repair = repair::IcebergRepair {
-                lake: &self.lake,
-                table: &self.table,
-                base: found.base.as_ref(),
-                def: def.as_ref(),
-                quarantine_prefix: &self.config.quarantine_prefix,
-                allow_drop: self.config.allow_drop,
-            };
+            let repair = self.repairs(&found, def.as_ref());
             for (f, id) in found.findings.iter().zip(&ids) {
                 let (steps, unrepairable) = match repair.run(f).await? {
                     Outcome::Repaired(steps) => (steps, None),
