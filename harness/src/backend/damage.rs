@@ -67,6 +67,17 @@ pub async fn damage_kept(
     Ok(DamageKept { damaged: wanted.len(), kept, quarantined })
 }
 
+/// [`damage_kept`] for a journaled plan on a lake that quarantines under its own
+/// `_quarantine/` prefix.
+pub async fn kept_in_lake(
+    planned: &crate::method::Planned,
+    store: &dyn ObjectStore,
+) -> Result<DamageKept, crate::error::ScenarioError> {
+    use crate::error::AtStage;
+    let quarantine = QuarantineAt { store, prefix: lakechaos_lake::layout::QUARANTINE_PREFIX };
+    damage_kept(&planned.journal, planned.ground_truth(), store, quarantine).await.at(crate::error::Stage::Verify)
+}
+
 fn hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -4,7 +4,7 @@
 //! current snapshot (its tree and its data files), the healer under test is the Iceberg healer,
 //! and verification reads the table through its current snapshot against golden.
 
-use super::damage::{damage_kept, QuarantineAt};
+use super::damage::kept_in_lake;
 use super::{Backend, DamageKept, HealerSettings, HealerUnderTest, Params, Planned, Seeded};
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::method::{self, FileRecords, Method, Records};
@@ -12,7 +12,6 @@ use crate::scenario::Scenario;
 use crate::targets::{Target, TargetEnv};
 use lakechaos_fixtures::{seed_iceberg, IcebergVerifier, Verification};
 use lakechaos_lake::iceberg::{IcebergTable, SqlCatalog};
-use lakechaos_lake::layout::QUARANTINE_PREFIX;
 use lakechaos_lake::{Lake, TableDef};
 use lakehealer::iceberg::{IcebergHealer, IcebergHealerConfig};
 use lakehealer::HealerError;
@@ -169,10 +168,7 @@ impl Backend for IcebergBackend<'_> {
 
     async fn damage_kept(&mut self) -> Result<DamageKept, ScenarioError> {
         let planned = self.planned.as_ref().expect("planned");
-        let store = self.lake().lake.store.as_ref();
-        let quarantine = QuarantineAt { store, prefix: QUARANTINE_PREFIX };
-        let mut kept =
-            damage_kept(&planned.journal, planned.ground_truth(), store, quarantine).await.at(Stage::Verify)?;
+        let mut kept = kept_in_lake(planned, self.lake().lake.store.as_ref()).await?;
         // The scenario's lake goes with its work directory.
         kept.quarantined.clear();
         Ok(kept)

@@ -2,7 +2,7 @@
 //! catalog or Glue, and, where the target has Lake Formation and the scenario needs it, a
 //! declared grant policy the healer keeps.
 
-use super::damage::{damage_kept, QuarantineAt};
+use super::damage::kept_in_lake;
 use super::{Backend, DamageKept, HealerSettings, HealerUnderTest, Params, Planned, Seeded};
 use crate::error::{AtStage, ScenarioError, Stage};
 use crate::method::{self, FileRecords, Method};
@@ -10,7 +10,6 @@ use crate::scenario::{Capability, Scenario};
 use crate::targets::{Provisioned, TargetEnv};
 use lakechaos_fixtures::manifest::Verifier;
 use lakechaos_fixtures::{SeededTable, Verification};
-use lakechaos_lake::layout::QUARANTINE_PREFIX;
 use lakechaos_lake::{Grant, LakeFormation, LfResource};
 use lakehealer::governance::{Governance, Policy};
 use lakehealer::{Healer, HealerConfig, HealerError};
@@ -190,10 +189,7 @@ impl Backend for ObjectBackend<'_> {
     /// place or in quarantine. The healer may move damage aside but must never delete it.
     async fn damage_kept(&mut self) -> Result<DamageKept, ScenarioError> {
         let planned = self.planned.as_ref().expect("planned");
-        let store = self.lake().lake.store.as_ref();
-        let quarantine = QuarantineAt { store, prefix: QUARANTINE_PREFIX };
-        let mut kept =
-            damage_kept(&planned.journal, planned.ground_truth(), store, quarantine).await.at(Stage::Verify)?;
+        let mut kept = kept_in_lake(planned, self.lake().lake.store.as_ref()).await?;
         // A seeded lake is the run's own and goes with its work directory; only a table that
         // was there before (existing-table mode) keeps its quarantine for someone to inspect.
         if self.healer_tables.is_empty() {
