@@ -287,7 +287,7 @@ impl SchemaDrift {
                     }
                 };
                 let from = fields[i].field_type.to_string();
-                fields[i].field_type = Box::new(Type::Primitive(wider.clone()));
+                *fields[i].field_type = Type::Primitive(wider.clone());
                 format!("a schema change retypes column {column} from {from} to {wider}")
             }
         };

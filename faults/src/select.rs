@@ -52,8 +52,13 @@ pub fn choose_partitions(ctx: &mut FaultContext<'_>, n: u32) -> Result<Vec<Strin
     Ok(idx.into_iter().map(|i| all[i].clone()).collect())
 }
 
-/// The data files of one partition, sorted by key.
+/// The data files of one partition, sorted by key. On an Iceberg table these are the files its
+/// current snapshot serves: a file of an older snapshot, or one no commit references, breaks no
+/// reader.
 pub async fn files_of(ctx: &FaultContext<'_>, partition: &str) -> Result<Vec<ObjectMeta>, FaultError> {
+    if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+        return live_files_of(&table?, partition).await;
+    }
     let prefix = format!("{}/", partition_prefix(&ctx.table.location, partition));
     let depth = ctx.table.partition_keys.len();
     Ok(ctx
@@ -64,6 +69,28 @@ pub async fn files_of(ctx: &FaultContext<'_>, partition: &str) -> Result<Vec<Obj
         .into_iter()
         .filter(|o| parse_data_key(&ctx.table.location, depth, &o.key).is_some_and(|(p, _)| p == partition))
         .collect())
+}
+
+/// The live data files of one partition of an Iceberg table's current snapshot.
+async fn live_files_of(
+    table: &lakechaos_lake::iceberg::IcebergTable,
+    partition: &str,
+) -> Result<Vec<ObjectMeta>, FaultError> {
+    let lost = |e: lakechaos_lake::iceberg::IcebergError| FaultError::Lake(e.into());
+    let base = table.current().await.map_err(lost)?;
+    let mut out = Vec::new();
+    for f in table.live_files(&base.metadata, None).await.map_err(lost)? {
+        if f.partition != partition {
+            continue;
+        }
+        let key = table.key(f.location()).map_err(lost)?;
+        // A live file already gone is not there to damage (missing_data_file finds those).
+        if let Some(meta) = table.store.head(&key).await? {
+            out.push(meta);
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
 }
 
 /// Draws files per the selection: `partitions` partitions, `files` files in each.

@@ -12,21 +12,10 @@ use lakechaos_fixtures::GoldenRecord;
 use lakechaos_lake::{AwsConnection, Lake, S3Store};
 use rand::SeedableRng;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn writers_python() -> PathBuf {
-    let p = common::repo_root().join(".venv-writers/bin/python");
-    assert!(p.exists(), "{} is missing: run scripts/setup (it installs pyiceberg)", p.display());
-    p
-}
-
-fn pyiceberg(args: &[&str]) -> serde_json::Value {
-    let script = common::repo_root().join("harness/tests/writers/iceberg_table.py");
-    let o = Command::new(writers_python()).arg(script).args(args).output().unwrap();
-    assert!(o.status.success(), "pyiceberg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
+use common::pyiceberg;
 
 fn lakehealer(dir: &Path, args: &[&str]) -> Output {
     let catalog = format!("iceberg-sql:{}", dir.join("catalog.db").display());
@@ -169,31 +158,66 @@ fn every_iceberg_scenario_leaves_a_table_pyiceberg_reads_as_golden() {
             continue;
         }
         let dir = work.path().join(name);
-        let record: GoldenRecord = serde_json::from_slice(&std::fs::read(dir.join("golden.json")).unwrap()).unwrap();
         let out = dir.join("pyiceberg.parquet");
-        let script = common::repo_root().join("harness/tests/writers/iceberg_table.py");
-        let read = Command::new(writers_python())
-            .arg(&script)
-            .args(["dump", dir.to_str().unwrap(), "lakechaos.orders", out.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(read.status.success(), "{name}: pyiceberg: {}", String::from_utf8_lossy(&read.stderr));
-        let digest = digest_parquet(std::fs::read(&out).unwrap().into(), &record.manifest.contract)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut served = digest.row_hashes;
-        let mut golden: Vec<u64> = record.row_hashes.values().flatten().copied().collect();
-        served.sort_unstable();
-        golden.sort_unstable();
-        assert_eq!(
-            served.len(),
-            golden.len(),
-            "{name}: pyiceberg reads {} rows, golden has {}",
-            served.len(),
-            golden.len()
-        );
-        assert!(served == golden, "{name}: pyiceberg reads other rows than golden");
+        pyiceberg(&["dump", dir.to_str().unwrap(), "lakechaos.orders", out.to_str().unwrap()]);
+        assert_rows_equal_golden(name, &dir, &out);
     }
     eprintln!("outcomes: {outcomes:?}");
+}
+
+/// The rows pyiceberg wrote to `out` are exactly golden's (scenario `name`, work directory `dir`).
+fn assert_rows_equal_golden(name: &str, dir: &Path, out: &Path) {
+    let record: GoldenRecord = serde_json::from_slice(&std::fs::read(dir.join("golden.json")).unwrap()).unwrap();
+    let digest = digest_parquet(std::fs::read(out).unwrap().into(), &record.manifest.contract)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut served = digest.row_hashes;
+    let mut golden: Vec<u64> = record.row_hashes.values().flatten().copied().collect();
+    served.sort_unstable();
+    golden.sort_unstable();
+    assert_eq!(
+        served.len(),
+        golden.len(),
+        "{name}: pyiceberg reads {} rows, golden has {}",
+        served.len(),
+        golden.len()
+    );
+    assert!(served == golden, "{name}: pyiceberg reads other rows than golden");
+}
+
+#[test]
+fn every_iceberg_scenario_on_moto_leaves_a_glue_table_pyiceberg_reads_as_golden() {
+    // One moto for the run and the reads after it: the scenarios' buckets and Glue databases
+    // outlive the run.
+    let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
+    let endpoint = moto.endpoint();
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("report.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .current_dir(common::repo_root())
+        .env("LAKECHAOS_MOTO_ENDPOINT", endpoint)
+        .args(["run", "scenarios/iceberg", "--target", "moto", "--seed", "22"])
+        .args(["--workdir", work.path().to_str().unwrap(), "--json", report.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let scenarios = doc["suites"][0]["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), common::count_yaml(&common::scenarios_dir().join("iceberg")));
+    for s in scenarios {
+        let name = s["name"].as_str().unwrap();
+        assert_eq!(s["status"], "passed", "{name}: {}", text(&o));
+        let dir = work.path().join(name);
+        let out = dir.join("pyiceberg.parquet");
+        // The scenario's Glue database is named after it (see `targets::resource_name`).
+        let database: String = format!("lakechaos_{name}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .take(63)
+            .collect();
+        let table = format!("{}.orders", database.trim_end_matches('_'));
+        pyiceberg(&["dump-glue", endpoint, &table, out.to_str().unwrap()]);
+        assert_rows_equal_golden(name, &dir, &out);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

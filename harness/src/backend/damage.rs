@@ -78,6 +78,33 @@ pub async fn kept_in_lake(
     damage_kept(&planned.journal, planned.ground_truth(), store, quarantine).await.at(crate::error::Stage::Verify)
 }
 
+/// Before a journal puts its before-states back on someone else's table: any object at a
+/// journaled key whose bytes are neither the fault's damage nor the original (someone else
+/// wrote there meanwhile — a pipeline, or the healer mid-repair) is copied aside to
+/// `_lakechaos/kept/<scenario>/…` first, so nothing another writer wrote is overwritten without
+/// a copy. Returns the copies.
+pub async fn keep_unexpected_writes(
+    planned: &crate::method::Planned,
+    store: &dyn ObjectStore,
+    scenario: &str,
+) -> Result<Vec<String>, crate::error::ScenarioError> {
+    use crate::error::{AtStage, Stage};
+    let mut kept = Vec::new();
+    for entry in &planned.journal.changes {
+        let JournalEntry::Object { key, before_sha256, after_sha256, .. } = entry else { continue };
+        let Ok(now) = store.get(key).await else { continue };
+        let digest = hex(&now);
+        if Some(&digest) == before_sha256.as_ref() || Some(&digest) == after_sha256.as_ref() {
+            continue;
+        }
+        let aside = format!("{}/kept/{scenario}/{key}", lakechaos_lake::layout::HARNESS_RECORDS_PREFIX);
+        store.put(&aside, now).await.at(Stage::Revert)?;
+        tracing::warn!(%key, copy = %aside, "an unexpected write was found where the journal restores; kept a copy");
+        kept.push(aside);
+    }
+    Ok(kept)
+}
+
 fn hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -27,36 +27,6 @@ impl<'a> ExistingTableBackend<'a> {
         ExistingTableBackend { inner: ObjectBackend::new(env, scenario, params), table, opened: None, snapshot: None }
     }
 
-    /// Before the journal puts its before-states back: any object at a journaled key whose bytes
-    /// are neither the fault's damage nor the original (someone else wrote there meanwhile — a
-    /// pipeline, or the healer mid-repair) is copied aside to `_lakechaos/kept/<scenario>/…`
-    /// first. Someone else's table may have other writers; nothing they wrote is overwritten
-    /// without a copy. Returns the copies.
-    async fn keep_unexpected_writes(&self) -> Result<Vec<String>, ScenarioError> {
-        use lakechaos_faults::journal::JournalEntry;
-        use sha2::Digest;
-        let planned = self.inner.planned.as_ref().expect("planned before revert");
-        let store = &self.inner.lake().lake.store;
-        let mut kept = Vec::new();
-        for entry in &planned.journal.changes {
-            let JournalEntry::Object { key, before_sha256, after_sha256, .. } = entry else { continue };
-            let Ok(now) = store.get(key).await else { continue };
-            let digest: String = sha2::Sha256::digest(&now).iter().map(|b| format!("{b:02x}")).collect();
-            if Some(&digest) == before_sha256.as_ref() || Some(&digest) == after_sha256.as_ref() {
-                continue;
-            }
-            let aside = format!(
-                "{}/kept/{}/{key}",
-                lakechaos_lake::layout::HARNESS_RECORDS_PREFIX,
-                self.inner.method().scenario.name
-            );
-            store.put(&aside, now).await.at(Stage::Revert)?;
-            tracing::warn!(%key, copy = %aside, "an unexpected write was found where the journal restores; kept a copy");
-            kept.push(aside);
-        }
-        Ok(kept)
-    }
-
     /// Puts the catalog entry back as found if anything changed it, then checks the whole table
     /// against its snapshot, reading every object again.
     async fn restore_and_check(&mut self) -> Result<(), ScenarioError> {
@@ -163,7 +133,9 @@ impl Backend for ExistingTableBackend<'_> {
     /// The journal's before-states, then the catalog entry as found; the table must then equal
     /// its snapshot.
     async fn revert(&mut self) -> Result<(), ScenarioError> {
-        self.keep_unexpected_writes().await?;
+        let planned = self.inner.planned.as_ref().expect("planned before revert");
+        let scenario = &self.inner.method().scenario.name;
+        super::damage::keep_unexpected_writes(planned, self.inner.lake().lake.store.as_ref(), scenario).await?;
         self.inner.revert().await?;
         self.restore_and_check().await
     }

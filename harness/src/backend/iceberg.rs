@@ -52,15 +52,14 @@ impl<'a> IcebergBackend<'a> {
     fn lake(&self) -> &IcebergLake {
         self.lake.as_ref().expect("provisioned before use")
     }
+}
 
-    /// The table as faults plan against it: from its current metadata and live files.
-    async fn table_def(&self) -> Result<TableDef, ScenarioError> {
-        let table = &self.lake().table;
-        let base = table.current().await.map_err(|e| e.to_string()).at(Stage::Fault)?;
-        let live = table.live_files(&base.metadata, None).await.map_err(|e| e.to_string()).at(Stage::Fault)?;
-        let partitions: BTreeSet<String> = live.iter().map(|f| f.partition.clone()).collect();
-        table.table_def(&base.metadata, partitions).map_err(|e| e.to_string()).at(Stage::Fault)
-    }
+/// An Iceberg table as faults plan against it: from its current metadata and live files.
+pub async fn table_def(table: &IcebergTable) -> Result<TableDef, String> {
+    let base = table.current().await.map_err(|e| e.to_string())?;
+    let live = table.live_files(&base.metadata, None).await.map_err(|e| e.to_string())?;
+    let partitions: BTreeSet<String> = live.iter().map(|f| f.partition.clone()).collect();
+    table.table_def(&base.metadata, partitions).map_err(|e| e.to_string())
 }
 
 #[async_trait::async_trait]
@@ -131,29 +130,22 @@ impl Backend for IcebergBackend<'_> {
 
     async fn healer(&mut self, settings: HealerSettings) -> Result<Arc<dyn HealerUnderTest>, ScenarioError> {
         let l = self.lake();
-        let config = IcebergHealerConfig { mode: settings.mode, ..IcebergHealerConfig::default() };
-        let healer = IcebergHealer::new(l.lake.clone(), &l.table.ident.to_string(), config, settings.sink.clone())
-            .map_err(|e| e.to_string())
-            .at(Stage::Heal)?;
-        Ok(Arc::new(BundledIcebergHealer { healer: Arc::new(healer) }))
+        bundled_healer(&l.lake, &l.table.ident.to_string(), &settings)
     }
 
     async fn verify(&mut self) -> Result<Verification, ScenarioError> {
         let table = &self.lake.as_ref().expect("provisioned").table;
-        let verifier = self.verifier.as_mut().expect("seeded before verify");
-        verifier.verify(table).await.at(Stage::Verify)
+        verify_table(self.verifier.as_mut(), table, false).await
     }
 
     async fn verify_final(&mut self) -> Result<Verification, ScenarioError> {
-        if let Some(v) = self.verifier.as_mut() {
-            v.forget();
-        }
-        self.verify().await
+        let table = &self.lake.as_ref().expect("provisioned").table;
+        verify_table(self.verifier.as_mut(), table, true).await
     }
 
     async fn plan(&mut self) -> Result<Planned, ScenarioError> {
-        let table = self.table_def().await?;
         let l = self.lake();
+        let table = table_def(&l.table).await.at(Stage::Fault)?;
         let at = method::Target { lake: &l.lake, address: &l.address, catalog: &l.catalog };
         let planned = self.method().plan(&at, &table, &[], &FileRecords::in_dir(&self.params.dir)).await?;
         let out = Planned { ground_truth: planned.ground_truth().clone(), journal: planned.journal_at.clone().into() };
@@ -179,6 +171,32 @@ impl Backend for IcebergBackend<'_> {
         planned.journal.revert(&self.lake().lake).await.at(Stage::Revert)?;
         Ok(())
     }
+}
+
+/// The Iceberg healer of table `name` (`NAMESPACE.TABLE`) of `lake`, in this process.
+pub(super) fn bundled_healer(
+    lake: &Lake,
+    name: &str,
+    settings: &HealerSettings,
+) -> Result<Arc<dyn HealerUnderTest>, ScenarioError> {
+    let config = IcebergHealerConfig { mode: settings.mode, ..IcebergHealerConfig::default() };
+    let healer = IcebergHealer::new(lake.clone(), name, config, settings.sink.clone())
+        .map_err(|e| e.to_string())
+        .at(Stage::Heal)?;
+    Ok(Arc::new(BundledIcebergHealer { healer: Arc::new(healer) }))
+}
+
+/// `table` against golden; `fresh` forgets every digest first (the verdict's verification).
+pub(super) async fn verify_table(
+    verifier: Option<&mut IcebergVerifier>,
+    table: &IcebergTable,
+    fresh: bool,
+) -> Result<Verification, ScenarioError> {
+    let verifier = verifier.expect("seeded before verify");
+    if fresh {
+        verifier.forget();
+    }
+    verifier.verify(table).await.at(Stage::Verify)
 }
 
 /// The Iceberg healer, in this process, polling the table.

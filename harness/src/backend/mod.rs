@@ -19,6 +19,7 @@ pub mod damage;
 mod dbt_probe;
 mod dbt_worker;
 pub mod existing;
+mod existing_iceberg;
 mod existing_pg;
 pub mod iceberg;
 pub mod objects;
@@ -182,6 +183,9 @@ pub fn for_target<'a>(env: &'a TargetEnv, scenario: &'a Scenario, params: Params
     if let Some(table) = env.existing() {
         if table.is_postgres() {
             return Box::new(existing_pg::ExistingPgBackend::new(table, scenario, params));
+        }
+        if table.is_iceberg() {
+            return Box::new(existing_iceberg::ExistingIcebergBackend::new(table, scenario, params));
         }
         return Box::new(existing::ExistingTableBackend::new(env, table, scenario, params));
     }

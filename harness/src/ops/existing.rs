@@ -81,6 +81,9 @@ pub async fn preflight(
         table.check_unclaimed().await?;
         return preflight_postgres(scenarios, table, seed).await;
     }
+    if table.is_iceberg() {
+        return preflight_iceberg(scenarios, table, seed).await;
+    }
     // The guard first (on AWS nothing is read before the account is checked), then the claim.
     let (lake, _aws) = table.preflight().await?;
     table.check_unclaimed().await?;
@@ -100,8 +103,22 @@ pub async fn preflight(
     if !dirty.is_empty() {
         return Err(Refusal::Dirty { table: table.table.clone(), problems: dirty });
     }
-    let def = &snapshot.table;
-    let rows = seeded.golden.total_rows();
+    let at = Target { lake: &lake, address: &table.address, catalog: &table.catalog };
+    draft_all(scenarios, table, seed, &at, &snapshot.table, &grants, seeded.golden.total_rows()).await
+}
+
+/// Plans every scenario against the table (`def`, holding `rows` rows), read-only: a scenario
+/// needing what the table lacks is listed skipped; one whose fault names columns the table
+/// lacks, or exceeds the blast radius, refuses the run.
+async fn draft_all(
+    scenarios: &[Scenario],
+    table: &ExistingTable,
+    seed: u64,
+    at: &Target<'_>,
+    def: &TableDef,
+    grants: &[lakechaos_lake::Grant],
+    rows: u64,
+) -> Result<Manifest, Refusal> {
     let mut manifest = Manifest {
         lake: table.address.clone(),
         catalog: table.catalog.clone(),
@@ -113,10 +130,10 @@ pub async fn preflight(
         scenarios: Vec::new(),
         skipped: Vec::new(),
     };
+    let lacking = table.lacking();
     let mut refused = Vec::new();
-    let at = Target { lake: &lake, address: &table.address, catalog: &table.catalog };
     for s in scenarios {
-        if let Some(why) = table.grants_unavailable().filter(|_| s.needs.contains(&Capability::LakeFormation)) {
+        if let Some(why) = missing_need(s, &lacking) {
             manifest.skipped.push((s.name.clone(), why));
             continue;
         }
@@ -124,8 +141,8 @@ pub async fn preflight(
             refused.push(why);
             continue;
         }
-        match (Method { scenario: s, seed }).draft(&at, def, &grants).await {
-            Ok(plan) => match table.radius.exceeded_by(&plan.ground_truth, rows) {
+        match (Method { scenario: s, seed }).draft(at, def, grants).await {
+            Ok(plan) => match table.radius.exceeded_by(&plan.ground_truth, manifest.rows) {
                 Some(why) => {
                     refused.push(format!("{}: fault ({}): refused: {why}", s.fault_location(), s.fault.class()))
                 }
@@ -139,6 +156,36 @@ pub async fn preflight(
     } else {
         Err(Refusal::Scenarios(refused))
     }
+}
+
+/// [`preflight`] on an Iceberg table: the table is snapshotted through its current snapshot,
+/// must be clean by the harness's own reading (every live file readable, null shares within
+/// the contract) and by the Iceberg healer's read-only detection (metadata tree whole, schema
+/// on contract), and each scenario is planned against its current snapshot.
+async fn preflight_iceberg(scenarios: &[Scenario], table: &ExistingTable, seed: u64) -> Result<Manifest, Refusal> {
+    let (lake, _aws) = table.preflight().await?;
+    table.check_unclaimed().await?;
+    let iceberg = table.iceberg_table(&lake)?;
+    let reading = |e: String| Refusal::Scenarios(vec![format!("reading Iceberg table {}: {e}", table.table)]);
+    let (golden, found) = lakechaos_fixtures::snapshot_iceberg(&iceberg).await.map_err(|e| reading(e.to_string()))?;
+    let mut dirty: Vec<String> = found.unreadable.iter().map(|f| format!("unreadable: {f}")).collect();
+    let config = lakehealer::iceberg::IcebergHealerConfig {
+        mode: lakehealer::Mode::DetectOnly,
+        ..lakehealer::iceberg::IcebergHealerConfig::default()
+    };
+    let healer =
+        lakehealer::iceberg::IcebergHealer::new(lake.clone(), &table.table, config, lakehealer::events::discard())
+            .map_err(|e| reading(e.to_string()))?;
+    let findings = healer.scan().await.map_err(|e| reading(e.to_string()))?;
+    dirty.extend(findings.iter().map(|f| format!("{} at {}", f.kind, f.location)));
+    dirty.extend(null_share_problems(&golden, &golden.contract));
+    if !dirty.is_empty() {
+        return Err(Refusal::Dirty { table: table.table.clone(), problems: dirty });
+    }
+    undeclared_contract(scenarios, table, &iceberg).await?;
+    let def = crate::backend::iceberg::table_def(&iceberg).await.map_err(reading)?;
+    let at = Target { lake: &lake, address: &table.address, catalog: &table.catalog };
+    draft_all(scenarios, table, seed, &at, &def, &[], golden.total_rows()).await
 }
 
 /// What is wrong with the table before anything breaks it, by the harness's own reading (the
@@ -159,12 +206,23 @@ async fn dirt(
     if let Some(drift) = &v.declared_drift {
         problems.push(format!("the catalog declares columns off the contract: {drift}"));
     }
-    for (partition, digest) in &found.golden.partitions {
+    problems.extend(null_share_problems(&found.golden, &found.table.columns));
+    Ok(problems)
+}
+
+/// Partitions of `golden` that hold no rows, or whose null shares exceed the allowance
+/// `columns` give.
+fn null_share_problems(
+    golden: &lakechaos_fixtures::GoldenManifest,
+    columns: &[lakechaos_lake::ColumnDef],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (partition, digest) in &golden.partitions {
         if digest.rows == 0 {
             problems.push(format!("partition {partition} is registered but has no rows"));
             continue;
         }
-        for c in &found.table.columns {
+        for c in columns {
             let nulls = digest.null_counts.get(&c.name).copied().unwrap_or(0);
             // The healer's own test of a null share against the contract's allowance.
             if lakehealer::detect::null_stats::over_allowance(&c.name, nulls, digest.rows, c.max_null_fraction)
@@ -179,7 +237,7 @@ async fn dirt(
             }
         }
     }
-    Ok(problems)
+    problems
 }
 
 /// [`preflight`] on a PostgreSQL table: the healer's own read-only detection must find nothing,
@@ -247,6 +305,50 @@ async fn preflight_postgres(scenarios: &[Scenario], table: &ExistingTable, seed:
     } else {
         Err(Refusal::Scenarios(refused))
     }
+}
+
+/// Refuses null floods and schema drifts on an Iceberg table that declares no contract, and
+/// partition deletes on one that declares no landing copy: its healer would take them for
+/// intended changes, so the scenario could only fail.
+async fn undeclared_contract(
+    scenarios: &[Scenario],
+    table: &ExistingTable,
+    iceberg: &lakechaos_lake::iceberg::IcebergTable,
+) -> Result<(), Refusal> {
+    use lakechaos_faults::FaultClass;
+    use lakechaos_lake::iceberg::{CONTRACT_SCHEMA_PROPERTY, LANDING_PROPERTY};
+    let base = iceberg.current().await.map_err(|e| Refusal::Scenarios(vec![e.to_string()]))?;
+    let declares = |property: &str| base.metadata.properties().contains_key(property);
+    let refused: Vec<String> = scenarios
+        .iter()
+        .filter_map(|s| {
+            let why = match s.fault.class() {
+                FaultClass::NullFlood | FaultClass::SchemaDrift if !declares(CONTRACT_SCHEMA_PROPERTY) => format!(
+                    "declares no contract, so no healer can tell this fault from an intended change; declare it first \
+                     with `lakehealer discover --lake {} --catalog {} --table {}` (one metadata commit of table properties)",
+                    table.address, table.catalog, table.table
+                ),
+                FaultClass::MissingPartition if !declares(LANDING_PROPERTY) => format!(
+                    "declares no landing copy (table property {LANDING_PROPERTY}), so a commit deleting a partition is an \
+                     intended delete to any healer and there is nothing to restore it from"
+                ),
+                _ => return None,
+            };
+            Some(format!("{}: fault ({}): Iceberg table {} {why}", s.fault_location(), s.fault.class(), table.table))
+        })
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::Scenarios(refused))
+    }
+}
+
+/// Why a scenario is skipped on this table: the first of its needs the table lacks.
+fn missing_need(s: &Scenario, lacking: &[(Capability, String)]) -> Option<String> {
+    s.needs
+        .iter()
+        .find_map(|need| lacking.iter().find(|(c, _)| c == need).map(|(c, why)| format!("needs {}: {why}", c.name())))
 }
 
 /// The fault's columns against the table's real contract.

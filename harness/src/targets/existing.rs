@@ -39,8 +39,15 @@ impl BlastRadius {
         }
         let allowed = (self.max_rows_fraction * total_rows as f64).floor() as u64;
         (truth.rows_affected > allowed).then(|| {
+            // A fault in a table's metadata (an Iceberg commit, its pointer) breaks every reader
+            // of the whole table at once: only an explicit radius of the whole table allows it.
+            let whole = if truth.rows_affected >= total_rows {
+                "; it breaks the whole table for its readers, which only --max-rows-fraction 1 allows"
+            } else {
+                ""
+            };
             format!(
-                "it would touch {} of the table's {total_rows} rows ({:.2}%), above --max-rows-fraction {} ({allowed} rows)",
+                "it would touch {} of the table's {total_rows} rows ({:.2}%), above --max-rows-fraction {} ({allowed} rows){whole}",
                 truth.rows_affected,
                 100.0 * truth.rows_affected as f64 / total_rows.max(1) as f64,
                 self.max_rows_fraction
@@ -94,6 +101,8 @@ pub enum ExistingError {
     Guard(#[from] GuardError),
     #[error("table {table} is not registered in the {catalog} catalog of {address}; register it first with `lakehealer discover --lake {address} --catalog {catalog} --table {table}` (nothing was written)")]
     NotRegistered { table: String, catalog: String, address: String },
+    #[error("Iceberg table {table} is not in the {catalog} catalog (no metadata location is registered for it; nothing was written)")]
+    NotRegisteredIceberg { table: String, catalog: String },
     #[error("bucket {bucket} does not keep object versions, so a revert would rest on the journal alone; enable versioning, or pass --allow-unversioned (nothing was written)")]
     Unversioned { bucket: String },
     #[error("{address} is outside the guard's scope s3://{bucket}/{prefix} ({config}) (nothing was written)")]
@@ -116,6 +125,19 @@ impl ExistingTable {
             (Ok(LakeAddress::S3 { .. }), None) => Target::Aws,
             _ => Target::Local,
         }
+    }
+
+    /// Whether the table is an Iceberg table: one in an Iceberg SQL catalog, or one named
+    /// `DATABASE.TABLE` in a Glue catalog (Glue's own table names hold no dot).
+    pub fn is_iceberg(&self) -> bool {
+        self.catalog.starts_with("iceberg-sql:") || (self.catalog.starts_with("glue:") && self.table.contains('.'))
+    }
+
+    /// The Iceberg table in the opened lake.
+    pub fn iceberg_table(&self, lake: &Lake) -> Result<lakechaos_lake::iceberg::IcebergTable, ExistingError> {
+        lake.iceberg_table(&self.table)
+            .ok_or_else(|| ExistingError::Refused(format!("catalog {} holds no Iceberg tables", self.catalog)))?
+            .map_err(|e| ExistingError::Refused(e.to_string()))
     }
 
     /// Whether the table is a PostgreSQL table (`postgresql://…`).
@@ -185,6 +207,31 @@ impl ExistingTable {
         }
     }
 
+    /// What scenarios may need that this table does not offer, with why: their scenarios are
+    /// reported skipped.
+    pub fn lacking(&self) -> Vec<(crate::scenario::Capability, String)> {
+        use crate::scenario::Capability;
+        let mut lacking = Vec::new();
+        if self.is_iceberg() {
+            lacking.push((
+                Capability::LakeFormation,
+                "existing-table mode changes no Lake Formation grant of an Iceberg table (the Iceberg healer keeps no grants)".to_string(),
+            ));
+        } else {
+            lacking.extend(self.grants_unavailable().map(|why| (Capability::LakeFormation, why)));
+            lacking.push((Capability::Iceberg, format!("table {} is not an Iceberg table", self.table)));
+        }
+        match (LakeAddress::parse(&self.address), self.allow_unversioned) {
+            (Ok(LakeAddress::S3 { .. }), false) => {}
+            (Ok(LakeAddress::S3 { .. }), true) => lacking.push((
+                Capability::ObjectVersions,
+                "--allow-unversioned: the bucket need not keep object versions".to_string(),
+            )),
+            _ => lacking.push((Capability::ObjectVersions, "a directory keeps no object versions".to_string())),
+        }
+        lacking
+    }
+
     /// The declared grants (`--lf-policy`), if any.
     pub fn declared_grants(&self) -> Result<Vec<lakechaos_lake::Grant>, ExistingError> {
         match &self.lf_policy {
@@ -234,7 +281,16 @@ impl ExistingTable {
             _ => None,
         };
         let lake = self.open().await?;
-        if lake.catalog.get_table(&self.table).await?.is_none() {
+        if self.is_iceberg() {
+            let table = self.iceberg_table(&lake)?;
+            let pointer = table.catalog.pointer(&table.ident).await.map_err(LakeError::from)?;
+            if pointer.is_none() {
+                return Err(ExistingError::NotRegisteredIceberg {
+                    table: self.table.clone(),
+                    catalog: self.catalog.clone(),
+                });
+            }
+        } else if lake.catalog.get_table(&self.table).await?.is_none() {
             return Err(ExistingError::NotRegistered {
                 table: self.table.clone(),
                 catalog: self.catalog.clone(),

@@ -230,7 +230,7 @@ impl TargetEnv {
             target,
             service: None,
             conn: matches!(target, Target::Moto | Target::Aws).then(|| table.connection()),
-            lacking: table.grants_unavailable().map(|why| (Capability::LakeFormation, why)).into_iter().collect(),
+            lacking: table.lacking(),
             aws,
             events: EventRoute::S3,
             existing: Some(table),

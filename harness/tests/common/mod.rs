@@ -12,16 +12,20 @@ pub fn scenarios_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
 
-/// A fixture small enough for many cases, with several row groups per file.
 /// How many scenario files `scenarios/` holds, its subfolders (`iceberg/`) included.
-#[allow(dead_code)]
 pub fn scenario_file_count() -> usize {
-    files_under(&scenarios_dir())
+    count_yaml(&scenarios_dir())
+}
+
+/// How many scenario files `dir` and its subfolders hold (profiles are not scenarios).
+pub fn count_yaml(dir: &std::path::Path) -> usize {
+    files_under(dir)
         .iter()
         .filter(|p| p.extension().is_some_and(|x| x == "yaml") && !p.to_string_lossy().ends_with(".profile.yaml"))
         .count()
 }
 
+/// A fixture small enough for many cases, with several row groups per file.
 pub fn small_spec() -> OrdersSpec {
     OrdersSpec { days: 3, rows_per_day: 400, files_per_day: 2, rows_per_row_group: 100, ..OrdersSpec::default() }
 }
@@ -217,4 +221,19 @@ pub fn truncate_tail(bytes: u64, partitions: u32, files: u32) -> FaultSpec {
         at: None,
         select: Selection { partitions, files },
     })
+}
+
+/// The Python that has pyiceberg (`scripts/setup` installs it).
+pub fn writers_python() -> PathBuf {
+    let p = repo_root().join(".venv-writers/bin/python");
+    assert!(p.exists(), "{} is missing: run scripts/setup (it installs pyiceberg)", p.display());
+    p
+}
+
+/// Runs `harness/tests/writers/iceberg_table.py` with `args`; its JSON answer.
+pub fn pyiceberg(args: &[&str]) -> serde_json::Value {
+    let script = repo_root().join("harness/tests/writers/iceberg_table.py");
+    let o = std::process::Command::new(writers_python()).arg(script).args(args).output().unwrap();
+    assert!(o.status.success(), "pyiceberg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
 }

@@ -4,6 +4,7 @@
 //! events as the file healer.
 
 pub mod detect;
+pub mod discover;
 pub mod repair;
 
 use crate::events::{HealerEvent, Trigger, TriggerKind};

@@ -297,7 +297,8 @@ async fn on_tables(
     let mut combined: Option<SuiteReport> = None;
     for table in &day.tables {
         let opts = RunOptions { target: table.target(), existing: Some(table.clone()), ..base.clone() };
-        let mut suite = match stopped.borrow().clone() {
+        let already_stopped = stopped.borrow().clone();
+        let mut suite = match already_stopped {
             Some(why) => SuiteReport {
                 scenarios: scenarios
                     .iter()

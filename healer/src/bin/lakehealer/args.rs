@@ -32,6 +32,13 @@ impl Location {
         Lake::open_at(&self.lake, &self.catalog, self.endpoint_url.as_deref()).await
     }
 
+    /// Whether `table` in this catalog is an Iceberg table: the catalog is an Iceberg catalog
+    /// (`iceberg-sql:PATH`), or a Glue catalog and the table is named `DATABASE.TABLE`.
+    pub fn iceberg(&self, table: &str) -> bool {
+        lakechaos_lake::iceberg::IcebergCatalogKind::parse(&self.catalog).is_some()
+            || (self.catalog.starts_with("glue:") && table.contains('.'))
+    }
+
     /// [`Location::open`], refusing a lake whose catalog registers no table: a scan of it would
     /// say "0 findings" about nothing.
     pub async fn open_registered(&self) -> Result<Lake, lakehealer::cli::CliError> {
@@ -95,9 +102,10 @@ impl LakeArgs {
     /// Whether the table is an Iceberg table: the catalog is an Iceberg catalog
     /// (`iceberg-sql:PATH`), or a Glue catalog and `--table DATABASE.TABLE` names one.
     pub fn iceberg(&self) -> bool {
-        let glue_iceberg = self.location.catalog.starts_with("glue:")
-            && matches!(self.tables.as_slice(), [t] if t.contains('.'));
-        lakechaos_lake::iceberg::IcebergCatalogKind::parse(&self.location.catalog).is_some() || glue_iceberg
+        match self.tables.as_slice() {
+            [t] => self.location.iceberg(t),
+            _ => lakechaos_lake::iceberg::IcebergCatalogKind::parse(&self.location.catalog).is_some(),
+        }
     }
 
     /// The Iceberg healer of the one `--table NAMESPACE.TABLE`.

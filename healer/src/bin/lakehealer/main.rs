@@ -28,11 +28,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Register an existing table from its data (schema from footers, partitions from the layout).
+    /// Register an existing table from its data (schema from footers, partitions from the
+    /// layout); for an Iceberg table, declare its contract in its properties (the current
+    /// schema, null allowances from the manifests' statistics).
     Discover {
         #[command(flatten)]
         at: Location,
-        /// Table name to register.
+        /// Table name to register (`NAMESPACE.TABLE` for an Iceberg table).
         #[arg(long, value_name = "NAME")]
         table: String,
         /// Key prefix of the table's data (default: the table name).
@@ -124,6 +126,35 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> CliResult {
     match cli.command {
+        Command::Discover { at, table, format, .. } if at.iceberg(&table) => {
+            let lake = at.open().await?;
+            let iceberg = lake
+                .iceberg_table(&table)
+                .ok_or_else(|| format!("catalog {} holds no Iceberg tables", at.catalog))?
+                .map_err(|e| e.to_string())?;
+            let found = lakehealer::iceberg::discover::discover(&iceberg).await?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&found)?),
+                Format::Text => {
+                    let what = if found.committed { "declared" } else { "already declares" };
+                    println!(
+                        "Iceberg table {} {what} its contract: schema {} ({})",
+                        found.table, found.contract_schema_id, found.metadata_location
+                    );
+                    println!("  live files measured: {}", found.files_measured);
+                    for c in &found.columns {
+                        println!(
+                            "  column {:<16} {:<22} nullable={:<5} max_null_fraction={:.2}",
+                            c.name, c.data_type, c.nullable, c.max_null_fraction
+                        );
+                    }
+                    for c in &found.unmeasured {
+                        println!("  column {c}: some live files have no null statistics for it");
+                    }
+                }
+            }
+            Ok(0)
+        }
         Command::Discover { at, table, location, landing, format } => {
             let lake = at.open().await?;
             let found = lakehealer::discover::discover(&lake, &table, location.as_deref(), landing.as_deref()).await?;
@@ -157,19 +188,24 @@ async fn run(cli: Cli) -> CliResult {
             Ok(0)
         }
         Command::Scan(args) if args.iceberg() => {
-            let healer = args.iceberg_healer(Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard()).await?;
+            let healer =
+                args.iceberg_healer(Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard()).await?;
             let findings = healer.scan().await?;
             print_findings(args.format, &findings)?;
             Ok(if findings.is_empty() { 0 } else { 1 })
         }
         Command::Heal(args) if args.iceberg() && args.dry_run => {
-            let healer = args.iceberg_healer(Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard()).await?;
+            let healer =
+                args.iceberg_healer(Mode::DetectOnly, Duration::from_secs(1), lakehealer::events::discard()).await?;
             let plan = healer.plan().await?;
             match args.format {
                 Format::Json => {
                     let steps: Vec<_> =
                         plan.iter().map(|(f, repair)| serde_json::json!({ "finding": f, "repair": repair })).collect();
-                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "plan": steps }))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({ "dry_run": true, "plan": steps }))?
+                    );
                 }
                 Format::Text => {
                     for (f, repair) in &plan {
