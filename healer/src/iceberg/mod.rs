@@ -14,7 +14,7 @@ use crate::{Depth, EventSink, HealerError, Mode};
 use chrono::Utc;
 use detect::Verdicts;
 use lakechaos_lake::iceberg::IcebergTable;
-use lakechaos_lake::Lake;
+use lakechaos_lake::{Lake, LakeError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +52,8 @@ pub struct IcebergPassReport {
     pub new_incidents: usize,
     pub repaired: usize,
     pub unrepairable: usize,
+    /// Repairs given up because the table moved under the pass (judged again next pass).
+    pub superseded: usize,
     pub duration: Duration,
 }
 
@@ -169,7 +171,18 @@ impl IcebergHealer {
             let def = self.def_of(&found);
             let repair = self.repairs(&found, def.as_ref());
             for (f, id) in found.findings.iter().zip(&ids) {
-                let (steps, unrepairable) = match repair.run(f).await? {
+                let outcome = match repair.run(f).await {
+                    Ok(o) => o,
+                    // The table moved under this pass (another healer, a writer committed, an
+                    // object changed): everything it judged was judged on what is gone, so
+                    // the next pass judges again on what is there then.
+                    Err(HealerError::Lake(LakeError::NotFound(_) | LakeError::Changed(_))) => {
+                        report.superseded += 1;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let (steps, unrepairable) = match outcome {
                     Outcome::Repaired(steps) => (steps, None),
                     Outcome::Unrepairable { done, reason } => (done, Some(reason)),
                 };

@@ -2,7 +2,7 @@
 //! judged (the pointer moves only from the location that was read; an object is replaced only
 //! if it is still the version that was judged):
 //! - the catalog pointing at a missing or corrupt metadata file → the newest metadata file of
-//!   the table's metadata directory whose whole tree is intact;
+//!   the table's metadata directory whose metadata tree (manifest list, manifests) reads;
 //! - a manifest list or manifest missing or corrupt → its newest earlier object version that
 //!   parses (stores with versions; elsewhere there is no source);
 //! - a data file missing or damaged → the file healer's restore (an earlier object version,
@@ -312,32 +312,23 @@ impl IcebergRepair<'_> {
         }
     }
 
-    /// Whether the metadata file at `location` and everything its current snapshot references
-    /// can be read (data files: present at their recorded size).
+    /// Whether the metadata file at `location` and the metadata tree of its current snapshot
+    /// (manifest list, manifests) can be read. Its data files are not asked: a damaged data file
+    /// is damaged under every metadata file that lists it, and is mended from its own sources;
+    /// going back past the commits that added it would only serve fewer committed rows.
     async fn whole_tree(&self, location: &str) -> Result<Result<(), String>, HealerError> {
         let loaded = match self.table.metadata_at(location).await {
             Ok(l) => l,
             Err(e @ (IcebergError::Missing { .. } | IcebergError::Corrupt { .. })) => return Ok(Err(e.to_string())),
             Err(e) => return Err(lake_err(e)),
         };
-        let live = match self.table.live_files(&loaded.metadata, None).await {
-            Ok(l) => l,
+        match self.table.live_files(&loaded.metadata, None).await {
+            Ok(_) => Ok(Ok(())),
             Err(e @ (IcebergError::Missing { .. } | IcebergError::Corrupt { .. })) => {
-                return Ok(Err(format!("{location}: {e}")))
+                Ok(Err(format!("{location}: {e}")))
             }
-            Err(e) => return Err(lake_err(e)),
-        };
-        for f in &live {
-            let key = match self.table.key(f.location()) {
-                Ok(k) => k,
-                Err(e) => return Ok(Err(e.to_string())),
-            };
-            match self.lake.store.head(&key).await? {
-                Some(m) if m.size == f.data_file.file_size_in_bytes() => {}
-                _ => return Ok(Err(format!("{location}: data file {} is missing or resized", f.location()))),
-            }
+            Err(e) => Err(lake_err(e)),
         }
-        Ok(Ok(()))
     }
 
     /// Restores a manifest list or manifest from its newest earlier version that parses.

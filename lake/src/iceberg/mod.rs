@@ -150,6 +150,8 @@ impl From<IcebergError> for crate::LakeError {
     fn from(e: IcebergError) -> crate::LakeError {
         match e {
             IcebergError::Lake(e) => e,
+            // Another commit moved the pointer: a conditional write lost, as on any store.
+            IcebergError::Changed { table, .. } => crate::LakeError::Changed(format!("catalog:{table}")),
             IcebergError::Catalog { .. } | IcebergError::Unsupported(_) => crate::LakeError::Address(e.to_string()),
             e => crate::LakeError::Catalog(e.to_string()),
         }
