@@ -127,7 +127,8 @@ pub fn write_data_file(
     }
     let arrow = Arc::new(ArrowSchema::new(fields));
     let batch = RecordBatch::try_new(arrow.clone(), columns).map_err(crate::LakeError::from)?;
-    let bytes = crate::parquet_io::write_parquet(arrow, std::slice::from_ref(&batch), WriterProperties::builder().build())?;
+    let bytes =
+        crate::parquet_io::write_parquet(arrow, std::slice::from_ref(&batch), WriterProperties::builder().build())?;
     let rows = batch.num_rows() as u64;
     let mut value_counts = HashMap::new();
     let mut null_value_counts = HashMap::new();
