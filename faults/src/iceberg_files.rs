@@ -20,6 +20,9 @@ pub enum IcebergFilesMode {
     MissingMetadata,
     /// The catalog points at a new metadata file whose write was cut off.
     CorruptMetadata,
+    /// The metadata file the catalog points at is cut off where it lies (bit rot, a re-upload
+    /// cut off): the pointer does not move, the table's last commit is in that file.
+    DamagedMetadata,
     /// The current snapshot's manifest list is gone.
     MissingManifestList,
     /// The current snapshot's manifest list is cut off.
@@ -36,8 +39,8 @@ pub enum IcebergFilesMode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IcebergFiles {
-    /// `missing_metadata`, `corrupt_metadata`, `missing_manifest_list`, `corrupt_manifest_list`,
-    /// `missing_manifest`, `corrupt_manifest` or `missing_data_file`.
+    /// `missing_metadata`, `corrupt_metadata`, `damaged_metadata`, `missing_manifest_list`,
+    /// `corrupt_manifest_list`, `missing_manifest`, `corrupt_manifest` or `missing_data_file`.
     pub mode: IcebergFilesMode,
 }
 
@@ -155,6 +158,14 @@ impl Fault for IcebergFiles {
                 truth.catalog.push(catalog_location(&ctx.table.name));
                 truth.detail = format!("the catalog points at {after} ({mode})");
             }
+            IcebergFilesMode::DamagedMetadata => {
+                let bytes = table.read_file(Layer::Metadata, &base.location).await.map_err(iceberg_err)?;
+                let key = table.key(&base.location).map_err(iceberg_err)?;
+                changes.push(Change::Object { key, before: Some(bytes.clone()), after: Some(cut(&bytes, ctx.rng)) });
+                // Readers (and healers) meet it as the catalog's pointer to a corrupt file.
+                truth.catalog.push(catalog_location(&ctx.table.name));
+                truth.detail = format!("metadata file {} cut off in place", base.location);
+            }
             IcebergFilesMode::MissingManifestList | IcebergFilesMode::CorruptManifestList => {
                 let snapshot = base.metadata.current_snapshot().expect("a table with live files has a snapshot");
                 let location = snapshot.manifest_list().to_string();
@@ -200,6 +211,7 @@ impl Fault for IcebergFiles {
         [
             MissingMetadata,
             CorruptMetadata,
+            DamagedMetadata,
             MissingManifestList,
             CorruptManifestList,
             MissingManifest,

@@ -269,5 +269,20 @@ async fn a_pyiceberg_table_in_glue_is_repaired_from_its_dead_commit_and_from_obj
     assert_eq!(dump("restored.parquet"), before);
     let quarantined = S3Store::connect(&conn, "py-lake", "_quarantine").await;
     use lakechaos_lake::ObjectStore;
-    assert!(!quarantined.list("").await.unwrap().is_empty(), "the damaged manifest was not kept");
+    let kept = quarantined.list("").await.unwrap().len();
+    assert!(kept > 0, "the damaged manifest was not kept");
+
+    // The metadata file the catalog points at, cut off where it lies: its earlier version is put
+    // back at the same key (the last commit kept), the pointer does not move.
+    let table = lake.iceberg_table("shop.sales").unwrap().unwrap();
+    let pointed = table.pointer().await.unwrap();
+    inject_on(&lake, "s3://py-lake", IcebergFilesMode::DamagedMetadata, 5).await;
+    let dry = healer(&["heal", "--dry-run"]);
+    assert!(text(&dry).contains("restore") && text(&dry).contains("the pointer stays"), "{}", text(&dry));
+    let heal = healer(&["heal"]);
+    assert_eq!(heal.status.code(), Some(0), "{}", text(&heal));
+    assert!(text(&heal).contains("version"), "{}", text(&heal));
+    assert_eq!(table.pointer().await.unwrap(), pointed);
+    assert_eq!(dump("restored-metadata.parquet"), before);
+    assert!(quarantined.list("").await.unwrap().len() > kept, "the damaged metadata file was not kept");
 }

@@ -85,6 +85,8 @@ impl Backend for IcebergBackend<'_> {
                 .expect("a Glue lake has Iceberg tables")
                 .map_err(|e| e.to_string())
                 .at(Stage::Provision)?;
+            // The scenario's own table from an earlier run on the same emulator: seeded afresh.
+            table.catalog.unregister(&table.ident).await.map_err(|e| e.to_string()).at(Stage::Provision)?;
             self.lake = Some(IcebergLake { lake: p.lake, table, address: p.address, catalog: p.catalog });
             return Ok(());
         }

@@ -1,6 +1,8 @@
 //! Repairs of an Iceberg table, each from a named source and each acting only on what the pass
 //! judged (the pointer moves only from the location that was read; an object is replaced only
 //! if it is still the version that was judged):
+//! - the metadata file the catalog points at damaged in place, in a store with versions → its
+//!   newest earlier version that parses, put back at its key;
 //! - the catalog pointing at a missing or corrupt metadata file → the newest metadata file of
 //!   the table's metadata directory whose metadata tree (manifest list, manifests) reads;
 //! - a manifest list or manifest missing or corrupt → its newest earlier object version that
@@ -32,6 +34,15 @@ pub struct IcebergRepair<'a> {
     pub allow_drop: bool,
 }
 
+/// An earlier stored version of a damaged metadata file that parses.
+struct EarlierVersion {
+    key: String,
+    version_id: String,
+    data: bytes::Bytes,
+    /// The damaged version's token: the restore replaces only that.
+    damaged: String,
+}
+
 fn lake_err(e: IcebergError) -> HealerError {
     HealerError::Lake(e.into())
 }
@@ -40,7 +51,10 @@ impl IcebergRepair<'_> {
     /// Runs the playbook for one finding.
     pub async fn run(&self, f: &IcebergFinding) -> Result<Outcome, HealerError> {
         match &f.judged {
-            Judged::Pointer { current } => self.repoint(current).await,
+            Judged::Pointer { current } => match self.earlier_metadata_version(current).await? {
+                Some(earlier) => self.restore_current_metadata(f, earlier).await,
+                None => self.repoint(current).await,
+            },
             Judged::Object { key, layer: layer @ (Layer::ManifestList | Layer::Manifest), token, .. } => {
                 self.restore_metadata_file(f, key, *layer, token.as_deref()).await
             }
@@ -209,9 +223,15 @@ impl IcebergRepair<'_> {
     /// `lakehealer heal --dry-run`.
     pub async fn plan(&self, f: &IcebergFinding) -> Result<String, HealerError> {
         Ok(match &f.judged {
-            Judged::Pointer { current } => match self.newest_whole(current).await? {
-                Ok(to) => format!("point {} at {to} (now {current})", pointer_location(self.table)),
-                Err(why) => format!("unrepairable: {why}"),
+            Judged::Pointer { current } => match self.earlier_metadata_version(current).await? {
+                Some(e) => format!(
+                    "restore {} from its version {} (the damaged bytes kept in quarantine); the pointer stays",
+                    e.key, e.version_id
+                ),
+                None => match self.newest_whole(current).await? {
+                    Ok(to) => format!("point {} at {to} (now {current})", pointer_location(self.table)),
+                    Err(why) => format!("unrepairable: {why}"),
+                },
             },
             Judged::Object { key, layer: Layer::ManifestList | Layer::Manifest, .. } => {
                 let store = self.lake.store.as_ref();
@@ -294,6 +314,69 @@ impl IcebergRepair<'_> {
             }
         }
         Ok(Err(format!("no intact metadata file in {dir} to point at ({})", refused.join("; "))))
+    }
+
+    /// The metadata file the catalog points at, damaged in place (bit rot, a cut-off
+    /// re-upload) in a store that keeps versions: its key, its newest earlier version that
+    /// parses and whose metadata tree reads (id and bytes), and the damaged version's token.
+    /// `None` otherwise: a file never written whole has no such version (a dead commit, which
+    /// is repointed instead).
+    async fn earlier_metadata_version(&self, current: &str) -> Result<Option<EarlierVersion>, HealerError> {
+        let store = self.lake.store.as_ref();
+        let Ok(key) = self.table.key(current) else { return Ok(None) };
+        if !store.supports_versions() {
+            return Ok(None);
+        }
+        let Some(now) = store.head(&key).await? else { return Ok(None) };
+        for v in store.list_versions(&key).await?.iter().filter(|v| !v.is_delete_marker) {
+            let data = store.get_version(&key, &v.version_id).await?;
+            let Ok(metadata) = lakechaos_lake::iceberg::read::parse_metadata(current, &data) else { continue };
+            if self.table.live_files(&metadata, None).await.is_ok() {
+                return Ok(Some(EarlierVersion {
+                    key,
+                    version_id: v.version_id.clone(),
+                    data,
+                    damaged: now.version_token,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Puts [`IcebergRepair::earlier_metadata_version`]'s version back at its key, the damaged
+    /// bytes kept in quarantine first, so the table keeps its last commit.
+    async fn restore_current_metadata(
+        &self,
+        f: &IcebergFinding,
+        earlier: EarlierVersion,
+    ) -> Result<Outcome, HealerError> {
+        let EarlierVersion { key, version_id, data, damaged } = earlier;
+        // The quarantine names a table in its reason record; the metadata that would describe
+        // it is the damage, so the record names it by its identifier.
+        let def = TableDef {
+            name: self.table.ident.to_string(),
+            location: key.rsplit_once("/metadata/").map(|(t, _)| t.to_string()).unwrap_or_default(),
+            partition_keys: Vec::new(),
+            columns: Vec::new(),
+            partitions: BTreeSet::new(),
+            landing: None,
+            declared: None,
+        };
+        let ctx = RepairContext {
+            lake: self.lake,
+            table: &def,
+            quarantine_prefix: self.quarantine_prefix,
+            quarantine_store: None,
+            judged: Some(&damaged),
+        };
+        let kept = quarantine::quarantine(&ctx, &key, &f.finding, quarantine::Then::Keep).await?;
+        self.lake.store.put_if_version(&key, data, &damaged).await?;
+        let restored = Step {
+            action: RepairAction::RestoreFromVersion,
+            location: key.clone(),
+            source: format!("{key} version {version_id}"),
+        };
+        Ok(Outcome::Repaired(vec![kept, restored]))
     }
 
     /// Points the catalog at the newest metadata file whose tree is whole.

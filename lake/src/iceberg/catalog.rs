@@ -52,6 +52,10 @@ pub trait PointerCatalog: Send + Sync + std::fmt::Debug {
     /// Registers a new table at `metadata_location`; refused when the table exists.
     async fn create(&self, table: &TableIdent, metadata_location: &str) -> Result<(), IcebergError>;
 
+    /// Removes the table from the catalog, if it is there; its files stay where they are.
+    /// (Used to start a scenario's own table afresh, never on someone else's.)
+    async fn unregister(&self, table: &TableIdent) -> Result<(), IcebergError>;
+
     /// Every table in the catalog.
     async fn tables(&self) -> Result<Vec<TableIdent>, IcebergError>;
 }

@@ -126,6 +126,15 @@ impl PointerCatalog for GluePointers {
         }
     }
 
+    async fn unregister(&self, table: &TableIdent) -> Result<(), IcebergError> {
+        self.check_namespace(table)?;
+        match self.client.delete_table().database_name(&self.database).name(&table.name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => Ok(()),
+            Err(e) => Err(self.failed("DeleteTable", e.into_service_error())),
+        }
+    }
+
     async fn tables(&self) -> Result<Vec<TableIdent>, IcebergError> {
         let mut out = Vec::new();
         let mut pages = self.client.get_tables().database_name(&self.database).into_paginator().send();

@@ -168,6 +168,19 @@ impl PointerCatalog for SqlCatalog {
         .await
     }
 
+    async fn unregister(&self, table: &TableIdent) -> Result<(), IcebergError> {
+        let table = table.clone();
+        self.with(move |this, conn| {
+            conn.execute(
+                "DELETE FROM iceberg_tables WHERE table_namespace = ?1 AND table_name = ?2",
+                params![table.namespace, table.name],
+            )
+            .map_err(|e| this.failed(e))?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn tables(&self) -> Result<Vec<TableIdent>, IcebergError> {
         self.with(|this, conn| {
             let mut stmt = conn
