@@ -161,8 +161,14 @@ impl Fault for IcebergFiles {
             IcebergFilesMode::DamagedMetadata => {
                 let bytes = table.read_file(Layer::Metadata, &base.location).await.map_err(iceberg_err)?;
                 let key = table.key(&base.location).map_err(iceberg_err)?;
-                changes.push(Change::Object { key, before: Some(bytes.clone()), after: Some(cut(&bytes, ctx.rng)) });
-                // Readers (and healers) meet it as the catalog's pointer to a corrupt file.
+                changes.push(Change::Object {
+                    key: key.clone(),
+                    before: Some(bytes.clone()),
+                    after: Some(cut(&bytes, ctx.rng)),
+                });
+                // Readers (and healers) meet it as the catalog's pointer to a corrupt file: the
+                // catalog entry is where it is detected, the file where it is mended.
+                truth.files.push(key);
                 truth.catalog.push(catalog_location(&ctx.table.name));
                 truth.detail = format!("metadata file {} cut off in place", base.location);
             }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use lakechaos::run::HealerChoice;
 use lakechaos::scenario::{Expectations, ExpectedOutcome, Scenario, Slo};
 use lakechaos::{run_scenario, RunOptions, Status};
 use lakechaos_faults::corrupt_parquet::{CorruptMode, CorruptParquet, MagicEnd};
@@ -96,27 +97,58 @@ fn fault() -> impl Strategy<Value = FaultSpec> {
     ]
 }
 
-/// One scenario built from the drawn parameters, run through the real loop: seed, steady
-/// state, journal, inject, the watching healer, verification against golden, scoring.
-async fn heal_case(seed: u64, spec: FaultSpec) -> Result<(), TestCaseError> {
-    let scenario = Scenario {
-        name: "prop".into(),
-        description: String::new(),
+/// The scenario built from the drawn parameters, with deadlines of `repair_within`.
+fn case(spec: FaultSpec, repair_within: Duration) -> Scenario {
+    Scenario {
+        name: "proptest-case".into(),
+        description: "A case drawn by the loop property test.".into(),
         tags: vec![],
         needs: vec![],
         dataset: "orders".into(),
         fixture: common::small_spec(),
         like: None,
         versioning: true,
-        fault: spec.clone(),
-        slo: Slo { detect_within: Duration::from_secs(5), repair_within: Duration::from_secs(10) },
+        fault: spec,
+        slo: Slo { detect_within: repair_within / 2, repair_within },
         expect: Expectations { outcome: ExpectedOutcome::Repaired, rows_lost: Some(0), false_incidents: 0 },
         source: "proptest".into(),
         fault_at: (1, 1),
         fixture_at: Some((1, 1)),
-    };
+    }
+}
+
+/// Where failing cases are written: `LAKECHAOS_REPLAY_DIR`, default `target/lakechaos-replay`.
+fn replay_root() -> std::path::PathBuf {
+    std::env::var_os("LAKECHAOS_REPLAY_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| common::repo_root().join("target/lakechaos-replay"))
+}
+
+/// Writes `scenario` as a scenario file in `dir`, plus the command that runs it again with
+/// `seed`, for a failing case: the last case a property fails on is the one proptest shrank to,
+/// so the file left is the minimal one. Returns the command.
+fn write_replay(dir: &std::path::Path, scenario: &Scenario, seed: u64, extra: &str) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let yaml = dir.join("case.yaml");
+    std::fs::write(&yaml, lakechaos::scenario::write::to_yaml(scenario).unwrap()).unwrap();
+    let command = format!("lakechaos run {} --target local --seed {seed}{extra}", yaml.display());
+    std::fs::write(dir.join("command.txt"), format!("{command}\n")).unwrap();
+    command
+}
+
+/// One scenario built from the drawn parameters, run through the real loop: seed, steady
+/// state, journal, inject, the watching healer, verification against golden, scoring. A failure
+/// names the scenario file and command that replay it.
+async fn heal_case(
+    replay: &std::path::Path,
+    seed: u64,
+    spec: FaultSpec,
+    healer: HealerChoice,
+    repair_within: Duration,
+) -> Result<(), TestCaseError> {
+    let scenario = case(spec.clone(), repair_within);
     let dir = tempfile::tempdir().unwrap();
-    let opts = RunOptions { seed, settle: Duration::from_millis(20), ..RunOptions::default() };
+    let opts = RunOptions { seed, healer, settle: Duration::from_millis(20), ..RunOptions::default() };
     let r = run_scenario(&scenario, &opts, dir.path()).await;
     if r.status == Status::Error
         && r.reason.as_deref().is_some_and(|m| m.starts_with("fault: ") && m.contains("cannot inject"))
@@ -125,10 +157,25 @@ async fn heal_case(seed: u64, spec: FaultSpec) -> Result<(), TestCaseError> {
         // nothing was injected, which is not the healer's business.
         return Ok(());
     }
-    prop_assert_eq!(r.status, Status::Passed, "{:?}: {:?} {:?}", spec, r.failures, r.reason);
-    prop_assert_eq!(r.rows_lost, Some(0));
-    prop_assert!(r.false_incidents.is_empty(), "{:?}", r.false_incidents);
-    prop_assert_eq!(r.damaged_objects_kept, r.damaged_objects);
+    let healthy = r.status == Status::Passed
+        && r.rows_lost == Some(0)
+        && r.false_incidents.is_empty()
+        && r.damaged_objects_kept == r.damaged_objects;
+    if !healthy {
+        let extra = if healer == HealerChoice::None { " --no-heal" } else { "" };
+        let replay = write_replay(replay, &scenario, seed, extra);
+        return Err(TestCaseError::fail(format!(
+            "{:?} {:?}: {:?} {:?}; rows lost {:?}, false incidents {:?}, damaged kept {}/{}\nreplay: {replay}",
+            r.status,
+            spec,
+            r.failures,
+            r.reason,
+            r.rows_lost,
+            r.false_incidents,
+            r.damaged_objects_kept,
+            r.damaged_objects
+        )));
+    }
     Ok(())
 }
 
@@ -142,6 +189,40 @@ proptest! {
     fn the_loop_heals_every_fault_with_nothing_lost(seed in any::<u64>(), spec in fault()) {
         prop_assume!(spec.validate().is_ok());
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(heal_case(seed, spec))?;
+        let replay = replay_root().join("the_loop_heals_every_fault_with_nothing_lost");
+        rt.block_on(heal_case(&replay, seed, spec, HealerChoice::Bundled, Duration::from_secs(10)))?;
     }
+}
+
+/// The property against a healer that only watches (`--no-heal`): it must fail, and the case it
+/// shrinks to must be left as a scenario file whose command fails the same way with
+/// `lakechaos run`.
+#[test]
+fn a_broken_healer_fails_the_property_and_leaves_a_case_lakechaos_run_replays() {
+    use proptest::test_runner::{Config, TestError, TestRunner};
+    let replay_dir = tempfile::tempdir().unwrap();
+    let config = Config { cases: 3, max_shrink_iters: 6, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let outcome = runner.run(&(any::<u64>(), fault()), |(seed, spec)| {
+        prop_assume!(spec.validate().is_ok());
+        rt.block_on(heal_case(replay_dir.path(), seed, spec, HealerChoice::None, Duration::from_millis(800)))
+    });
+    let message = match outcome {
+        Err(TestError::Fail(why, _)) => why.to_string(),
+        other => panic!("a detect-only healer passed the property: {other:?}"),
+    };
+    let command = std::fs::read_to_string(replay_dir.path().join("command.txt")).unwrap();
+    assert!(message.contains(&format!("replay: {}", command.trim())), "{message}\n{command}");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lakechaos"))
+        .args(&args)
+        .current_dir(replay_dir.path())
+        .output()
+        .unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{command}: {out}");
+    assert!(out.contains("FAIL   proptest-case"), "{out}");
+    // The shrunk case fails for the reason the property saw: the lake was not repaired.
+    assert!(message.contains("repair:") && out.contains("repair:"), "{message}\n{out}");
 }

@@ -63,8 +63,9 @@ fn the_compose_file_validates_against_the_compose_spec() {
     // The same check refuses a service with an unknown key.
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("docker-compose.yml");
-    let yaml =
-        std::fs::read_to_string(&file).unwrap().replace("    image: prom/pushgateway:v1.5.1\n", "    imagee: x\n");
+    let yaml = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("    image: ${LAKECHAOS_PUSHGATEWAY_IMAGE:-prom/pushgateway:v1.5.1}\n", "    imagee: x\n");
     std::fs::write(&broken, yaml).unwrap();
     let out = run(check_jsonschema().args(["--builtin-schema", "vendor.compose-spec"]).arg(&broken));
     assert!(!out.status.success(), "an unknown service key passed:\n{}", text(&out));

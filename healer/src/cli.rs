@@ -18,6 +18,13 @@ pub struct Logging {
     pub default_filter: &'static str,
 }
 
+/// Whether stderr may carry colour codes: a terminal, and `NO_COLOR` unset or empty (output
+/// to a file or a pipe gets plain text).
+pub fn stderr_colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// Sets up logging and the runtime, runs `command`, and turns its result into the exit code.
 pub fn main(logging: Logging, command: impl Future<Output = CliResult>) -> ExitCode {
     lakechaos_lake::parquet_io::quiet_decoder_panics();
@@ -27,6 +34,7 @@ pub fn main(logging: Logging, command: impl Future<Output = CliResult>) -> ExitC
                 .unwrap_or_else(|_| logging.default_filter.into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(stderr_colour())
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -59,6 +59,78 @@ struct SuiteMetrics {
     false_incidents: IntCounterVec,
     run_duration: GaugeVec,
     run_completed: GaugeVec,
+    false_repairs: IntCounterVec,
+    class: ClassMetrics,
+}
+
+/// The run's scores per fault class (and `all`), as `report::scores` computes them for every
+/// report: a dashboard charts the same figures the JSON, HTML and JUnit carry.
+struct ClassMetrics {
+    time_to_detect: GaugeVec,
+    time_to_repair: GaugeVec,
+    recall: GaugeVec,
+    false_incidents: GaugeVec,
+    false_repairs: GaugeVec,
+    rows_lost: GaugeVec,
+}
+
+impl ClassMetrics {
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        const CLASS: &[&str] = &["fault_class", "target"];
+        let gauge =
+            |name: &str, help: &str, labels: &[&str]| register(registry, GaugeVec::new(Opts::new(name, help), labels)?);
+        Ok(ClassMetrics {
+            time_to_detect: gauge(
+                "lakechaos_class_time_to_detect_seconds",
+                "Time to detect per fault class (class all: the whole run), by stat (p50, p95, max).",
+                &["fault_class", "target", "stat"],
+            )?,
+            time_to_repair: gauge(
+                "lakechaos_class_time_to_repair_seconds",
+                "Time to repair per fault class (class all: the whole run), by stat (p50, p95, max).",
+                &["fault_class", "target", "stat"],
+            )?,
+            recall: gauge(
+                "lakechaos_class_recall_ratio",
+                "Injected damage locations the healer raised a matching incident for / locations injected.",
+                CLASS,
+            )?,
+            false_incidents: gauge(
+                "lakechaos_class_false_incidents",
+                "Incidents that match no injected damage, per fault class.",
+                CLASS,
+            )?,
+            false_repairs: gauge(
+                "lakechaos_class_false_repairs",
+                "Repairs that touched objects outside the fault's footprint, per fault class.",
+                CLASS,
+            )?,
+            rows_lost: gauge(
+                "lakechaos_class_rows_lost",
+                "Rows lost per fault class: loss=expected in scenarios declared unrepairable, loss=unexpected anywhere else.",
+                &["fault_class", "target", "loss"],
+            )?,
+        })
+    }
+
+    fn record(&self, target: &str, c: &crate::run::scores::Score) {
+        let class = c.fault_class.as_str();
+        for (gauge, d) in [(&self.time_to_detect, c.time_to_detect), (&self.time_to_repair, c.time_to_repair)] {
+            if let Some(d) = d {
+                // `stat`, not `quantile`: that label belongs to summaries, and these are gauges.
+                for (q, v) in [("p50", d.p50_ms), ("p95", d.p95_ms), ("max", d.max_ms)] {
+                    gauge.with_label_values(&[class, target, q]).set(v / 1000.0);
+                }
+            }
+        }
+        if let Some(r) = c.recall {
+            self.recall.with_label_values(&[class, target]).set(r);
+        }
+        self.false_incidents.with_label_values(&[class, target]).set(c.false_incidents as f64);
+        self.false_repairs.with_label_values(&[class, target]).set(c.false_repairs as f64);
+        self.rows_lost.with_label_values(&[class, target, "expected"]).set(c.rows_lost_expected as f64);
+        self.rows_lost.with_label_values(&[class, target, "unexpected"]).set(c.rows_lost_unexpected as f64);
+    }
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(
@@ -149,6 +221,14 @@ impl SuiteMetrics {
                     &["target"],
                 )?,
             )?,
+            false_repairs: register(
+                registry,
+                IntCounterVec::new(
+                    Opts::new("lakechaos_false_repairs_total", "Healer repairs that touched objects outside the fault's footprint."),
+                    SCENARIO,
+                )?,
+            )?,
+            class: ClassMetrics::new(registry)?,
         })
     }
 
@@ -180,6 +260,7 @@ impl SuiteMetrics {
             self.rows_lost_allowed.with_label_values(&scenario).set(allowed as f64);
         }
         self.false_incidents.with_label_values(&scenario).inc_by(s.false_incidents.len() as u64);
+        self.false_repairs.with_label_values(&scenario).inc_by(s.false_repairs.len() as u64);
     }
 }
 
@@ -188,6 +269,10 @@ pub fn record_suite(registry: &Registry, suite: &SuiteReport) -> Result<(), prom
     let m = SuiteMetrics::new(registry, buckets(suite))?;
     for s in &suite.scenarios {
         m.record(&suite.target, s);
+    }
+    let scores = crate::run::scores::of_suite(suite);
+    for c in scores.classes.iter().chain(std::iter::once(&scores.run)) {
+        m.class.record(&suite.target, c);
     }
     m.run_duration.with_label_values(&[&suite.target]).set(suite.duration_ms / 1000.0);
     let ended = suite.started_at + chrono::Duration::milliseconds(suite.duration_ms as i64);

@@ -37,9 +37,8 @@ fn status_word(s: Status) -> &'static str {
     crate::metrics::outcome(s)
 }
 
-/// One bar (time to detect or repair) against its SLO mark, on the row's own scale so each
-/// scenario reads as "how far inside or beyond its deadline"; the deadline itself is written in
-/// the right-hand column.
+/// One bar (time to detect or repair) against its SLO mark, on the class's common scale; the
+/// deadline itself is written in the right-hand column.
 fn bar(y: f64, value: Option<f64>, slo_ms: f64, scale: f64, colour: &str, label: &str) -> Markup {
     let x_of = |v: f64| LABEL_W + (v / scale).min(1.0) * BAR_W;
     let over = value.is_some_and(|v| v > slo_ms);
@@ -58,8 +57,30 @@ fn bar(y: f64, value: Option<f64>, slo_ms: f64, scale: f64, colour: &str, label:
     }
 }
 
+/// The second bar of a row: the repair, or where no repair is possible the report of it.
+fn second_bar(r: &ScenarioResult) -> (Option<f64>, &'static str) {
+    match r.expected_outcome {
+        ExpectedOutcome::Unrepairable => (r.time_to_unrepairable_ms, "unrepairable reported"),
+        _ => (r.time_to_repair_ms, "repair"),
+    }
+}
+
+/// The scenarios of one fault class on one common time scale (the largest SLO or time among
+/// them), so their bars compare with each other and with every deadline.
 fn chart(scenarios: &[&ScenarioResult]) -> Markup {
     let height = ROW_H * scenarios.len() as f64 + 10.0;
+    let scale = scenarios
+        .iter()
+        .flat_map(|r| {
+            [
+                r.slo.detect_within.as_secs_f64() * 1000.0,
+                r.slo.repair_within.as_secs_f64() * 1000.0,
+                r.time_to_detect_ms.unwrap_or(0.0),
+                second_bar(r).0.unwrap_or(0.0),
+            ]
+        })
+        .fold(1.0, f64::max)
+        * 1.1;
     html! {
         svg xmlns="http://www.w3.org/2000/svg" width=(LABEL_W + BAR_W + 130.0) height=(height) role="img"
             aria-label="time to detect and repair per scenario against its SLO" {
@@ -67,13 +88,7 @@ fn chart(scenarios: &[&ScenarioResult]) -> Markup {
                 @let y = i as f64 * ROW_H + 6.0;
                 @let detect_slo = r.slo.detect_within.as_secs_f64() * 1000.0;
                 @let repair_slo = r.slo.repair_within.as_secs_f64() * 1000.0;
-                // Where no repair is possible, the second bar is the time to report it so.
-                @let (second, second_label) = match r.expected_outcome {
-                    ExpectedOutcome::Unrepairable => (r.time_to_unrepairable_ms, "unrepairable reported"),
-                    _ => (r.time_to_repair_ms, "repair"),
-                };
-                @let scale = [detect_slo, repair_slo, r.time_to_detect_ms.unwrap_or(0.0), second.unwrap_or(0.0)]
-                    .into_iter().fold(1.0, f64::max) * 1.1;
+                @let (second, second_label) = second_bar(r);
                 @if i % 2 == 1 {
                     rect x="0" y=(y - 5.0) width=(LABEL_W + BAR_W + 130.0) height=(ROW_H) fill="#f6f8fa" {}
                 }
@@ -97,10 +112,12 @@ fn scenario_row(r: &ScenarioResult) -> Markup {
             td.num { (ms(Some(detect_slo))) }
             td.num class=[r.time_to_repair_ms.filter(|v| *v > repair_slo).map(|_| "over")] { (ms(r.time_to_repair_ms)) }
             td.num { (ms(Some(repair_slo))) }
-            td.num class=[r.rows_lost.filter(|n| *n > 0).map(|_| "over")] {
-                (r.rows_lost.map(|n| n.to_string()).unwrap_or_else(|| "—".into()))
+            td.num class=[r.rows_lost_unexpected.filter(|n| *n > 0).map(|_| "over")] {
+                (r.rows_lost_unexpected.map(|n| n.to_string()).unwrap_or_else(|| "—".into()))
             }
+            td.num { (r.rows_lost_expected.map(|n| n.to_string()).unwrap_or_else(|| "—".into())) }
             td.num { (r.false_incidents.len()) }
+            td.num class=[(!r.false_repairs.is_empty()).then_some("over")] { (r.false_repairs.len()) }
             td {
                 (r.reason.clone().unwrap_or_default())
                 @if r.expected_outcome == ExpectedOutcome::Unrepairable {
@@ -127,8 +144,46 @@ fn failure_details(r: &ScenarioResult) -> Markup {
                 p { "False incidents:" }
                 ul { @for f in &r.false_incidents { li { (f) } } }
             }
+            @if !r.false_repairs.is_empty() {
+                p { "False repairs (outside the fault's footprint):" }
+                ul { @for f in &r.false_repairs { li { (f) } } }
+            }
             @if let Some(probe) = &r.dbt_probe { p { "dbt probe: " (probe.describe()) } }
             @if let Some(journal) = &r.journal { p { "Journal: " code { (journal.display().to_string()) } } }
+        }
+    }
+}
+
+/// The per-class scores (and the run's) as a table.
+fn class_table(scores: &crate::run::scores::Scores) -> Markup {
+    use crate::run::scores::ratio;
+    let d = |v: Option<crate::run::scores::Distribution>, f: fn(&crate::run::scores::Distribution) -> f64| ms(v.as_ref().map(f));
+    html! {
+        table {
+            thead { tr {
+                th { "fault class" } th { "scenarios" } th { "detect p50" } th { "p95" } th { "max" }
+                th { "repair p50" } th { "p95" } th { "max" } th { "recall" } th { "false incidents" }
+                th { "false repairs" } th { "rows lost" } th { "expected loss" }
+            } }
+            tbody {
+                @for c in scores.classes.iter().chain(std::iter::once(&scores.run)) {
+                    tr {
+                        td { @if c.fault_class == "all" { strong { "all" } } @else { (c.fault_class) } }
+                        td.num { (c.scenarios) }
+                        td.num { (d(c.time_to_detect, |d| d.p50_ms)) }
+                        td.num { (d(c.time_to_detect, |d| d.p95_ms)) }
+                        td.num { (d(c.time_to_detect, |d| d.max_ms)) }
+                        td.num { (d(c.time_to_repair, |d| d.p50_ms)) }
+                        td.num { (d(c.time_to_repair, |d| d.p95_ms)) }
+                        td.num { (d(c.time_to_repair, |d| d.max_ms)) }
+                        td.num { (ratio(c.recall)) }
+                        td.num { (c.false_incidents) }
+                        td.num class=[(c.false_repairs > 0).then_some("over")] { (c.false_repairs) }
+                        td.num class=[(c.rows_lost_unexpected > 0).then_some("over")] { (c.rows_lost_unexpected) }
+                        td.num { (c.rows_lost_expected) }
+                    }
+                }
+            }
         }
     }
 }
@@ -138,9 +193,11 @@ fn suite_section(suite: &SuiteReport) -> Markup {
         suite.scenarios.iter().filter(|s| matches!(s.status, Status::Passed | Status::Failed)).collect();
     let broken: Vec<&ScenarioResult> =
         suite.scenarios.iter().filter(|s| matches!(s.status, Status::Failed | Status::Error)).collect();
-    let rows_lost: u64 = suite.scenarios.iter().filter_map(|s| s.rows_lost).sum();
-    // Unrepairable scenarios lose rows by design; red only when a rows-lost expectation broke.
-    let loss_failed = suite.scenarios.iter().any(|s| s.failures.iter().any(|f| f.starts_with("rows_lost")));
+    let scores = crate::run::scores::of_suite(suite);
+    let mut classes: std::collections::BTreeMap<&str, Vec<&ScenarioResult>> = std::collections::BTreeMap::new();
+    for r in &measured {
+        classes.entry(r.fault_class.as_str()).or_default().push(r);
+    }
     html! {
         section {
             h2 { "Target " (suite.target) }
@@ -155,20 +212,35 @@ fn suite_section(suite: &SuiteReport) -> Markup {
                 @for (label, status) in [("passed", Status::Passed), ("failed", Status::Failed), ("errors", Status::Error), ("skipped", Status::Skipped)] {
                     div.tile { b class=(status_word(status)) { (suite.count(status)) } (label) }
                 }
-                div.tile title="golden rows not served intact, summed over scenarios (unrepairable ones lose rows by design)" {
-                    b class=[loss_failed.then_some("failed")] { (rows_lost) } "rows lost"
+                div.tile title="golden rows not served intact in scenarios expected to heal: loss nobody expected" {
+                    b class=[(scores.run.rows_lost_unexpected > 0).then_some("failed")] { (scores.run.rows_lost_unexpected) } "rows lost"
+                }
+                div.tile title="rows lost in scenarios declared unrepairable: the fault destroyed what no source holds" {
+                    b { (scores.run.rows_lost_expected) } "expected loss (unrepairable)"
+                }
+                div.tile title="injected damage locations with a matching incident / locations injected" {
+                    b { (crate::run::scores::ratio(scores.run.recall)) } "recall"
+                }
+                div.tile title="repairs that touched objects outside the fault's footprint" {
+                    b class=[(scores.run.false_repairs > 0).then_some("failed")] { (scores.run.false_repairs) } "false repairs"
                 }
             }
             @if !measured.is_empty() {
+                h2 { "Scores per fault class" }
+                (class_table(&scores))
                 h2 { "Time to detect and repair against each SLO" }
-                p.legend { "Bars: blue detect, green repair, red beyond the SLO. Dashed mark: the SLO deadline. Each row has its own scale." }
-                (chart(&measured))
+                p.legend { "Bars: blue detect, green repair, red beyond the SLO. Dashed mark: the SLO deadline. One time scale per fault class." }
+                @for (class, rows) in &classes {
+                    h3 { (class) }
+                    (chart(rows))
+                }
             }
             h2 { "Scenarios" }
             table {
                 thead { tr {
                     th { "status" } th { "scenario" } th { "fault" } th { "detect" } th { "SLO" }
-                    th { "repair" } th { "SLO" } th { "rows lost" } th { "false incidents" } th { "note" }
+                    th { "repair" } th { "SLO" } th { "rows lost" } th { "expected loss" } th { "false incidents" }
+                    th { "false repairs" } th { "note" }
                 } }
                 tbody { @for r in &suite.scenarios { (scenario_row(r)) } }
             }

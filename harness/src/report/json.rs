@@ -4,9 +4,19 @@ use crate::run::result::{Status, SuiteReport};
 use serde_json::json;
 use std::path::Path;
 
-/// The JSON document for a set of suites.
+/// The JSON document for a set of suites: each suite with its scores (per class and overall).
 pub fn document(suites: &[SuiteReport]) -> serde_json::Value {
     let total = |s: Status| suites.iter().map(|r| r.count(s)).sum::<usize>();
+    let suites: Vec<serde_json::Value> = suites
+        .iter()
+        .map(|suite| {
+            let mut v = serde_json::to_value(suite).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("scores".into(), serde_json::to_value(crate::run::scores::of_suite(suite)).unwrap_or_default());
+            }
+            v
+        })
+        .collect();
     json!({
         "tool": "lakechaos",
         "version": env!("CARGO_PKG_VERSION"),

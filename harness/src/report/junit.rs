@@ -48,7 +48,13 @@ fn testcase(r: &ScenarioResult) -> TestCase {
         property("repair_within_ms", r.slo.repair_within.as_millis()),
         property("ran_alongside", r.ran_alongside),
         property("rows_lost", r.rows_lost.map(|n| n.to_string()).unwrap_or_else(|| "none".into())),
+        property("rows_lost_expected", r.rows_lost_expected.map(|n| n.to_string()).unwrap_or_else(|| "none".into())),
+        property(
+            "rows_lost_unexpected",
+            r.rows_lost_unexpected.map(|n| n.to_string()).unwrap_or_else(|| "none".into()),
+        ),
         property("false_incidents", r.false_incidents.len()),
+        property("false_repairs", r.false_repairs.len()),
         property("detection_tier", r.detection_tier.clone().unwrap_or_else(|| "none".into())),
     ]);
     if let Some(probe) = &r.dbt_probe {
@@ -75,6 +81,24 @@ fn testcase(r: &ScenarioResult) -> TestCase {
     tc
 }
 
+/// A class's scores (or the run's, class `all`) as suite properties named
+/// `score.<class>.<figure>`; a figure without samples is `none`.
+fn score_properties(c: &crate::run::scores::Score) -> Vec<Property> {
+    let p = |figure: &str, value: String| property(&format!("score.{}.{figure}", c.fault_class), value);
+    let mut out = vec![p("scenarios", c.scenarios.to_string())];
+    for (phase, d) in [("ttd", c.time_to_detect), ("ttr", c.time_to_repair)] {
+        out.push(p(&format!("{phase}_p50_ms"), opt_ms(d.map(|d| d.p50_ms))));
+        out.push(p(&format!("{phase}_p95_ms"), opt_ms(d.map(|d| d.p95_ms))));
+        out.push(p(&format!("{phase}_max_ms"), opt_ms(d.map(|d| d.max_ms))));
+    }
+    out.push(p("recall", c.recall.map(|r| format!("{r:.4}")).unwrap_or_else(|| "none".into())));
+    out.push(p("false_incidents", c.false_incidents.to_string()));
+    out.push(p("false_repairs", c.false_repairs.to_string()));
+    out.push(p("rows_lost_unexpected", c.rows_lost_unexpected.to_string()));
+    out.push(p("rows_lost_expected", c.rows_lost_expected.to_string()));
+    out
+}
+
 /// The JUnit report for a set of suites (one per target).
 pub fn report(suites: &[SuiteReport]) -> Report {
     let mut report = Report::new("lakechaos");
@@ -85,6 +109,10 @@ pub fn report(suites: &[SuiteReport]) -> Report {
         ts.add_property(property("seed", suite.seed));
         ts.add_property(property("no_heal", suite.no_heal));
         ts.add_property(property("healer", suite.healer.name()));
+        let scores = crate::run::scores::of_suite(suite);
+        for c in scores.classes.iter().chain(std::iter::once(&scores.run)) {
+            ts.add_properties(score_properties(c));
+        }
         ts.add_test_cases(suite.scenarios.iter().map(testcase));
         report.add_test_suite(ts);
     }

@@ -26,10 +26,12 @@ pub fn render(suite: &SuiteReport) -> String {
             String::new()
         }
     );
+    // LOST is loss nobody expected; EXP-LOST the loss a scenario declared unrepairable expects
+    // (its fault destroyed what no source holds). FALSE: false incidents / false repairs.
     let _ = writeln!(
         out,
-        "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>9} {:>6}",
-        "STATUS", "SCENARIO", "FAULT", "TTD", "TTR", "SLO-TTR", "ROWS-LOST", "FALSE"
+        "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>6} {:>8} {:>6}",
+        "STATUS", "SCENARIO", "FAULT", "TTD", "TTR", "SLO-TTR", "LOST", "EXP-LOST", "FALSE"
     );
     for r in &suite.scenarios {
         let status = match r.status {
@@ -38,19 +40,23 @@ pub fn render(suite: &SuiteReport) -> String {
             Status::Skipped => "SKIP",
             Status::Error => "ERROR",
         };
+        let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>9} {:>6}",
+            "{:<6} {:<44} {:<38} {:>8} {:>8} {:>8} {:>6} {:>8} {:>6}",
             status,
             r.name,
             format!("{}/{}", r.fault_class, r.fault_mode),
             ms(r.time_to_detect_ms),
             ms(r.time_to_repair_ms),
             format!("{}ms", r.slo.repair_within.as_millis()),
-            r.rows_lost.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-            r.false_incidents.len(),
+            count(r.rows_lost_unexpected),
+            count(r.rows_lost_expected),
+            format!("{}/{}", r.false_incidents.len(), r.false_repairs.len()),
         );
     }
+    out.push('\n');
+    out.push_str(&class_table(&crate::run::scores::of_suite(suite)));
     let probed: Vec<_> = suite.scenarios.iter().filter_map(|r| r.dbt_probe.as_ref().map(|p| (r, p))).collect();
     if !probed.is_empty() {
         let _ = writeln!(out, "\ndbt build (steady-state probe):");
@@ -77,6 +83,9 @@ pub fn render(suite: &SuiteReport) -> String {
             for f in &r.false_incidents {
                 let _ = writeln!(out, "  - false incident: {f}");
             }
+            for f in &r.false_repairs {
+                let _ = writeln!(out, "  - false repair: {f}");
+            }
         }
     }
     let _ = writeln!(
@@ -88,6 +97,37 @@ pub fn render(suite: &SuiteReport) -> String {
         suite.count(Status::Error),
         suite.duration_ms / 1000.0
     );
+    out
+}
+
+/// The per-class scores as a table (and the run's on the last line).
+pub fn class_table(scores: &crate::run::scores::Scores) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<22} {:>3} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} {:>5} {:>5} {:>6} {:>8}",
+        "FAULT CLASS",
+        "N",
+        "TTD p50",
+        "TTD p95",
+        "TTD max",
+        "TTR p50",
+        "TTR p95",
+        "TTR max",
+        "RECALL",
+        "F-INC",
+        "F-REP",
+        "LOST",
+        "EXP-LOST"
+    );
+    for c in scores.classes.iter().chain(std::iter::once(&scores.run)) {
+        let [n, d50, d95, dmax, r50, r95, rmax, recall, finc, frep, lost, exp] = c.cells();
+        let _ = writeln!(
+            out,
+            "{:<22} {n:>3} {d50:>9} {d95:>9} {dmax:>9} {r50:>9} {r95:>9} {rmax:>9} {recall:>6} {finc:>5} {frep:>5} {lost:>6} {exp:>8}",
+            c.fault_class
+        );
+    }
     out
 }
 

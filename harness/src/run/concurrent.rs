@@ -18,7 +18,11 @@ use std::time::Instant;
 /// A moto server is one Python process that answers one request at a time, so with several
 /// scenarios at once it becomes the suite's bottleneck (one core busy, the other idle); each
 /// server gets its share of the scenarios. An external endpoint is used as it is.
-pub(super) async fn servers(first: TargetEnv, opts: &RunOptions, scenarios: usize) -> Result<Vec<TargetEnv>, TargetError> {
+pub(super) async fn servers(
+    first: TargetEnv,
+    opts: &RunOptions,
+    scenarios: usize,
+) -> Result<Vec<TargetEnv>, TargetError> {
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     let wanted = if first.target() == Target::Moto && first.provider() != Some("external") {
         opts.jobs.min(cores).min(scenarios).max(1)
@@ -48,12 +52,18 @@ pub(super) async fn run_all(
                 let skipped = ScenarioResult { status: Status::Skipped, reason: Some(why), ..blank(scenario, opts) };
                 return (index, skipped);
             }
+            super::progress::report(
+                &opts.progress,
+                &scenario.name,
+                super::progress::Progress::Started { index, total: scenarios.len() },
+            );
             let env = &envs[index % envs.len()];
             let dir = workdir.join(&scenario.name);
             let began = Instant::now();
-            let result = run_scenario_in(env, scenario, opts, &dir).await;
+            let mut result = run_scenario_in(env, scenario, opts, &dir).await;
             spans.lock().expect("not poisoned").push((index, began, Instant::now()));
             if !opts.keep_workdir {
+                super::kept_journals::keep_if_unpassed(&mut result, opts.keep_journals_in.as_deref());
                 let _ = std::fs::remove_dir_all(&dir);
             }
             if let Some(why) = stop(&result) {

@@ -5,10 +5,13 @@
 mod concurrent;
 pub mod healer_choice;
 mod incident_feed;
+pub mod kept_journals;
 pub mod observe;
+pub mod progress;
 pub mod result;
 pub mod rollback;
 mod runner;
+pub mod scores;
 pub mod scoring;
 pub(crate) mod verdict;
 
@@ -16,6 +19,7 @@ pub use healer_choice::HealerChoice;
 
 use crate::scenario::Scenario;
 use crate::targets::{Target, TargetEnv, TargetOptions};
+use progress::Progress;
 use result::{ScenarioResult, Status, SuiteReport};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +41,9 @@ pub struct RunOptions {
     pub workdir: Option<PathBuf>,
     /// Keep each scenario's lake, golden manifest and journal after it ran.
     pub keep_workdir: bool,
+    /// Without `keep_workdir`: where the journals of scenarios that did not pass are copied
+    /// before their work directory goes (see [`kept_journals`]); `None` keeps none.
+    pub keep_journals_in: Option<PathBuf>,
     /// Extra time after repair to catch late false incidents.
     pub settle: Duration,
     /// How the target is started (provider, AWS guard configuration).
@@ -54,6 +61,8 @@ pub struct RunOptions {
     /// Existing-table mode: every scenario breaks this table (one scenario at a time, each
     /// reverted before the next) instead of seeding a fixture.
     pub existing: Option<crate::targets::existing::ExistingTable>,
+    /// Told each scenario's phases as it reaches them (a live display, a log).
+    pub progress: Option<progress::Watch>,
 }
 
 impl Default for RunOptions {
@@ -65,6 +74,7 @@ impl Default for RunOptions {
             incident_topic: None,
             workdir: None,
             keep_workdir: false,
+            keep_journals_in: None,
             settle: Duration::from_millis(50),
             target_options: TargetOptions::default(),
             sns_topic: None,
@@ -72,6 +82,7 @@ impl Default for RunOptions {
             healer_metrics: None,
             jobs: 1,
             existing: None,
+            progress: None,
         }
     }
 }
@@ -154,18 +165,25 @@ pub async fn run_suite_until(
     }
     let mut results = Vec::with_capacity(scenarios.len());
     let mut stopped: Option<String> = None;
-    for scenario in scenarios {
+    for (index, scenario) in scenarios.iter().enumerate() {
+        progress::report(&opts.progress, &scenario.name, Progress::Started { index, total: scenarios.len() });
         if let Some(why) = &stopped {
             results.push(ScenarioResult {
                 status: Status::Skipped,
                 reason: Some(why.clone()),
                 ..blank(scenario, opts)
             });
+            progress::report(
+                &opts.progress,
+                &scenario.name,
+                Progress::Finished { status: Status::Skipped, duration_ms: 0.0 },
+            );
             continue;
         }
         let dir = workdir.join(&scenario.name);
-        let result = run_scenario_in(&env, scenario, opts, &dir).await;
+        let mut result = run_scenario_in(&env, scenario, opts, &dir).await;
         if !opts.keep_workdir {
+            kept_journals::keep_if_unpassed(&mut result, opts.keep_journals_in.as_deref());
             let _ = std::fs::remove_dir_all(&dir);
         }
         stopped = stop(&result).map(|why| format!("not run: the run stopped after {}: {why}", result.name));
@@ -215,13 +233,16 @@ pub async fn run_scenario_in(env: &TargetEnv, scenario: &Scenario, opts: &RunOpt
     if let Some(reason) = crate::backend::skip_reason(env, scenario) {
         result.status = Status::Skipped;
         result.reason = Some(reason);
-        return result;
-    }
-    if let Err(e) = runner::run_steps(env, scenario, opts, dir, &mut result).await {
+    } else if let Err(e) = runner::run_steps(env, scenario, opts, dir, &mut result).await {
         result.status = Status::Error;
         result.error_stage = Some(e.stage);
         result.reason = Some(lakechaos_lake::redact::text(&e.to_string()));
     }
     result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    progress::report(
+        &opts.progress,
+        &scenario.name,
+        Progress::Finished { status: result.status, duration_ms: result.duration_ms },
+    );
     result
 }

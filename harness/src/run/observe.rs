@@ -32,6 +32,8 @@ pub(crate) struct Observation {
     pub incidents: usize,
     pub false_incidents: Vec<String>,
     pub repairs: usize,
+    /// Repairs outside the fault's footprint: `action at location from source`.
+    pub false_repairs: Vec<String>,
     pub pages_decoded: usize,
     pub footers_read: usize,
 }
@@ -55,7 +57,12 @@ impl Observation {
                     self.false_incidents.push(format!("{kind} at {location}: {message}"));
                 }
             }
-            HealerEvent::Repair { .. } => self.repairs += 1,
+            HealerEvent::Repair { action, location, source, .. } => {
+                self.repairs += 1;
+                if !scoring::within_footprint(truth, &location) {
+                    self.false_repairs.push(format!("{action:?} at {location} from {source}"));
+                }
+            }
             HealerEvent::Scan { pages_decoded, footers_read, .. } => {
                 self.pages_decoded += pages_decoded;
                 self.footers_read += footers_read;
@@ -97,6 +104,7 @@ pub(crate) async fn observe(
     scenario: &Scenario,
     truth: &GroundTruth,
     backend: &mut dyn Backend,
+    on_detected: &(dyn Fn() + Sync),
 ) -> Result<Observation, ScenarioError> {
     let mut obs = Observation::default();
     let deadline = t0 + scenario.deadline();
@@ -109,8 +117,12 @@ pub(crate) async fn observe(
         }
         let repairs_before = obs.repairs;
         if let Ok(Some((at, event))) = tokio::time::timeout((deadline - now).min(every), rx.recv()).await {
+            let undetected = obs.time_to_detect.is_none();
             obs.record(at.saturating_duration_since(t0), event, truth);
             obs.drain(rx, t0, truth);
+            if undetected && obs.time_to_detect.is_some() {
+                on_detected();
+            }
         }
         let due = obs.repairs > repairs_before || last_check.is_none_or(|t| t.elapsed() >= every);
         match scenario.expect.outcome {

@@ -69,6 +69,15 @@ pub struct ScenarioResult {
     pub rows_expected: u64,
     /// Golden rows not served intact at the end (before any revert), measured by the harness.
     pub rows_lost: Option<u64>,
+    /// `rows_lost` in a scenario declared unrepairable: the loss its fault was expected to cause.
+    #[serde(default)]
+    pub rows_lost_expected: Option<u64>,
+    /// `rows_lost` anywhere else: loss nobody expected.
+    #[serde(default)]
+    pub rows_lost_unexpected: Option<u64>,
+    /// Repairs that touched objects outside the fault's footprint.
+    #[serde(default)]
+    pub false_repairs: Vec<String>,
     pub incidents: usize,
     /// Incidents that match no injected damage.
     pub false_incidents: Vec<String>,
@@ -137,6 +146,9 @@ impl ScenarioResult {
             locations_total: 0,
             rows_expected: 0,
             rows_lost: None,
+            rows_lost_expected: None,
+            rows_lost_unexpected: None,
+            false_repairs: Vec::new(),
             incidents: 0,
             false_incidents: Vec::new(),
             repairs: 0,

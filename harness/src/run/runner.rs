@@ -4,9 +4,10 @@
 //! start the healer, first clean pass → inject (t0) → observe until repaired or the deadline →
 //! stop the healer → verify against golden → score → probes → revert what is left.
 
-use super::observe::{first_pass, observe, Running};
-use super::result::ScenarioResult;
 use super::incident_feed::IncidentFeed;
+use super::observe::{first_pass, observe, Running};
+use super::progress::{Phase, Progress};
+use super::result::ScenarioResult;
 use super::{verdict, HealerChoice, RunOptions};
 use crate::backend::{self, Backend, HealerSettings, Params};
 use crate::error::{AtStage, ScenarioError, Stage};
@@ -33,16 +34,24 @@ pub(crate) async fn run_steps(
     match &outcome {
         Ok(()) => super::rollback::close(dir),
         // Stopped after the journal was written: whatever was injected goes back now.
-        Err(e) if result.journal.is_some() && e.stage != Stage::Revert => match backend.revert().await {
-            Ok(()) => {
-                result.reverted = true;
-                super::rollback::close(dir);
+        Err(e) if result.journal.is_some() && e.stage != Stage::Revert => {
+            phase(opts, scenario, Phase::Revert);
+            match backend.revert().await {
+                Ok(()) => {
+                    result.reverted = true;
+                    super::rollback::close(dir);
+                }
+                Err(revert) => tracing::warn!(error = %revert, "could not revert after the scenario stopped"),
             }
-            Err(revert) => tracing::warn!(error = %revert, "could not revert after the scenario stopped"),
-        },
+        }
         Err(_) => {}
     }
     outcome
+}
+
+/// Tells the run's watcher that `scenario` reached `p`.
+fn phase(opts: &RunOptions, scenario: &Scenario, p: Phase) {
+    super::progress::report(&opts.progress, &scenario.name, Progress::Phase(p));
 }
 
 async fn steps(
@@ -52,8 +61,11 @@ async fn steps(
     opts: &RunOptions,
     result: &mut ScenarioResult,
 ) -> Result<(), ScenarioError> {
+    phase(opts, scenario, Phase::Provision);
     backend.provision().await?;
+    phase(opts, scenario, Phase::Seed);
     result.rows_expected = backend.seed().await?.rows;
+    phase(opts, scenario, Phase::SteadyState);
 
     // Steady state: the healer must find nothing, the harness must agree, and so must the
     // backend's consumer probe.
@@ -72,8 +84,7 @@ async fn steps(
             reconcile_every: opts.reconcile_every.unwrap_or_else(|| env.target().reconcile_every()),
         };
         let healer = backend.healer(settings).await?;
-        let findings =
-            healer.findings().await.map_err(|e| format!("the healer failed: {e}")).at(Stage::SteadyState)?;
+        let findings = healer.findings().await.map_err(|e| format!("the healer failed: {e}")).at(Stage::SteadyState)?;
         if !findings.is_empty() {
             return Err(backend::not_steady(&findings));
         }
@@ -112,9 +123,12 @@ async fn steps(
         (Some(arn), HealerChoice::External) => Some(incident_feed(env, arn, scenario, feed_tx).await?),
         _ => None,
     };
+    phase(opts, scenario, Phase::Inject);
     let t0 = Instant::now();
     backend.inject().await?;
-    let mut obs = observe(&mut rx, t0, scenario, &truth, backend).await?;
+    phase(opts, scenario, Phase::Detect);
+    let on_detected = || phase(opts, scenario, Phase::Repair);
+    let mut obs = observe(&mut rx, t0, scenario, &truth, backend, &on_detected).await?;
     match running {
         Some(running) => {
             let healer = running.healer.clone();
@@ -134,6 +148,7 @@ async fn steps(
 
     // The harness's own verdict, from the lake itself (every object read again), then the
     // consumer's.
+    phase(opts, scenario, Phase::Verify);
     let fin = backend.verify_final().await?;
     let damage = backend.damage_kept().await?;
     let observed = opts.healer.runs_in_process() || opts.incident_topic.is_some();
@@ -148,6 +163,7 @@ async fn steps(
     if fin.healed {
         backend.cleanup().await?;
     } else {
+        phase(opts, scenario, Phase::Revert);
         backend.revert().await?;
         result.reverted = true;
     }

@@ -18,6 +18,37 @@ pub fn about_damage(truth: &GroundTruth, location: &str) -> bool {
     truth.partitions.iter().any(|p| p == location)
 }
 
+/// Whether a repair at `location` stays inside the fault's footprint: a location the ground
+/// truth names (a file, a partition, a catalog entry, a grant), an object inside a partition it
+/// names, or the damaged table's own catalog entry (an Iceberg table is mended by a commit
+/// there, whatever the fault damaged in it). A repair anywhere else touched what the fault
+/// never damaged.
+pub fn within_footprint(truth: &GroundTruth, location: &str) -> bool {
+    let named = [&truth.files, &truth.partitions, &truth.catalog, &truth.grants];
+    named.iter().any(|set| set.iter().any(|l| l == location))
+        || truth.partitions.iter().any(|p| location.starts_with(&format!("{}/", p.trim_end_matches('/'))))
+        || location == lakechaos_faults::catalog_location(&truth.table)
+        || downstream_of(truth, location)
+}
+
+/// Whether `location` is the models downstream of the damaged table (`dbt:source:SCHEMA.TABLE+`):
+/// rebuilding what was derived from the damaged rows is part of mending them.
+fn downstream_of(truth: &GroundTruth, location: &str) -> bool {
+    let Some(source) = location.strip_prefix("dbt:source:") else { return false };
+    let source = source.trim_end_matches('+');
+    let table = truth.table.rsplit('.').next().unwrap_or(&truth.table);
+    source.rsplit('.').next() == Some(table)
+}
+
+/// Rows lost, split into the loss a scenario declared unrepairable expects (the fault destroyed
+/// what no source holds) and the loss nobody expected: `(expected, unexpected)`.
+pub fn loss_split(outcome: ExpectedOutcome, rows_lost: u64) -> (u64, u64) {
+    match outcome {
+        ExpectedOutcome::Unrepairable => (rows_lost, 0),
+        _ => (0, rows_lost),
+    }
+}
+
 /// What the runner measured for one scenario.
 #[derive(Clone, Debug, Default)]
 pub struct Measured {
@@ -40,6 +71,8 @@ pub struct Measured {
     pub detection_observed: bool,
     /// Rows the lake serves that golden does not have (a healer that invents rows).
     pub rows_unexpected: u64,
+    /// Repairs outside the fault's footprint, each described.
+    pub false_repairs: Vec<String>,
 }
 
 fn ms(d: Duration) -> String {
@@ -137,6 +170,13 @@ pub fn failures(scenario: &Scenario, m: &Measured) -> Vec<String> {
         if m.rows_lost > max {
             out.push(format!("rows_lost: {} rows lost, expected at most {max}", m.rows_lost));
         }
+    }
+    if !m.false_repairs.is_empty() {
+        out.push(format!(
+            "false_repairs: {} repair(s) touched objects outside the fault's footprint: {}",
+            m.false_repairs.len(),
+            m.false_repairs.join("; ")
+        ));
     }
     if m.false_incidents as u64 > scenario.expect.false_incidents {
         out.push(format!(
@@ -241,6 +281,9 @@ mod tests {
         let deleted = Measured { damaged_objects: 2, damaged_objects_kept: 1, ..good.clone() };
         assert!(failures(&s, &deleted)[0].contains("1 of 2 damaged object(s) are gone"));
 
+        let meddling = Measured { false_repairs: vec!["Restore at orders/dt=x/other.parquet".into()], ..good.clone() };
+        assert!(failures(&s, &meddling)[0].starts_with("false_repairs: 1 repair(s) touched objects outside"));
+
         let mut unrepairable = s.clone();
         unrepairable.expect.outcome = ExpectedOutcome::Unrepairable;
         let f = failures(&unrepairable, &Measured { time_to_repair: None, ..good.clone() });
@@ -248,6 +291,30 @@ mod tests {
         let reported =
             Measured { time_to_repair: None, time_to_unrepairable: Some(Duration::from_millis(30)), ..good.clone() };
         assert!(failures(&unrepairable, &reported).is_empty());
+    }
+
+    #[test]
+    fn the_footprint_is_the_truths_locations_and_what_is_inside_its_partitions() {
+        let t = GroundTruth {
+            files: vec!["orders/dt=1/a.parquet".into()],
+            partitions: vec!["orders/dt=1".into()],
+            catalog: vec!["catalog:orders".into()],
+            ..truth()
+        };
+        for inside in ["orders/dt=1/a.parquet", "orders/dt=1/b.parquet", "orders/dt=1", "catalog:orders"] {
+            assert!(within_footprint(&t, inside), "{inside}");
+        }
+        assert!(
+            within_footprint(&GroundTruth { catalog: vec![], ..t.clone() }, "catalog:orders"),
+            "the table's own entry"
+        );
+        assert!(within_footprint(&t, "dbt:source:served.orders+"), "models downstream of the table");
+        assert!(!within_footprint(&t, "dbt:source:served.customers+"));
+        for outside in ["orders/dt=10/a.parquet", "orders/dt=2/a.parquet", "catalog:sales", "orders"] {
+            assert!(!within_footprint(&t, outside), "{outside}");
+        }
+        assert_eq!(loss_split(ExpectedOutcome::Unrepairable, 5), (5, 0));
+        assert_eq!(loss_split(ExpectedOutcome::Repaired, 5), (0, 5));
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub(crate) fn score(
         damaged_objects: damage.damaged,
         detection_observed,
         rows_unexpected: fin.rows_unexpected,
+        false_repairs: obs.false_repairs.clone(),
     };
     result.failures = scoring::failures(scenario, &measured);
     result.slo_breaches = scoring::slo_breaches(scenario, &measured);
@@ -44,6 +45,10 @@ pub(crate) fn score(
     result.event_to_detect_ms = obs.event_to_detect.map(|d| d.as_secs_f64() * 1000.0);
     result.locations_detected = measured.locations_detected;
     result.rows_lost = Some(fin.rows_lost);
+    let (expected, unexpected) = scoring::loss_split(scenario.expect.outcome, fin.rows_lost);
+    result.rows_lost_expected = Some(expected);
+    result.rows_lost_unexpected = Some(unexpected);
+    result.false_repairs = obs.false_repairs.clone();
     result.incidents = obs.incidents;
     result.false_incidents = obs.false_incidents.clone();
     result.repairs = obs.repairs;

@@ -3,6 +3,7 @@
 
 pub mod file;
 pub mod load;
+pub mod write;
 
 use lakechaos_faults::FaultSpec;
 use lakechaos_fixtures::{OrdersSpec, TableProfile};

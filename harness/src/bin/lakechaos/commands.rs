@@ -2,6 +2,7 @@
 
 use crate::args::{PublishArgs, RunArgs, Selection};
 use lakechaos::report;
+use lakechaos::run::kept_journals;
 use lakechaos::run::{run_suite_until, RunOptions};
 use lakechaos::scenario::{load_paths_with, Scenario};
 use lakechaos::targets::aws_guard::{self, AwsRun, GuardError};
@@ -19,6 +20,19 @@ pub struct Reports {
     pub junit: Option<PathBuf>,
     pub json: Option<PathBuf>,
     pub html: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+}
+
+impl Reports {
+    /// The directory the reports go to (the first report's), `reports` when none is written.
+    pub fn dir(&self) -> PathBuf {
+        [&self.json, &self.junit, &self.html, &self.markdown]
+            .into_iter()
+            .flatten()
+            .next()
+            .and_then(|p| p.parent().filter(|d| !d.as_os_str().is_empty()).map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("reports"))
+    }
 }
 
 /// Loads and filters scenarios; every load error is reported.
@@ -73,6 +87,9 @@ fn write_reports(suites: &[SuiteReport], reports: &Reports) -> Result<(), CliErr
         report::html::write(suites, path).map_err(|e| writing(path, e))?;
         eprintln!("html report: {}", path.display());
     }
+    if let Some(path) = &reports.markdown {
+        report::markdown::write(suites, path).map_err(|e| writing(path, e))?;
+    }
     Ok(())
 }
 
@@ -114,20 +131,39 @@ pub async fn run(sel: &Selection, run: &RunArgs, reports: Reports, publish: &Pub
     }
     let healer_metrics = Arc::new(HealerMetrics::new());
     opts.healer_metrics = Some(Arc::clone(&healer_metrics));
+    opts.progress = Some(crate::live::watch());
+    if _temp.is_some() {
+        let into = kept_journals::keep_dir(&reports.dir(), chrono::Utc::now());
+        opts.keep_journals_in = Some(std::path::absolute(&into).unwrap_or(into));
+    }
     let suite = tokio::select! {
         suite = lakechaos::run_suite(&scenarios, &opts) => suite?,
         signal = interrupted() => {
             // The scenario in flight stops here; its journal is open, so it is put back.
-            for (journal, reverted) in lakechaos::run::rollback::revert_open(&workdir, &conn).await {
+            let interrupted = lakechaos::run::rollback::revert_open(&workdir, &conn).await;
+            for (journal, reverted) in &interrupted {
                 match reverted {
                     Ok(report) => eprintln!("{signal}: reverted {}: {report}", journal.display()),
                     Err(e) => eprintln!("{signal}: could not revert {}: {e}", journal.display()),
                 }
             }
-            // A kept work directory stays for `lakechaos revert --all`; a temporary one goes.
+            // A kept work directory stays for `lakechaos revert --all`; a temporary one goes,
+            // so the interrupted scenarios' journals are copied out first.
+            if let Some(into) = &opts.keep_journals_in {
+                for (journal, _) in &interrupted {
+                    match kept_journals::keep(journal, into) {
+                        Ok(copy) => eprintln!("{signal}: journal kept: {}", copy.display()),
+                        Err(e) => eprintln!("{signal}: could not keep {}: {e}", journal.display()),
+                    }
+                }
+            }
             return Err(format!("{signal}: the run stopped; nothing was left injected").into());
         }
     };
+    let kept = suite.scenarios.iter().filter(|r| r.journal.is_some()).count();
+    if let (Some(into), true) = (&opts.keep_journals_in, kept > 0 && _temp.is_some()) {
+        eprintln!("journals of the {kept} scenario(s) that did not pass kept in {}", into.display());
+    }
     print!("{}", report::summary::render(&suite));
     let suites = [suite];
     write_reports(&suites, &reports)?;
@@ -242,11 +278,16 @@ pub async fn gameday(config: &Path) -> CliResult {
         healer_metrics: Some(Arc::clone(&healer_metrics)),
         healer: day.healer,
         incident_topic: day.incident_topic.clone(),
+        progress: Some(crate::live::watch()),
         ..RunOptions::default()
     };
     let on = match day.tables.as_slice() {
         [] => day.target.name().to_string(),
-        tables => tables.iter().map(|t| format!("{} in {}", t.table, lakechaos_lake::redact::text(&t.address))).collect::<Vec<_>>().join(", "),
+        tables => tables
+            .iter()
+            .map(|t| format!("{} in {}", t.table, lakechaos_lake::redact::text(&t.address)))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     eprintln!(
         "game day {}: {} scenario(s) on {}, healer {}",
@@ -266,7 +307,10 @@ pub async fn gameday(config: &Path) -> CliResult {
         junit: Some(day.reports.join("junit.xml")),
         json: Some(day.reports.join("report.json")),
         html: Some(day.reports.join("report.html")),
+        markdown: Some(day.reports.join("summary.md")),
     };
+    // The summary appends (a CI step summary collects every step's); a game day's is its own.
+    let _ = std::fs::remove_file(day.reports.join("summary.md"));
     write_reports(&suites, &reports)?;
     eprintln!("reports: {}", day.reports.display());
     if day.destinations.any() {

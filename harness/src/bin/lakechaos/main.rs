@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod lake_commands;
+mod live;
 
 use args::{DeployArgs, PublishArgs, RunArgs, ScoreArgs, Selection};
 use clap::{Parser, Subcommand};
@@ -75,6 +76,10 @@ enum Command {
         /// against each SLO, failure details; opens without network).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Append a Markdown step summary here (counts, scores per fault class, failures); CI
+        /// systems show it, e.g. `--markdown "$GITHUB_STEP_SUMMARY"`.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
         #[command(flatten)]
         publish: PublishArgs,
     },
@@ -197,8 +202,8 @@ async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Validate { select } => commands::validate(&select),
         Command::List { select } => commands::list(&select),
-        Command::Run { select, run, junit, json, html, publish } => {
-            commands::run(&select, &run, commands::Reports { junit, json, html }, &publish).await
+        Command::Run { select, run, junit, json, html, markdown, publish } => {
+            commands::run(&select, &run, commands::Reports { junit, json, html, markdown }, &publish).await
         }
         Command::Bench { select, run, repeat, json } => commands::bench(&select, &run, repeat, json).await,
         Command::BenchScan {

@@ -23,12 +23,16 @@ pub const LOCALSTACK_PORT: u16 = 4566;
 pub const POSTGRES_PORT: u16 = 5432;
 
 /// Images and the auth token to use, from the environment (`LAKECHAOS_MOTO_IMAGE=name:tag`,
-/// `LAKECHAOS_LOCALSTACK_IMAGE=name:tag`, `LOCALSTACK_AUTH_TOKEN`).
+/// `LAKECHAOS_LOCALSTACK_IMAGE=name:tag`, `LAKECHAOS_POSTGRES_IMAGE=name:tag`,
+/// `LOCALSTACK_AUTH_TOKEN`). `scripts/containers` builds such images without a registry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainersProvider {
     pub moto_image: Option<(String, String)>,
     pub localstack_image: Option<(String, String)>,
     pub localstack_auth_token: Option<String>,
+    /// A PostgreSQL image that honours `POSTGRES_USER`/`POSTGRES_PASSWORD` and logs
+    /// "database system is ready to accept connections" once it serves TCP.
+    pub postgres_image: Option<(String, String)>,
 }
 
 fn image_from(var: &str) -> Option<(String, String)> {
@@ -43,7 +47,32 @@ impl ContainersProvider {
             moto_image: image_from("LAKECHAOS_MOTO_IMAGE"),
             localstack_image: image_from("LAKECHAOS_LOCALSTACK_IMAGE"),
             localstack_auth_token: std::env::var("LOCALSTACK_AUTH_TOKEN").ok().filter(|t| !t.is_empty()),
+            postgres_image: image_from("LAKECHAOS_POSTGRES_IMAGE"),
         }
+    }
+
+    /// The image (`name:tag`) this provider starts for `service`.
+    pub fn image_of(&self, service: Service) -> String {
+        let named = |image: &Option<(String, String)>, default: (&str, &str)| {
+            let (name, tag) = image.clone().unwrap_or_else(|| (default.0.to_string(), default.1.to_string()));
+            format!("{name}:{tag}")
+        };
+        match service {
+            Service::Moto => named(&self.moto_image, MOTO_IMAGE),
+            Service::LocalStack => named(&self.localstack_image, ("localstack/localstack", "4.5")),
+            Service::Postgres => named(&self.postgres_image, ("postgres", "15-alpine")),
+        }
+    }
+
+    /// The container request for a PostgreSQL image named by `LAKECHAOS_POSTGRES_IMAGE`: ready
+    /// when it says so once (it starts no temporary server, unlike the official image).
+    pub fn postgres_image_request(&self, (name, tag): &(String, String)) -> ContainerRequest<GenericImage> {
+        GenericImage::new(name.clone(), tag.clone())
+            .with_exposed_port(POSTGRES_PORT.tcp())
+            .with_wait_for(WaitFor::message_on_stderr("database system is ready to accept connections"))
+            .with_env_var("POSTGRES_USER", "postgres")
+            .with_env_var("POSTGRES_PASSWORD", "postgres")
+            .with_startup_timeout(Duration::from_secs(120))
     }
 
     /// The container request for moto.
@@ -132,10 +161,16 @@ impl Provider for ContainersProvider {
                 Ok(Box::new(Container { _container: container, endpoint }))
             }
             Service::Postgres => {
+                let url = |http: String| {
+                    format!("postgresql://postgres:postgres@{}/postgres", http.trim_start_matches("http://"))
+                };
+                if let Some(image) = &self.postgres_image {
+                    let container = self.postgres_image_request(image).start().await.map_err(err)?;
+                    let endpoint = url(endpoint_of(what, &container, POSTGRES_PORT.tcp()).await?);
+                    return Ok(Box::new(Container { _container: container, endpoint }));
+                }
                 let container = self.postgres_request().start().await.map_err(err)?;
-                let http = endpoint_of(what, &container, POSTGRES_PORT.tcp()).await?;
-                let host_port = http.trim_start_matches("http://");
-                let endpoint = format!("postgresql://postgres:postgres@{host_port}/postgres");
+                let endpoint = url(endpoint_of(what, &container, POSTGRES_PORT.tcp()).await?);
                 Ok(Box::new(Container { _container: container, endpoint }))
             }
         }
@@ -173,7 +208,11 @@ mod tests {
             moto_image: Some(("registry.local/moto".into(), "5.2.1".into())),
             localstack_image: Some(("registry.local/localstack".into(), "4.9".into())),
             localstack_auth_token: None,
+            postgres_image: Some(("local/pg".into(), "15".into())),
         };
+        let pg = provider.postgres_image_request(provider.postgres_image.as_ref().unwrap());
+        assert_eq!(pg.descriptor(), "local/pg:15");
+        assert_eq!(env_of(&pg, "POSTGRES_PASSWORD").as_deref(), Some("postgres"));
         assert_eq!(provider.moto_request().image().name(), "registry.local/moto");
         assert_eq!(provider.moto_request().image().tag(), "5.2.1");
         assert_eq!(provider.localstack_request().descriptor(), "registry.local/localstack:4.9");

@@ -1,4 +1,5 @@
-//! Whether a Docker engine answers: the automatic provider choice asks before trying containers.
+//! Whether a Docker engine answers, and whether it holds an image: the automatic provider choice
+//! asks both before trying containers.
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -17,16 +18,31 @@ pub struct NoEngine(pub String);
 /// else why not, naming the address.
 pub fn engine_answers() -> Result<String, NoEngine> {
     let address = engine_address();
-    let ping = |stream: &mut dyn ReadWrite| -> std::io::Result<bool> {
-        stream.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")?;
+    match get(&address, "/_ping") {
+        Ok(true) => Ok(address),
+        Ok(false) => Err(NoEngine(format!("no Docker engine answered at {address} (its /_ping did not return 200)"))),
+        Err(e) => Err(NoEngine(format!("no Docker engine answered at {address}: {e}"))),
+    }
+}
+
+/// Whether the engine holds image `name:tag` already (nothing is pulled to find out).
+pub fn image_present(image: &str) -> bool {
+    get(&engine_address(), &format!("/images/{image}/json")).unwrap_or(false)
+}
+
+/// `GET path` on the engine at `address`: whether it answered 200.
+fn get(address: &str, path: &str) -> std::io::Result<bool> {
+    let request = format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n");
+    let ask = |stream: &mut dyn ReadWrite| -> std::io::Result<bool> {
+        stream.write_all(request.as_bytes())?;
         let mut head = [0u8; 12];
         stream.read_exact(&mut head)?;
         Ok(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
     };
-    let answered = if let Some(path) = address.strip_prefix("unix://") {
+    if let Some(path) = address.strip_prefix("unix://") {
         std::os::unix::net::UnixStream::connect(path).and_then(|mut s| {
             s.set_read_timeout(Some(Duration::from_secs(2)))?;
-            ping(&mut s)
+            ask(&mut s)
         })
     } else if let Some(hostport) = address.strip_prefix("tcp://") {
         use std::net::ToSocketAddrs;
@@ -36,15 +52,10 @@ pub fn engine_answers() -> Result<String, NoEngine> {
             .and_then(|addr| std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)))
             .and_then(|mut s| {
                 s.set_read_timeout(Some(Duration::from_secs(2)))?;
-                ping(&mut s)
+                ask(&mut s)
             })
     } else {
-        return Err(NoEngine(format!("DOCKER_HOST={address} is neither unix:// nor tcp://")));
-    };
-    match answered {
-        Ok(true) => Ok(address),
-        Ok(false) => Err(NoEngine(format!("no Docker engine answered at {address} (its /_ping did not return 200)"))),
-        Err(e) => Err(NoEngine(format!("no Docker engine answered at {address}: {e}"))),
+        Err(std::io::Error::other(format!("DOCKER_HOST={address} is neither unix:// nor tcp://")))
     }
 }
 

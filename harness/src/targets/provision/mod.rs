@@ -97,7 +97,8 @@ pub trait Provider: Send + Sync {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProviderKind {
     /// External if its endpoint variable is set, else containers if a Docker engine answers,
-    /// else local processes.
+    /// else local processes. Containers only for an image the engine already holds: it never
+    /// pulls on its own.
     #[default]
     Auto,
     LocalProcess,
@@ -122,10 +123,23 @@ pub fn provider_for(service: Service, kind: ProviderKind) -> Box<dyn Provider> {
                 return Box::new(ExternalProvider);
             }
             match docker::engine_answers() {
-                Ok(engine) if cfg!(feature = "containers") => {
-                    tracing::info!(service = service.name(), %engine, "a Docker engine answered; using containers");
-                    containers_provider()
-                }
+                Ok(engine) if cfg!(feature = "containers") => match container_image(service) {
+                    // Only an image the engine already holds: without a registry a pull fails,
+                    // and the automatic choice must not pick what cannot start.
+                    Some(image) if docker::image_present(&image) => {
+                        tracing::info!(service = service.name(), %engine, %image, "a Docker engine answered and holds the image; using containers");
+                        containers_provider()
+                    }
+                    image => {
+                        tracing::info!(
+                            service = service.name(),
+                            %engine,
+                            image = image.as_deref().unwrap_or("-"),
+                            "a Docker engine answered without the image (nothing is pulled automatically); using local processes"
+                        );
+                        Box::new(LocalProcessProvider)
+                    }
+                },
                 Ok(engine) => {
                     tracing::info!(
                         service = service.name(),
@@ -141,6 +155,17 @@ pub fn provider_for(service: Service, kind: ProviderKind) -> Box<dyn Provider> {
             }
         }
     }
+}
+
+/// The image the containers provider would start for `service` (`name:tag`).
+#[cfg(feature = "containers")]
+fn container_image(service: Service) -> Option<String> {
+    Some(ContainersProvider::from_env().image_of(service))
+}
+
+#[cfg(not(feature = "containers"))]
+fn container_image(_service: Service) -> Option<String> {
+    None
 }
 
 #[cfg(feature = "containers")]
