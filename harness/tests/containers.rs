@@ -14,6 +14,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+/// The two tests each run whole suites: one at a time, so neither's times include the other's.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -101,6 +104,7 @@ fn suite_in_containers(target: &str, image: &str, var: &str) {
 
 #[test]
 fn the_testcontainers_provider_runs_the_moto_and_postgres_suites_and_leaves_no_container() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (Some(moto), Some(postgres)) = (image("LAKECHAOS_MOTO_IMAGE"), image("LAKECHAOS_POSTGRES_IMAGE")) else {
         return;
     };
@@ -155,6 +159,7 @@ impl Drop for Stack<'_> {
 
 #[test]
 fn the_compose_stack_comes_up_runs_a_suite_heals_and_is_scraped() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let images: Vec<Option<String>> = [
         "LAKECHAOS_MOTO_IMAGE",
         "LAKECHAOS_POSTGRES_IMAGE",
