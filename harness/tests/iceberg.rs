@@ -134,8 +134,13 @@ async fn without_a_source_the_healer_changes_nothing_and_drops_rows_only_when_al
     assert_eq!(read["rows"].as_u64().unwrap(), 1500 - lost);
 }
 
+/// The two whole-suite tests, one at a time: their SLOs (1 s to detect) are for a scenario that
+/// does not share two cores with another suite.
+static ONE_SUITE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn every_iceberg_scenario_leaves_a_table_pyiceberg_reads_as_golden() {
+    let _one = ONE_SUITE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let work = tempfile::tempdir().unwrap();
     let report = work.path().join("report.json");
     let o = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
@@ -186,6 +191,7 @@ fn assert_rows_equal_golden(name: &str, dir: &Path, out: &Path) {
 
 #[test]
 fn every_iceberg_scenario_on_moto_leaves_a_glue_table_pyiceberg_reads_as_golden() {
+    let _one = ONE_SUITE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // One moto for the run and the reads after it: the scenarios' buckets and Glue databases
     // outlive the run.
     let moto = LocalProcess::start_moto().unwrap_or_else(|e| panic!("cannot start moto: {e}"));
@@ -195,7 +201,8 @@ fn every_iceberg_scenario_on_moto_leaves_a_glue_table_pyiceberg_reads_as_golden(
     let o = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
         .current_dir(common::repo_root())
         .env("LAKECHAOS_MOTO_ENDPOINT", endpoint)
-        .args(["run", "scenarios/iceberg", "--target", "moto", "--seed", "22"])
+        // Two at a time on two cores: each scenario's times stay its own enough for its SLO.
+        .args(["run", "scenarios/iceberg", "--target", "moto", "--seed", "22", "--jobs", "2"])
         .args(["--workdir", work.path().to_str().unwrap(), "--json", report.to_str().unwrap()])
         .output()
         .unwrap();
