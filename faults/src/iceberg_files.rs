@@ -3,12 +3,13 @@
 //! a live data file deleted (an orphan-file cleanup run with a stale view). Planned on the
 //! table's current snapshot; the catalog pointer's move is journaled like any object.
 
+use crate::iceberg_commit::{iceberg_err, iceberg_table};
 use crate::{
     catalog_location, Change, Fault, FaultClass, FaultContext, FaultError, FaultPlan, Footprint, GroundTruth,
     InvalidParameter,
 };
 use bytes::Bytes;
-use lakechaos_lake::iceberg::{IcebergTable, Layer, Loaded, Prepared};
+use lakechaos_lake::iceberg::{Layer, Loaded};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -42,44 +43,6 @@ pub struct IcebergFiles {
     /// `missing_metadata`, `corrupt_metadata`, `damaged_metadata`, `missing_manifest_list`,
     /// `corrupt_manifest_list`, `missing_manifest`, `corrupt_manifest` or `missing_data_file`.
     pub mode: IcebergFilesMode,
-}
-
-/// The Iceberg table of a fault context whose lake has an Iceberg catalog (`None` for other
-/// lakes): faults that have a meaning on both plan the Iceberg way there, as commits.
-pub(crate) fn iceberg_of(ctx: &FaultContext<'_>) -> Option<Result<IcebergTable, FaultError>> {
-    ctx.lake.iceberg.as_ref()?;
-    // A Glue lake has both kinds of table; only an Iceberg table is named NAMESPACE.TABLE.
-    lakechaos_lake::iceberg::TableIdent::parse(&ctx.table.name).ok()?;
-    Some(iceberg_table(ctx))
-}
-
-/// The changes a prepared commit makes: every object it writes (each new: commits never
-/// overwrite) and the pointer's move, in that order.
-pub(crate) fn commit_changes(table: &IcebergTable, prepared: Prepared) -> Result<Vec<Change>, FaultError> {
-    let before = prepared
-        .before
-        .ok_or_else(|| FaultError::NotApplicable(format!("{}: a commit that creates the table", table.ident)))?;
-    let mut changes: Vec<Change> = prepared
-        .objects
-        .into_iter()
-        .map(|(key, bytes)| Change::Object { key, before: None, after: Some(bytes) })
-        .collect();
-    changes.push(Change::IcebergPointer { table: table.ident.to_string(), before, after: prepared.after });
-    Ok(changes)
-}
-
-/// The Iceberg table a fault context is about, or why there is none.
-pub(crate) fn iceberg_table(ctx: &FaultContext<'_>) -> Result<IcebergTable, FaultError> {
-    ctx.lake
-        .iceberg_table(&ctx.table.name)
-        .ok_or_else(|| {
-            FaultError::NotApplicable("needs an Iceberg table (a lake opened with an Iceberg catalog)".into())
-        })?
-        .map_err(|e| FaultError::NotApplicable(e.to_string()))
-}
-
-pub(crate) fn iceberg_err(e: lakechaos_lake::iceberg::IcebergError) -> FaultError {
-    FaultError::Lake(e.into())
 }
 
 /// The bytes cut off somewhere in their middle third (an interrupted write): never parsable,

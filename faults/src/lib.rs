@@ -13,6 +13,7 @@ pub mod registry;
 pub mod column;
 mod error;
 mod fault;
+mod iceberg_commit;
 pub mod journal;
 pub mod pg;
 mod rewrite;

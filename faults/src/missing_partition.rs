@@ -58,7 +58,7 @@ impl Fault for MissingPartition {
     }
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
-        if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+        if let Some(table) = crate::iceberg_commit::iceberg_of(ctx) {
             return self.plan_iceberg(ctx, table?).await;
         }
         self.plan_files(ctx).await
@@ -131,7 +131,7 @@ impl MissingPartition {
         ctx: &mut FaultContext<'_>,
         table: lakechaos_lake::iceberg::IcebergTable,
     ) -> Result<FaultPlan, FaultError> {
-        use crate::iceberg_files::{commit_changes, iceberg_err};
+        use crate::iceberg_commit::{commit_changes, iceberg_err};
         let chosen = choose_partitions(ctx, self.partitions)?;
         let base = table.current().await.map_err(iceberg_err)?;
         let live = table.live_files(&base.metadata, None).await.map_err(iceberg_err)?;

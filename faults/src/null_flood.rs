@@ -60,7 +60,7 @@ impl Fault for NullFlood {
     }
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
-        if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+        if let Some(table) = crate::iceberg_commit::iceberg_of(ctx) {
             return self.plan_iceberg(ctx, table?).await;
         }
         self.plan_files(ctx).await
@@ -142,7 +142,7 @@ impl NullFlood {
         ctx: &mut FaultContext<'_>,
         table: lakechaos_lake::iceberg::IcebergTable,
     ) -> Result<FaultPlan, FaultError> {
-        use crate::iceberg_files::{commit_changes, iceberg_err};
+        use crate::iceberg_commit::{commit_changes, iceberg_err};
         let column =
             self.column.as_ref().unwrap_or(&ColumnChoice::Any).resolve(&ctx.table.columns, |_| true, ctx.rng)?;
         let files = choose_files(ctx, &self.select).await?;

@@ -117,7 +117,7 @@ impl Fault for SchemaDrift {
 
     async fn plan(&self, ctx: &mut FaultContext<'_>) -> Result<FaultPlan, FaultError> {
         let column = self.column_to_drift(ctx)?;
-        if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+        if let Some(table) = crate::iceberg_commit::iceberg_of(ctx) {
             return self.plan_iceberg(ctx, table?, column).await;
         }
         match self.scope {
@@ -245,7 +245,7 @@ impl SchemaDrift {
         table: lakechaos_lake::iceberg::IcebergTable,
         column: String,
     ) -> Result<FaultPlan, FaultError> {
-        use crate::iceberg_files::{commit_changes, iceberg_err};
+        use crate::iceberg_commit::{commit_changes, iceberg_err};
         use lakechaos_lake::iceberg::spec::{NestedField, PrimitiveType, Schema as IcebergSchema, Type};
         let base = table.current().await.map_err(iceberg_err)?;
         let md = &base.metadata;

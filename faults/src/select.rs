@@ -56,7 +56,7 @@ pub fn choose_partitions(ctx: &mut FaultContext<'_>, n: u32) -> Result<Vec<Strin
 /// current snapshot serves: a file of an older snapshot, or one no commit references, breaks no
 /// reader.
 pub async fn files_of(ctx: &FaultContext<'_>, partition: &str) -> Result<Vec<ObjectMeta>, FaultError> {
-    if let Some(table) = crate::iceberg_files::iceberg_of(ctx) {
+    if let Some(table) = crate::iceberg_commit::iceberg_of(ctx) {
         return live_files_of(&table?, partition).await;
     }
     let prefix = format!("{}/", partition_prefix(&ctx.table.location, partition));
