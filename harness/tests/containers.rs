@@ -229,14 +229,27 @@ fn the_compose_stack_comes_up_runs_a_suite_heals_and_is_scraped() {
         (scan(&lake).status.code() == Some(0)).then(String::new)
     });
 
-    // A suite against the stack's moto, its metrics pushed to the stack's pushgateway.
+    // A suite against the stack's moto, its metrics pushed to the stack's pushgateway. Two
+    // scenarios at a time, as the moto suite runs: this test is about the stack, and four at once
+    // next to five containers on two cores pushed Iceberg detection past its 1 s SLO.
     let moto = format!("http://127.0.0.1:{}", port("MOTO"));
     wait_for("moto answers", Duration::from_secs(60), || http_get(&format!("{moto}/moto-api/")));
     let pushgateway = format!("http://127.0.0.1:{}", port("PUSHGATEWAY"));
     let run = Command::new(env!("CARGO_BIN_EXE_lakechaos"))
         .current_dir(common::repo_root())
         .env("LAKECHAOS_MOTO_ENDPOINT", &moto)
-        .args(["run", "scenarios", "--target", "moto", "--run-id", "compose-test", "--pushgateway", &pushgateway])
+        .args([
+            "run",
+            "scenarios",
+            "--target",
+            "moto",
+            "--run-id",
+            "compose-test",
+            "--jobs",
+            "2",
+            "--pushgateway",
+            &pushgateway,
+        ])
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
