@@ -183,3 +183,7 @@ impl Running {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "observe_tests.rs"]
+mod tests;

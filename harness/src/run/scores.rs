@@ -166,4 +166,78 @@ mod tests {
         assert_eq!(scores.classes[0].false_repairs, 1);
         assert_eq!(scores.classes[1].recall, Some(0.5));
     }
+    #[test]
+    fn percentiles_take_the_nearest_rank_from_below() {
+        // 1..=10: p50 is the 5th, p95 the 10th; unsorted input is sorted first.
+        let d = distribution(vec![10.0, 1.0, 9.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0, 5.0]).unwrap();
+        assert_eq!((d.samples, d.p50_ms, d.p95_ms, d.max_ms), (10, 5.0, 10.0, 10.0));
+        let d = distribution((1..=100).map(f64::from).collect()).unwrap();
+        assert_eq!((d.p50_ms, d.p95_ms, d.max_ms), (50.0, 95.0, 100.0));
+        let two = distribution(vec![3.0, 1.0]).unwrap();
+        assert_eq!((two.p50_ms, two.p95_ms), (1.0, 3.0));
+    }
+
+    #[test]
+    fn every_figure_sums_over_the_measured_scenarios() {
+        let mut a = ScenarioResult::example("a");
+        a.status = Status::Failed;
+        a.time_to_detect_ms = Some(40.0);
+        a.time_to_repair_ms = None;
+        a.false_incidents = vec!["x".into(), "y".into()];
+        a.rows_lost_unexpected = Some(7);
+        a.locations_total = 3;
+        a.locations_detected = 3;
+        let mut b = ScenarioResult::example("b");
+        b.time_to_detect_ms = Some(20.0);
+        b.time_to_repair_ms = Some(300.0);
+        b.false_repairs = vec!["r".into()];
+        b.rows_lost_unexpected = Some(4);
+        b.rows_lost_expected = Some(2);
+        let mut errored = ScenarioResult::example("e");
+        errored.status = Status::Error;
+        errored.false_incidents = vec!["z".into()];
+        let s = of_results(&[&a, &b, &errored]).run;
+        assert_eq!(s.fault_class, "all");
+        assert_eq!((s.scenarios, s.passed), (2, 1));
+        let c = ScenarioResult::example("c");
+        assert_eq!(of_results(&[&a, &b, &c]).run.passed, 2, "passed counts the passed, not the failed");
+        assert_eq!((s.locations_injected, s.locations_detected), (4, 4));
+        assert_eq!(s.recall, Some(1.0));
+        assert_eq!((s.false_incidents, s.false_repairs), (2, 1));
+        assert_eq!((s.rows_lost_unexpected, s.rows_lost_expected), (11, 2));
+        let ttd = s.time_to_detect.unwrap();
+        assert_eq!((ttd.samples, ttd.p50_ms, ttd.max_ms), (2, 20.0, 40.0));
+        let ttr = s.time_to_repair.unwrap();
+        assert_eq!((ttr.samples, ttr.max_ms), (1, 300.0), "a scenario that did not heal has no TTR");
+
+        let mut none = ScenarioResult::example("n");
+        none.locations_total = 0;
+        none.locations_detected = 0;
+        assert_eq!(of_results(&[&none]).run.recall, None, "nothing injected: no recall");
+    }
+
+    #[test]
+    fn cells_print_each_figure_in_its_column() {
+        let s = Score {
+            fault_class: "null_flood".into(),
+            scenarios: 3,
+            passed: 2,
+            time_to_detect: Some(Distribution { samples: 3, p50_ms: 1.0, p95_ms: 2.0, max_ms: 3.0 }),
+            time_to_repair: Some(Distribution { samples: 3, p50_ms: 4.0, p95_ms: 5.0, max_ms: 6.0 }),
+            locations_injected: 4,
+            locations_detected: 3,
+            recall: Some(0.75),
+            false_incidents: 7,
+            false_repairs: 8,
+            rows_lost_expected: 9,
+            rows_lost_unexpected: 10,
+        };
+        assert_eq!(
+            s.cells(),
+            ["3", "1.0ms", "2.0ms", "3.0ms", "4.0ms", "5.0ms", "6.0ms", "0.75", "7", "8", "10", "9"].map(String::from)
+        );
+        let empty = Score { time_to_detect: None, time_to_repair: None, recall: None, ..s };
+        assert_eq!(empty.cells()[1..8], ["-", "-", "-", "-", "-", "-", "-"].map(String::from));
+        assert_eq!((ms(Some(12.34)), ratio(Some(2.0 / 3.0))), ("12.3ms".to_string(), "0.67".to_string()));
+    }
 }

@@ -345,4 +345,50 @@ mod tests {
         detected.expect.outcome = ExpectedOutcome::Detected;
         assert!(failures(&detected, &unseen)[0].contains("--incident-topic"));
     }
+    #[test]
+    fn a_deadline_met_exactly_is_met() {
+        let s = scenario();
+        let at = |detect: u64, repair: u64| Measured {
+            time_to_detect: Some(Duration::from_millis(detect)),
+            time_to_repair: Some(Duration::from_millis(repair)),
+            locations_detected: 1,
+            locations_total: 1,
+            detection_observed: true,
+            ..Measured::default()
+        };
+        assert!(failures(&s, &at(1000, 2000)).is_empty(), "{:?}", failures(&s, &at(1000, 2000)));
+        assert_eq!(slo_breaches(&s, &at(1001, 2000)), ["detect"]);
+        let late = failures(&s, &at(10, 2001));
+        assert_eq!(late, ["repair: time to repair 2001 ms exceeds repair_within 2000 ms (SLO breach)"]);
+        assert_eq!(slo_breaches(&s, &at(10, 2001)), ["repair"]);
+
+        let mut unrepairable = s.clone();
+        unrepairable.expect.outcome = ExpectedOutcome::Unrepairable;
+        let reported = |ms: u64| Measured {
+            time_to_repair: None,
+            time_to_unrepairable: Some(Duration::from_millis(ms)),
+            ..at(10, 0)
+        };
+        assert!(failures(&unrepairable, &reported(2000)).is_empty());
+        assert_eq!(
+            failures(&unrepairable, &reported(2001)),
+            ["unrepairable: reported after 2001 ms, beyond repair_within 2000 ms (SLO breach)"]
+        );
+    }
+
+    #[test]
+    fn every_damaged_location_must_be_detected() {
+        let s = scenario();
+        let partly = Measured {
+            time_to_detect: Some(Duration::from_millis(10)),
+            time_to_repair: Some(Duration::from_millis(20)),
+            locations_detected: 2,
+            locations_total: 3,
+            detection_observed: true,
+            ..Measured::default()
+        };
+        assert_eq!(failures(&s, &partly), ["detect: 2 of 3 damaged locations raised a matching incident"]);
+        assert!(failures(&s, &Measured { locations_detected: 3, ..partly.clone() }).is_empty());
+        assert!(failures(&s, &Measured { locations_detected: 4, ..partly }).is_empty(), "more incidents are not fewer");
+    }
 }
