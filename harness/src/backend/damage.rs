@@ -108,3 +108,7 @@ pub async fn keep_unexpected_writes(
 fn hex(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+#[path = "damage_tests.rs"]
+mod tests;
