@@ -90,6 +90,17 @@ async fn damage_is_looked_for_at_the_files_the_truth_names_too() {
 }
 
 #[tokio::test]
+async fn damage_the_fault_created_is_looked_for_where_it_wrote_it() {
+    let (_dir, store) = store();
+    // A commit's new file: the truth names the table's files, the journal where it wrote.
+    let created = "warehouse/orders/metadata/00002-new.metadata.json";
+    store.put(created, Bytes::from_static(BAD)).await.unwrap();
+    let commit = vec![Change::Object { key: created.into(), before: None, after: Some(Bytes::from_static(BAD)) }];
+    let kept = kept_in_lake(&planned(&[KEY], commit), &store).await.unwrap();
+    assert_eq!((kept.damaged, kept.kept), (1, 1));
+}
+
+#[tokio::test]
 async fn a_fault_that_only_removed_wrote_no_damage_to_keep() {
     let (_dir, store) = store();
     let removal = vec![Change::Object { key: KEY.into(), before: Some(Bytes::from_static(GOOD)), after: None }];
