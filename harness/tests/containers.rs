@@ -117,13 +117,20 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn wait_for(what: &str, within: Duration, mut ready: impl FnMut() -> Option<String>) -> String {
+fn wait_for(what: &str, within: Duration, ready: impl FnMut() -> Option<String>) -> String {
+    wait_until(within, ready).unwrap_or_else(|| panic!("{what} within {within:?}"))
+}
+
+/// `ready`'s first answer within `within`, polled every half second.
+fn wait_until(within: Duration, mut ready: impl FnMut() -> Option<String>) -> Option<String> {
     let until = Instant::now() + within;
     loop {
         if let Some(v) = ready() {
-            return v;
+            return Some(v);
         }
-        assert!(Instant::now() < until, "{what} within {within:?}");
+        if Instant::now() >= until {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -225,9 +232,14 @@ fn the_compose_stack_comes_up_runs_a_suite_heals_and_is_scraped() {
     assert!(!ps.contains("grafana") && !ps.contains("localstack"), "{ps}");
 
     // The healer heals the lake it was given.
-    wait_for("the healer in the stack mends the lake", Duration::from_secs(90), || {
-        (scan(&lake).status.code() == Some(0)).then(String::new)
-    });
+    let within = Duration::from_secs(90);
+    if wait_until(within, || (scan(&lake).status.code() == Some(0)).then(String::new)).is_none() {
+        panic!(
+            "the healer in the stack did not mend the lake within {within:?}\nscan: {}\nhealer's log: {}",
+            text(&scan(&lake)),
+            text(&stack.compose(&["logs", "--no-color", "--tail", "40", "healer"]))
+        );
+    }
 
     // A suite against the stack's moto, its metrics pushed to the stack's pushgateway. Two
     // scenarios at a time, as the moto suite runs: this test is about the stack, and four at once

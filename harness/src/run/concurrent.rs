@@ -23,7 +23,7 @@ pub(super) async fn servers(
     opts: &RunOptions,
     scenarios: usize,
 ) -> Result<Vec<TargetEnv>, TargetError> {
-    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    let cores = crate::targets::cores();
     let wanted = if first.target() == Target::Moto && first.provider() != Some("external") {
         opts.jobs.min(cores).min(scenarios).max(1)
     } else {
