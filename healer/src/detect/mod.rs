@@ -10,6 +10,9 @@ pub mod partitions;
 pub mod row_count;
 pub mod schema_contract;
 
+#[cfg(test)]
+mod detect_tests;
+
 use crate::config::Depth;
 use crate::finding::Finding;
 use crate::HealerError;

@@ -51,7 +51,10 @@ pub fn against_inventory(table: &TableDef, key: &str, rows: u64, known: u64) -> 
         table: table.name.clone(),
         location: key.to_string(),
         tier: Tier::Footer,
-        message: format!("{key}: {rows} rows where it held {known} when last judged clean: {} rows are gone", known - rows),
+        message: format!(
+            "{key}: {rows} rows where it held {known} when last judged clean: {} rows are gone",
+            known - rows
+        ),
         evidence: Evidence::FileRows { rows, expected: known, source },
     }
 }
