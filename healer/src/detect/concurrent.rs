@@ -30,7 +30,9 @@ pub async fn check_files(
     limits: Limits,
 ) -> HashMap<String, Result<FileCheck, HealerError>> {
     const MIB: u64 = 1 << 20;
-    let budget_mib = (limits.bytes_in_flight / MIB).clamp(1, u64::from(u32::MAX >> 3)) as u32;
+    // Permits are MiB, as many as both the semaphore and `acquire_many_owned` (a u32) can count.
+    let most = (Semaphore::MAX_PERMITS as u64).min(u64::from(u32::MAX));
+    let budget_mib = (limits.bytes_in_flight / MIB).clamp(1, most) as u32;
     let budget = Arc::new(Semaphore::new(budget_mib as usize));
     let table = Arc::new(table.clone());
     stream::iter(files)

@@ -217,6 +217,13 @@ async fn the_pages_tier_holds_no_more_whole_files_than_the_budget_allows() {
     assert!(checked.values().all(|c| c.as_ref().is_ok_and(|c| c.finding.is_none())));
     assert_eq!(store.most.load(std::sync::atomic::Ordering::SeqCst), 1);
 
+    // A budget beyond what a semaphore can count is as good as none, not a panic.
+    store.most.store(0, std::sync::atomic::Ordering::SeqCst);
+    let unbounded = Limits { jobs: 6, bytes_in_flight: u64::MAX };
+    let checked = check_files(store.clone(), &table(), files.clone(), Depth::Pages, unbounded).await;
+    assert!(checked.values().all(|c| c.as_ref().is_ok_and(|c| c.finding.is_none())));
+    assert!(store.most.load(std::sync::atomic::Ordering::SeqCst) > 2);
+
     // Footer checks read no whole file, so the budget does not hold them back.
     store.most.store(0, std::sync::atomic::Ordering::SeqCst);
     let checked = check_files(store.clone(), &table(), files, Depth::Footer, two).await;

@@ -110,6 +110,18 @@ mod tests {
     }
 
     #[test]
+    fn the_bound_is_four_binomial_deviations_above_the_rate() {
+        // 200 rows at 15 %: 30 expected, deviation sqrt(25.5) = 5.05, bound 50.2.
+        assert!(over_allowance("c", 50, 200, 0.15).is_none());
+        assert!(over_allowance("c", 51, 200, 0.15).is_some());
+        // 100 rows at 50 %: 50 expected, deviation 5, bound exactly 70 (not above it).
+        assert!(over_allowance("c", 70, 100, 0.5).is_none());
+        assert!(over_allowance("c", 71, 100, 0.5).is_some());
+        // A footer declaring no rows but some nulls is hostile, not a flood to divide by zero.
+        assert!(over_allowance("c", 5, 0, 0.1).is_none());
+    }
+
+    #[test]
     fn the_bound_holds_for_clean_files_drawn_at_the_rate() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
